@@ -1,0 +1,44 @@
+# The two commands: `make run` (serve the demo) and `make test` (the whole suite).
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+PORT ?= 8000
+
+.PHONY: run test lint bench messages clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(VENV)/.installed $@
+
+run: $(VENV)/.installed
+	$(BIN)/consentlens migrate
+	$(BIN)/consentlens demo --if-empty
+	$(BIN)/consentlens serve --port $(PORT)
+
+test: $(VENV)/.installed-test
+	bash scripts/test-prerequisites.sh
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check backend tests
+	$(BIN)/pytest
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+
+bench: $(VENV)/.installed
+	$(BIN)/python bench/policy_speed.py
+
+# Re-extract translatable strings and merge them into the nl/fr/en catalogs.
+messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -o frontend/locales/messages.pot .
+	$(BIN)/pybabel update -i frontend/locales/messages.pot -d frontend/locales --no-fuzzy-matching
+
+clean:
+	rm -rf $(VENV) var

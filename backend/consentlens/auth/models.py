@@ -1,0 +1,57 @@
+"""Accounts, roles per organisation, and login attempts (for throttling)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from consentlens.db.base import UTCDateTime, utcnow
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    STAFF = "staff"
+    GUARDIAN = "guardian"
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # Stored lower-cased: one person, one account, however they type their address.
+    email: str = Field(max_length=254, unique=True)
+    full_name: str = Field(max_length=200)
+    # Guardians may never set a password: they come in through signed links.
+    password_hash: str | None = Field(default=None, max_length=255)
+    locale: str | None = Field(default=None, max_length=5)
+    is_active: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Membership(SQLModel, table=True):
+    __tablename__ = "memberships"
+    # A coach can also be the parent of a player: one row per role.
+    __table_args__ = (
+        UniqueConstraint("user_id", "organisation_id", "role"),
+        CheckConstraint("role IN ('admin', 'staff', 'guardian')", name="role"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    organisation_id: int = Field(foreign_key="organisations.id", index=True)
+    role: str = Field(max_length=20)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class LoginAttempt(SQLModel, table=True):
+    __tablename__ = "login_attempts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, index=True)
+    ip: str = Field(default="", max_length=64, index=True)
+    succeeded: bool
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)

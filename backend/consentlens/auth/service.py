@@ -1,0 +1,188 @@
+"""Accounts, memberships, login with throttling."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, func, select
+
+from consentlens.audit import service as audit
+from consentlens.auth.models import LoginAttempt, Membership, Role, User
+from consentlens.core.config import get_settings
+from consentlens.core.security import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from consentlens.db.base import utcnow
+from consentlens.people.models import Organisation
+
+
+class AccountError(ValueError):
+    """Bad input for an account operation; the message is shown to the user."""
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def validate_email(email: str) -> str:
+    normalized = normalize_email(email)
+    local, _, domain = normalized.partition("@")
+    if not local or "." not in domain or " " in normalized or len(normalized) > 254:
+        raise AccountError(f"'{email}' is not a valid e-mail address.")
+    return normalized
+
+
+def validate_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.")
+
+
+def get_user_by_email(*, session: Session, email: str) -> User | None:
+    return session.exec(select(User).where(User.email == normalize_email(email))).first()
+
+
+def create_user(
+    *,
+    session: Session,
+    email: str,
+    full_name: str,
+    password: str | None = None,
+    locale: str | None = None,
+) -> User:
+    address = validate_email(email)
+    if get_user_by_email(session=session, email=address) is not None:
+        raise AccountError(f"An account for {address} already exists.")
+    if password is not None:
+        validate_password(password)
+    user = User(
+        email=address,
+        full_name=full_name.strip() or address,
+        password_hash=hash_password(password) if password is not None else None,
+        locale=locale,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def set_password(*, session: Session, user: User, password: str) -> None:
+    validate_password(password)
+    user.password_hash = hash_password(password)
+    session.add(user)
+    session.flush()
+
+
+def add_membership(
+    *, session: Session, user: User, organisation: Organisation, role: Role
+) -> Membership:
+    """Give a user a role in an organisation (idempotent)."""
+    existing = session.exec(
+        select(Membership).where(
+            Membership.user_id == user.id,
+            Membership.organisation_id == organisation.id,
+            Membership.role == role.value,
+        )
+    ).first()
+    if existing is not None:
+        return existing
+    assert user.id is not None and organisation.id is not None
+    membership = Membership(user_id=user.id, organisation_id=organisation.id, role=role.value)
+    session.add(membership)
+    session.flush()
+    return membership
+
+
+def roles_in(*, session: Session, user_id: int, organisation_id: int) -> frozenset[Role]:
+    rows = session.exec(
+        select(Membership.role).where(
+            Membership.user_id == user_id, Membership.organisation_id == organisation_id
+        )
+    ).all()
+    return frozenset(Role(role) for role in rows)
+
+
+def organisations_of(*, session: Session, user_id: int) -> list[Organisation]:
+    """The organisations a user belongs to, oldest membership first."""
+    return list(
+        session.exec(
+            select(Organisation)
+            .join(Membership, col(Membership.organisation_id) == Organisation.id)
+            .where(Membership.user_id == user_id)
+            .order_by(col(Membership.id))
+        ).unique()
+    )
+
+
+class LoginOutcome(enum.Enum):
+    OK = "ok"
+    INVALID = "invalid"
+    THROTTLED = "throttled"
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    outcome: LoginOutcome
+    user: User | None = None
+    retry_after_seconds: int = 0
+
+
+def _throttle_wait(*, session: Session, email: str, ip: str, now: datetime) -> int:
+    """Seconds until a login may be tried again; 0 when it may be tried now."""
+    settings = get_settings()
+    window = timedelta(minutes=settings.login_window_minutes)
+    since = now - window
+    limits = [(col(LoginAttempt.email) == email, settings.login_max_failures)]
+    if ip:
+        limits.append((col(LoginAttempt.ip) == ip, settings.login_max_failures_per_ip))
+    wait = 0
+    for condition, limit in limits:
+        count, oldest = session.exec(
+            select(func.count(), func.min(LoginAttempt.at)).where(
+                condition, col(LoginAttempt.succeeded).is_(False), LoginAttempt.at > since
+            )
+        ).one()
+        if count >= limit and oldest is not None:
+            oldest_at = oldest if oldest.tzinfo else oldest.replace(tzinfo=now.tzinfo)
+            wait = max(wait, int((oldest_at + window - now).total_seconds()) + 1)
+    return wait
+
+
+def login(
+    *,
+    session: Session,
+    email: str,
+    password: str,
+    origin: audit.Origin,
+    now: datetime | None = None,
+) -> LoginResult:
+    """Check credentials, refusing to even try once an account or address has failed too often."""
+    now = now or utcnow()
+    address = normalize_email(email)[:254]
+    ip = origin.ip
+    wait = _throttle_wait(session=session, email=address, ip=ip, now=now)
+    if wait > 0:
+        audit.record(
+            session=session,
+            action="auth.login_throttled",
+            details={"email": address},
+            origin=origin,
+        )
+        return LoginResult(LoginOutcome.THROTTLED, retry_after_seconds=wait)
+
+    user = get_user_by_email(session=session, email=address)
+    valid = verify_password(password, user.password_hash if user else None)
+    ok = valid and user is not None and user.is_active
+    session.add(LoginAttempt(email=address, ip=ip, succeeded=ok, at=now))
+    if not ok or user is None:
+        audit.record(
+            session=session,
+            action="auth.login_failed",
+            actor_id=user.id if user else None,
+            details={"email": address},
+            origin=origin,
+        )
+        return LoginResult(LoginOutcome.INVALID)
+    user.last_login_at = now
+    session.add(user)
+    audit.record(session=session, action="auth.login", actor_id=user.id, origin=origin)
+    return LoginResult(LoginOutcome.OK, user=user)

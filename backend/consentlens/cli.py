@@ -1,0 +1,102 @@
+"""The `consentlens` command: serve, migrate, demo, create-admin."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from sqlmodel import Session, select
+
+from consentlens.core.config import get_settings
+
+
+@click.group()
+def main() -> None:
+    """ConsentLens: photo consent for clubs and schools."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Serve the web application."""
+    import uvicorn
+
+    settings = get_settings()
+    click.echo(f"ConsentLens on http://{host}:{port} (database: {_describe(settings)})")
+    uvicorn.run(
+        "consentlens.main:create_app", factory=True, host=host, port=port, proxy_headers=True
+    )
+
+
+def _describe(settings: object) -> str:
+    url = get_settings().resolved_database_url
+    return url.split("@")[-1] if "@" in url else url
+
+
+@main.command()
+def migrate() -> None:
+    """Bring the database schema up to date."""
+    from consentlens.db import migrate as migrations
+
+    migrations.upgrade()
+    click.echo("Database schema is up to date.")
+
+
+@main.command()
+@click.option("--if-empty", is_flag=True, help="Only seed when the database has no organisation.")
+def demo(if_empty: bool) -> None:
+    """Create the demo club (idempotent) and print its logins."""
+    from consentlens.core.db import get_engine
+    from consentlens.db.base import utcnow
+    from consentlens.demo import DEMO_LOGINS, DEMO_SLUG, seed_demo
+    from consentlens.people.models import Organisation
+
+    with Session(get_engine()) as session:
+        organisations = session.exec(select(Organisation)).all()
+        has_demo = any(o.slug == DEMO_SLUG for o in organisations)
+        if if_empty and organisations and not has_demo:
+            click.echo("The database already holds an organisation; no demo club added.")
+            return
+        club = seed_demo(session=session, now=utcnow())
+        session.commit()
+        click.echo(f"Demo club: {club.name}")
+    for role, email, password, _, _ in DEMO_LOGINS:
+        click.echo(f"  {role:<9} {email}  password: {password}")
+
+
+@main.command("create-admin")
+@click.option("--email", required=True)
+@click.option("--password", required=True, help="At least 10 characters.")
+@click.option("--organisation", required=True, help="Name or slug; created if it does not exist.")
+@click.option("--name", default="", help="The admin's full name.")
+def create_admin(email: str, password: str, organisation: str, name: str) -> None:
+    """Create an admin (or make an existing user admin) of an organisation."""
+    from consentlens.auth import service as accounts
+    from consentlens.auth.models import Role
+    from consentlens.core.db import get_engine
+    from consentlens.db.base import utcnow
+    from consentlens.people import service as people
+
+    with Session(get_engine()) as session:
+        try:
+            org = people.get_organisation(session=session, name_or_slug=organisation)
+            if org is None:
+                org = people.create_organisation(
+                    session=session, name=organisation, today=utcnow().date()
+                )
+                click.echo(f"Created organisation {org.name} ({org.slug}).")
+            user = accounts.get_user_by_email(session=session, email=email)
+            if user is None:
+                user = accounts.create_user(
+                    session=session, email=email, full_name=name or email, password=password
+                )
+            else:
+                accounts.set_password(session=session, user=user, password=password)
+            accounts.add_membership(session=session, user=user, organisation=org, role=Role.ADMIN)
+            session.commit()
+        except ValueError as error:
+            session.rollback()
+            click.echo(f"Error: {error}", err=True)
+            sys.exit(2)
+    click.echo(f"{user.email} is an admin of {org.name}.")

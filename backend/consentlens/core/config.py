@@ -1,0 +1,86 @@
+"""The one settings object. Nothing else in ConsentLens reads the environment."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Locale = Literal["nl", "fr", "en"]
+LOCALES: tuple[Locale, ...] = ("nl", "fr", "en")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CONSENTLENS_", env_file=None, extra="ignore")
+
+    env: Literal["development", "production", "test"] = "development"
+    var_dir: Path = Path("var")
+    # Empty means: an SQLite file under var_dir.
+    database_url: str = ""
+    # Empty means: var_dir / "media".
+    media_dir: Path | None = None
+    # Empty means: generated once and kept in var_dir / "secret_key" (refused in production).
+    secret_key: str = ""
+    base_url: str = "http://127.0.0.1:8000"
+    default_locale: Locale = "nl"
+    # Login throttling: this many failures within the window lock further attempts.
+    login_max_failures: int = Field(default=5, ge=1)
+    login_max_failures_per_ip: int = Field(default=20, ge=1)
+    login_window_minutes: int = Field(default=15, ge=1)
+    api_token_minutes: int = Field(default=60, ge=1)
+    session_days: int = Field(default=14, ge=1)
+
+    @model_validator(mode="after")
+    def _production_needs_a_secret(self) -> Settings:
+        if self.env == "production" and len(self.secret_key) < 32:
+            raise ValueError(
+                "CONSENTLENS_SECRET_KEY must be set to a random value of at least 32 characters "
+                "when CONSENTLENS_ENV=production"
+            )
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.var_dir / 'consentlens.db').resolve()}"
+
+    @property
+    def resolved_media_dir(self) -> Path:
+        return (self.media_dir or self.var_dir / "media").resolve()
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def resolved_secret_key(self) -> str:
+        if self.secret_key:
+            return self.secret_key
+        return _stored_secret(self.var_dir / "secret_key")
+
+
+def _stored_secret(path: Path) -> str:
+    """Read the generated secret, creating it (readable by the owner only) on first use."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    # O_EXCL: when two processes start at once, one writes and both read the same value.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value)
+    return value
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,49 @@
+"""Site-wide routes: the front door, the health check and the language switch."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy import text
+
+from consentlens.auth.deps import OptionalUser
+from consentlens.core.config import LOCALES, get_settings
+from consentlens.core.db import SessionDep
+from consentlens.core.errors import safe_next
+from consentlens.core.templating import LOCALE_COOKIE
+
+router = APIRouter()
+
+
+@router.get("/", include_in_schema=False)
+def front_door(principal: OptionalUser) -> Response:
+    if principal is None:
+        return RedirectResponse("/login", status_code=303)
+    return RedirectResponse("/admin" if principal.is_staff else "/family", status_code=303)
+
+
+@router.get("/healthz", tags=["health"])
+def healthz(session: SessionDep) -> JSONResponse:
+    """Liveness and database reachability, for load balancers and Docker."""
+    try:
+        session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+    except Exception:
+        return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
+    return JSONResponse({"status": "ok", "database": "ok"})
+
+
+@router.get("/lang/{locale}", include_in_schema=False)
+def switch_language(locale: str, next: str = "/") -> Response:
+    """Remember the chosen language for a year and go back to the page."""
+    if locale not in LOCALES:
+        raise HTTPException(404, "Unknown language.")
+    response = RedirectResponse(safe_next(next), status_code=303)
+    response.set_cookie(
+        LOCALE_COOKIE,
+        locale,
+        max_age=365 * 24 * 3600,
+        samesite="lax",
+        secure=get_settings().is_production,
+        httponly=True,
+    )
+    return response

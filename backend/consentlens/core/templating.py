@@ -1,0 +1,91 @@
+"""Jinja2 pages with gettext translations chosen per request."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
+
+from consentlens.core.config import LOCALES, get_settings
+from consentlens.core.i18n import LOCALE_NAMES, choose_locale, get_translations
+from consentlens.core.security import CSRF_FIELD, csrf_token
+
+FRONTEND_DIR = Path(__file__).resolve().parents[3] / "frontend"
+TEMPLATES_DIR = FRONTEND_DIR / "templates"
+STATIC_DIR = FRONTEND_DIR / "static"
+LOCALE_COOKIE = "lang"
+
+
+@pass_context
+def _gettext(context: Context, message: str) -> str:
+    return context["translations"].gettext(message)
+
+
+@pass_context
+def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
+    return context["translations"].ngettext(singular, plural, n)
+
+
+def _make_environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(["html", "xml"]),
+        undefined=StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    # The catalog is looked up in the render context, so one environment serves every language.
+    env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
+    return env
+
+
+environment = _make_environment()
+
+
+def request_locale(request: Request) -> str:
+    """The language to answer in, remembered on the request once chosen."""
+    cached = getattr(request.state, "locale", None)
+    if cached:
+        return cached
+    principal = getattr(request.state, "principal", None)
+    default = principal.organisation.default_locale if principal else get_settings().default_locale
+    locale = choose_locale(
+        cookie=request.cookies.get(LOCALE_COOKIE),
+        user_locale=principal.user.locale if principal else None,
+        accept_language=request.headers.get("accept-language", ""),
+        default=default,
+    )
+    request.state.locale = locale
+    return locale
+
+
+def render(
+    request: Request,
+    name: str,
+    *,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+    **context: Any,
+) -> HTMLResponse:
+    """Render a page in the request's language, with the CSRF token and the signed-in user."""
+    locale = request_locale(request)
+    translations = get_translations(locale)
+    context.setdefault("errors", [])
+    html = environment.get_template(name).render(
+        request=request,
+        locale=locale,
+        locales=[(code, LOCALE_NAMES[code]) for code in LOCALES],
+        translations=translations,
+        principal=getattr(request.state, "principal", None),
+        csrf_field=CSRF_FIELD,
+        csrf_token=csrf_token(request),
+        **context,
+    )
+    response = HTMLResponse(html, status_code=status_code, headers=headers)
+    response.headers["Content-Language"] = locale
+    return response

@@ -1,0 +1,84 @@
+"""Builds the FastAPI application: routers, static files, middleware."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from consentlens import __version__
+from consentlens.auth import api as auth_api
+from consentlens.auth import pages as auth_pages
+from consentlens.core import errors, routes
+from consentlens.core.config import Settings, get_settings
+from consentlens.core.templating import STATIC_DIR
+from consentlens.people import api as people_api
+from consentlens.people import pages as people_pages
+
+SESSION_COOKIE = "consentlens_session"
+
+_SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+    (
+        b"content-security-policy",
+        b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        b"frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'",
+    ),
+]
+
+
+class SecurityHeaders:
+    """Adds browser hardening headers to every response."""
+
+    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
+        self.app = app
+        self.headers = list(_SECURITY_HEADERS)
+        if hsts:
+            self.headers.append((b"strict-transport-security", b"max-age=31536000"))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = list(message.get("headers", [])) + self.headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="ConsentLens",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+    )
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.resolved_secret_key,
+        session_cookie=SESSION_COOKIE,
+        max_age=settings.session_days * 24 * 3600,
+        same_site="lax",
+        https_only=settings.is_production,
+    )
+    app.add_middleware(SecurityHeaders, hsts=settings.is_production)
+    errors.install(app)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for router in (
+        routes.router,
+        auth_pages.router,
+        auth_api.router,
+        people_pages.router,
+        people_api.router,
+    ):
+        app.include_router(router)
+    return app

@@ -1,0 +1,81 @@
+"""Organisations, groups (teams/classes), children and their guardians."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from consentlens.db.base import UTCDateTime, utcnow
+
+
+class Organisation(SQLModel, table=True):
+    __tablename__ = "organisations"
+    __table_args__ = (
+        CheckConstraint(
+            "co_consent_age >= 0 AND co_consent_age <= sole_consent_age AND sole_consent_age <= 18",
+            name="consent_ages",
+        ),
+        CheckConstraint("retention_months >= 1", name="retention_positive"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    slug: str = Field(max_length=80, unique=True)
+    timezone: str = Field(default="Europe/Brussels", max_length=64)
+    default_locale: str = Field(default="nl", max_length=5)
+    season_end: date
+    co_consent_age: int = 12
+    sole_consent_age: int = 16
+    require_all_guardians: bool = True
+    retention_months: int = 24
+    privacy_controller: str = Field(default="", max_length=200)
+    privacy_contact_email: str = Field(default="", max_length=254)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Group(SQLModel, table=True):
+    __tablename__ = "groups"
+    __table_args__ = (UniqueConstraint("organisation_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisations.id", index=True)
+    name: str = Field(max_length=120)
+    archived_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Child(SQLModel, table=True):
+    __tablename__ = "children"
+    __table_args__ = (UniqueConstraint("organisation_id", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisations.id", index=True)
+    first_name: str = Field(max_length=120)
+    last_name: str = Field(max_length=120)
+    birth_date: date
+    external_id: str | None = Field(default=None, max_length=80)
+    archived_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class ChildGroup(SQLModel, table=True):
+    __tablename__ = "child_groups"
+
+    child_id: int = Field(foreign_key="children.id", primary_key=True)
+    group_id: int = Field(foreign_key="groups.id", primary_key=True, index=True)
+
+
+class Guardianship(SQLModel, table=True):
+    __tablename__ = "guardianships"
+    __table_args__ = (UniqueConstraint("child_id", "guardian_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    child_id: int = Field(foreign_key="children.id", index=True)
+    guardian_id: int = Field(foreign_key="users.id", index=True)
+    relation: str = Field(default="parent", max_length=40)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
