@@ -94,9 +94,14 @@ def create_admin(email: str, password: str, organisation: str, name: str) -> Non
             else:
                 accounts.set_password(session=session, user=user, password=password)
             accounts.add_membership(session=session, user=user, organisation=org, role=Role.ADMIN)
+            message = f"{user.email} is an admin of {org.name}."
             session.commit()
         except ValueError as error:
             session.rollback()
             click.echo(f"Error: {error}", err=True)
             sys.exit(2)
-    click.echo(f"{user.email} is an admin of {org.name}.")
+    click.echo(message)
+
+
+if __name__ == "__main__":
+    main()

@@ -17,6 +17,13 @@ from consentlens.people import api as people_api
 from consentlens.people import pages as people_pages
 
 SESSION_COOKIE = "consentlens_session"
+ROUTERS = (
+    routes.router,
+    auth_pages.router,
+    auth_api.router,
+    people_pages.router,
+    people_api.router,
+)
 
 _SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -73,12 +80,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders, hsts=settings.is_production)
     errors.install(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for router in (
-        routes.router,
-        auth_pages.router,
-        auth_api.router,
-        people_pages.router,
-        people_api.router,
-    ):
+    for router in ROUTERS:
         app.include_router(router)
     return app

@@ -1,0 +1,205 @@
+"""Signing in and out through the real pages, sessions, throttling and CSRF."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from consentlens.audit.models import AuditEvent
+from consentlens.auth.models import Role
+from consentlens.main import SESSION_COOKIE
+from tests import factories
+from tests.conftest import csrf_from, login
+
+
+def test_login_page_carries_a_csrf_token_and_labelled_fields(client):
+    page = client.get("/login", headers={"accept-language": "en"})
+    assert page.status_code == 200
+    assert csrf_from(page.text)
+    assert '<label for="email">' in page.text and '<label for="password">' in page.text
+
+
+def test_staff_login_lands_on_the_admin_home(client, db):
+    org = factories.organisation(db, name="KSV Testclub")
+    staff = factories.user(db, org, Role.STAFF)
+    login(client, staff.email, factories.PASSWORD)
+    home = client.get("/", follow_redirects=True)
+    assert home.status_code == 200
+    assert "KSV Testclub" in home.text
+    assert home.url.path == "/admin"
+
+
+def test_the_session_cookie_is_signed_httponly_and_lax(client, db):
+    org = factories.organisation(db)
+    staff = factories.user(db, org, Role.ADMIN)
+    token = csrf_from(client.get("/login").text)
+    response = client.post(
+        "/login", data={"email": staff.email, "password": factories.PASSWORD, "csrf_token": token}
+    )
+    cookie = response.headers["set-cookie"]
+    assert cookie.startswith(f"{SESSION_COOKIE}=")
+    assert "httponly" in cookie.lower() and "samesite=lax" in cookie.lower()
+    # Tampering with the signed value signs the user out.
+    client.cookies.set(SESSION_COOKIE, client.cookies[SESSION_COOKIE][:-4] + "AAAA")
+    assert client.get("/admin").status_code == 303
+
+
+def test_email_is_case_insensitive(client, db):
+    org = factories.organisation(db)
+    staff = factories.user(db, org, Role.STAFF)
+    login(client, "  " + staff.email.upper(), factories.PASSWORD)
+    assert client.get("/admin").status_code == 200
+
+
+def test_wrong_password_is_refused_with_a_clear_message(client, db):
+    org = factories.organisation(db)
+    staff = factories.user(db, org, Role.STAFF)
+    token = csrf_from(client.get("/login").text)
+    response = client.post(
+        "/login",
+        data={"email": staff.email, "password": "wrong-password", "csrf_token": token},
+        headers={"accept-language": "en"},
+    )
+    assert response.status_code == 400
+    assert "do not match" in response.text
+    assert staff.email in response.text  # the address is kept, only the password is retyped
+    assert client.get("/admin").status_code == 303
+    failures = db.exec(select(AuditEvent).where(AuditEvent.action == "auth.login_failed")).all()
+    assert [event.details["email"] for event in failures] == [staff.email]
+
+
+def test_unknown_user_gets_the_same_message(client, db):
+    token = csrf_from(client.get("/login").text)
+    response = client.post(
+        "/login",
+        data={"email": "nobody@example.test", "password": "whatever-123", "csrf_token": token},
+        headers={"accept-language": "en"},
+    )
+    assert response.status_code == 400
+    assert "do not match" in response.text
+
+
+def test_empty_fields_are_explained(client):
+    token = csrf_from(client.get("/login").text)
+    response = client.post(
+        "/login",
+        data={"email": "", "password": "", "csrf_token": token},
+        headers={"accept-language": "fr"},
+    )
+    assert response.status_code == 400
+    assert "Indiquez votre adresse e-mail et votre mot de passe." in response.text
+
+
+def test_throttling_after_repeated_failures(client, db):
+    org = factories.organisation(db)
+    staff = factories.user(db, org, Role.STAFF)
+    token = csrf_from(client.get("/login").text)
+    for _ in range(5):
+        response = client.post(
+            "/login", data={"email": staff.email, "password": "nope-nope-nope", "csrf_token": token}
+        )
+        assert response.status_code == 400
+    # Locked now, even with the right password, and told so.
+    response = client.post(
+        "/login",
+        data={"email": staff.email, "password": factories.PASSWORD, "csrf_token": token},
+        headers={"accept-language": "nl"},
+    )
+    assert response.status_code == 429
+    assert int(response.headers["retry-after"]) > 0
+    assert "Te veel mislukte pogingen" in response.text
+    assert client.get("/admin").status_code == 303
+    # Another account is not locked by this one's failures.
+    other = factories.user(db, org, Role.STAFF)
+    login(client, other.email, factories.PASSWORD)
+
+
+def test_throttle_releases_after_the_window(db):
+    from datetime import timedelta
+
+    from consentlens.audit.service import Origin
+    from consentlens.auth import service
+    from consentlens.db.base import utcnow
+
+    org = factories.organisation(db)
+    staff = factories.user(db, org, Role.STAFF)
+    start = utcnow() - timedelta(minutes=20)
+    for minute in range(5):
+        result = service.login(
+            session=db,
+            email=staff.email,
+            password="bad-password-1",
+            origin=Origin(ip="10.9.9.9"),
+            now=start + timedelta(minutes=minute),
+        )
+        assert result.outcome is service.LoginOutcome.INVALID
+    locked = service.login(
+        session=db,
+        email=staff.email,
+        password=factories.PASSWORD,
+        origin=Origin(ip="10.9.9.9"),
+        now=start + timedelta(minutes=6),
+    )
+    assert locked.outcome is service.LoginOutcome.THROTTLED
+    later = service.login(
+        session=db,
+        email=staff.email,
+        password=factories.PASSWORD,
+        origin=Origin(ip="10.9.9.9"),
+        now=start + timedelta(minutes=16),
+    )
+    assert later.outcome is service.LoginOutcome.OK
+
+
+def test_logout_ends_the_session(client, db):
+    org = factories.organisation(db)
+    staff = factories.user(db, org, Role.STAFF)
+    login(client, staff.email, factories.PASSWORD)
+    page = client.get("/admin")
+    response = client.post("/logout", data={"csrf_token": csrf_from(page.text)})
+    assert response.status_code == 303
+    assert client.get("/admin").status_code == 303
+
+
+def test_next_only_redirects_within_the_site(client, db):
+    org = factories.organisation(db)
+    staff = factories.user(db, org, Role.STAFF)
+    token = csrf_from(client.get("/login").text)
+    response = client.post(
+        "/login",
+        data={
+            "email": staff.email,
+            "password": factories.PASSWORD,
+            "csrf_token": token,
+            "next": "//evil.example/steal",
+        },
+    )
+    assert response.headers["location"] == "/"
+
+
+def test_anonymous_visitors_are_sent_to_login_and_back(client, db):
+    response = client.get("/admin")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=/admin"
+    org = factories.organisation(db)
+    staff = factories.user(db, org, Role.STAFF)
+    page = client.get(response.headers["location"])
+    done = client.post(
+        "/login",
+        data={
+            "email": staff.email,
+            "password": factories.PASSWORD,
+            "csrf_token": csrf_from(page.text),
+            "next": "/admin",
+        },
+    )
+    assert done.headers["location"] == "/admin"
+
+
+def test_a_deactivated_user_is_signed_out(client, db):
+    org = factories.organisation(db)
+    staff = factories.user(db, org, Role.STAFF)
+    login(client, staff.email, factories.PASSWORD)
+    staff.is_active = False
+    db.add(staff)
+    db.flush()
+    assert client.get("/admin").status_code == 303
