@@ -26,7 +26,7 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed-test
 	bash scripts/test-prerequisites.sh
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check backend tests
+	$(BIN)/ruff format --check backend tests bench
 	$(BIN)/pytest
 
 lint: $(VENV)/.installed-test
@@ -34,6 +34,7 @@ lint: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/policy_speed.py
+	$(BIN)/python bench/policy_speed.py --postgres
 
 # Re-extract translatable strings and merge them into the nl/fr/en catalogs.
 messages: $(VENV)/.installed
