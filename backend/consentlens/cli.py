@@ -22,14 +22,14 @@ def serve(host: str, port: int) -> None:
     """Serve the web application."""
     import uvicorn
 
-    settings = get_settings()
-    click.echo(f"ConsentLens on http://{host}:{port} (database: {_describe(settings)})")
+    click.echo(f"ConsentLens on http://{host}:{port} (database: {_database_label()})")
     uvicorn.run(
         "consentlens.main:create_app", factory=True, host=host, port=port, proxy_headers=True
     )
 
 
-def _describe(settings: object) -> str:
+def _database_label() -> str:
+    """The database URL without credentials, for the start-up line."""
     url = get_settings().resolved_database_url
     return url.split("@")[-1] if "@" in url else url
 

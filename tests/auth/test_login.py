@@ -39,8 +39,13 @@ def test_the_session_cookie_is_signed_httponly_and_lax(client, db):
     assert cookie.startswith(f"{SESSION_COOKIE}=")
     assert "httponly" in cookie.lower() and "samesite=lax" in cookie.lower()
     # Tampering with the signed value signs the user out.
-    client.cookies.set(SESSION_COOKIE, client.cookies[SESSION_COOKIE][:-4] + "AAAA")
-    assert client.get("/admin").status_code == 303
+    genuine = client.cookies[SESSION_COOKIE]
+    assert client.get("/admin").status_code == 200
+    client.cookies.clear()
+    client.cookies.set(SESSION_COOKIE, genuine[:-4] + "AAAA")
+    response = client.get("/admin")
+    assert response.request.headers["cookie"] == f"{SESSION_COOKIE}={genuine[:-4]}AAAA"
+    assert response.status_code == 303
 
 
 def test_email_is_case_insensitive(client, db):

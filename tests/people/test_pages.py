@@ -71,3 +71,13 @@ def test_a_guardian_in_two_clubs_sees_one_club_at_a_time(client, db):
     login(client, parent.email, factories.PASSWORD)
     page = client.get("/family")
     assert "Anna" in page.text and "Bram" not in page.text
+
+
+def test_two_organisations_cannot_share_a_short_name(db):
+    import pytest
+
+    from consentlens.people import service
+
+    service.create_organisation(session=db, name="KFC Eendracht", today=date(2026, 11, 24))
+    with pytest.raises(service.PeopleError, match="'kfc-eendracht' already exists"):
+        service.create_organisation(session=db, name="KFC  Eendracht!", today=date(2026, 11, 24))

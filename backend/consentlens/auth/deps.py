@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
+from sqlmodel import Session
 
 from consentlens.auth import service
 from consentlens.auth.models import Role, User
@@ -60,7 +61,7 @@ def _user_id(request: Request, token: str | None) -> int | None:
     return uid if isinstance(uid, int) else None
 
 
-def load_principal(*, request: Request, session: SessionDep, token: str | None) -> Principal | None:
+def load_principal(*, request: Request, session: Session, token: str | None) -> Principal | None:
     """The principal behind a request, or None when nobody (still valid) is signed in."""
     uid = _user_id(request, token)
     user = session.get(User, uid) if uid is not None else None

@@ -48,9 +48,12 @@ def create_organisation(
     """A new organisation with the default consent uses."""
     if not name.strip():
         raise PeopleError("An organisation needs a name.")
+    slug = slug or slugify(name)
+    if session.exec(select(Organisation).where(Organisation.slug == slug)).first() is not None:
+        raise PeopleError(f"An organisation with the short name '{slug}' already exists.")
     organisation = Organisation(
         name=name.strip(),
-        slug=slug or slugify(name),
+        slug=slug,
         season_end=default_season_end(today),
         default_locale=default_locale,
         privacy_controller=name.strip(),
