@@ -27,6 +27,7 @@ class User(SQLModel, table=True):
     # Guardians may never set a password: they come in through signed links.
     password_hash: str | None = Field(default=None, max_length=255)
     locale: str | None = Field(default=None, max_length=5)
+    phone: str | None = Field(default=None, max_length=40)
     is_active: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -55,3 +56,39 @@ class LoginAttempt(SQLModel, table=True):
     ip: str = Field(default="", max_length=64, index=True)
     succeeded: bool
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+class LinkKind(enum.StrEnum):
+    GUARDIAN = "guardian"
+    CHILD = "child"
+
+
+class ConsentLink(SQLModel, table=True):
+    """A personal link to the consent page: for one guardian, or for one child old enough to answer.
+
+    The URL carries a signature of the id (nothing guessable); expiry and revocation live here.
+    """
+
+    __tablename__ = "consent_links"
+    __table_args__ = (
+        CheckConstraint(
+            "(kind = 'guardian' AND guardian_id IS NOT NULL AND child_id IS NULL) "
+            "OR (kind = 'child' AND child_id IS NOT NULL AND guardian_id IS NULL)",
+            name="kind_target",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisations.id", index=True)
+    kind: str = Field(max_length=10)
+    guardian_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    child_id: int | None = Field(default=None, foreign_key="children.id", index=True)
+    # Typed by hand from a printed form: short, unambiguous, unique.
+    short_code: str = Field(max_length=12, unique=True)
+    purpose: str = Field(default="invitation", max_length=20)
+    created_by_id: int | None = Field(default=None, foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    use_count: int = 0

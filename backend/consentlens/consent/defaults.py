@@ -15,6 +15,9 @@ class UseText(TypedDict):
     explanation_nl: str
     explanation_fr: str
     explanation_en: str
+    example_nl: str
+    example_fr: str
+    example_en: str
 
 
 DEFAULT_USES: tuple[UseText, ...] = (
@@ -31,6 +34,12 @@ DEFAULT_USES: tuple[UseText, ...] = (
         "club, après connexion. Elles ne sont pas rendues publiques.",
         "explanation_en": "Photos can only be seen by the club's parents and staff after "
         "signing in. They are not made public.",
+        "example_nl": "Een foto van de training in het fotoalbum van de club, alleen "
+        "zichtbaar voor "
+        "ingelogde ouders.",
+        "example_fr": "Une photo de l'entraînement dans l'album du club, visible seulement par les "
+        "parents connectés.",
+        "example_en": "A photo of training in the club's album, visible only to signed-in parents.",
     },
     {
         "code": "website",
@@ -45,6 +54,9 @@ DEFAULT_USES: tuple[UseText, ...] = (
         "peut les voir.",
         "explanation_en": "Photos on the club's public website. Anyone on the internet can "
         "see them.",
+        "example_nl": "Een ploegfoto na de wedstrijd op de website van de club.",
+        "example_fr": "Une photo d'équipe après le match sur le site web du club.",
+        "example_en": "A team photo after the match on the club's website.",
     },
     {
         "code": "print",
@@ -57,6 +69,9 @@ DEFAULT_USES: tuple[UseText, ...] = (
         "explanation_fr": "Photos dans le bulletin, sur les affiches et dans les dépliants "
         "du club.",
         "explanation_en": "Photos in the club's newsletter, on posters and in leaflets.",
+        "example_nl": "Een foto van het kamp in de nieuwsbrief die naar alle leden gaat.",
+        "example_fr": "Une photo du stage dans le bulletin envoyé à tous les membres.",
+        "example_en": "A photo of the summer camp in the newsletter sent to all members.",
     },
     {
         "code": "social_media",
@@ -71,6 +86,9 @@ DEFAULT_USES: tuple[UseText, ...] = (
         "y est publié peut être partagé et copié par d'autres.",
         "explanation_en": "Photos on the club's Facebook, Instagram or other pages. What is "
         "posted there can be shared and copied by others.",
+        "example_nl": "Een foto van het tornooi op de Instagram-pagina van de club.",
+        "example_fr": "Une photo du tournoi sur la page Instagram du club.",
+        "example_en": "A photo of the tournament on the club's Instagram page.",
     },
     {
         "code": "press",
@@ -85,6 +103,9 @@ DEFAULT_USES: tuple[UseText, ...] = (
         "exemple lors d'un tournoi.",
         "explanation_en": "Photos the club gives to newspapers or local media, for example "
         "after a tournament.",
+        "example_nl": "Een foto van de kampioenenviering in de lokale krant.",
+        "example_fr": "Une photo de la fête du titre dans le journal local.",
+        "example_en": "A photo of the championship celebration in the local newspaper.",
     },
     {
         "code": "face_recognition",
@@ -102,5 +123,14 @@ DEFAULT_USES: tuple[UseText, ...] = (
         "explanation_en": "The club may recognise your child's face on photos automatically, "
         "so that your child is only shown where you allowed it. Without this consent, your "
         "child is blurred on every photo.",
+        "example_nl": "De club herkent uw kind op de foto's van het tornooi en vervaagt het "
+        "waar u nee "
+        "zei.",
+        "example_fr": "Le club reconnaît votre enfant sur les photos du tournoi et le floute "
+        "là où vous"
+        " avez dit non.",
+        "example_en": "The club recognises your child on the tournament photos and blurs them"
+        " wherever "
+        "you said no.",
     },
 )

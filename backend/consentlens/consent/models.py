@@ -33,12 +33,18 @@ class ConsentUse(SQLModel, table=True):
     explanation_nl: str = Field(max_length=1000)
     explanation_fr: str = Field(max_length=1000)
     explanation_en: str = Field(max_length=1000)
+    example_nl: str = Field(default="", max_length=500)
+    example_fr: str = Field(default="", max_length=500)
+    example_en: str = Field(default="", max_length=500)
 
     def label(self, locale: str) -> str:
         return getattr(self, f"label_{locale}", self.label_en)
 
     def explanation(self, locale: str) -> str:
         return getattr(self, f"explanation_{locale}", self.explanation_en)
+
+    def example(self, locale: str) -> str:
+        return getattr(self, f"example_{locale}", self.example_en)
 
 
 class ConsentDecision(SQLModel, table=True):

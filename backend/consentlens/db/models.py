@@ -5,7 +5,7 @@ from sqlalchemy.orm import Mapper
 from sqlmodel import SQLModel
 
 from consentlens.audit.models import AuditEvent
-from consentlens.auth.models import LoginAttempt, Membership, Role, User
+from consentlens.auth.models import ConsentLink, LinkKind, LoginAttempt, Membership, Role, User
 from consentlens.consent.models import ConsentDecision, ConsentUse
 from consentlens.people.models import Child, ChildGroup, Group, Guardianship, Organisation
 
@@ -14,9 +14,11 @@ __all__ = [
     "Child",
     "ChildGroup",
     "ConsentDecision",
+    "ConsentLink",
     "ConsentUse",
     "Group",
     "Guardianship",
+    "LinkKind",
     "LoginAttempt",
     "Membership",
     "Organisation",

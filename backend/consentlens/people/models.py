@@ -32,6 +32,8 @@ class Organisation(SQLModel, table=True):
     retention_months: int = 24
     privacy_controller: str = Field(default="", max_length=200)
     privacy_contact_email: str = Field(default="", max_length=254)
+    # When the current season began (set by "start a new season"); None before the first renewal.
+    season_started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
