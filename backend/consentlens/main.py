@@ -10,10 +10,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from consentlens import __version__
 from consentlens.auth import api as auth_api
 from consentlens.auth import pages as auth_pages
+from consentlens.consent import pages as consent_pages
 from consentlens.core import errors, routes
 from consentlens.core.config import Settings, get_settings
 from consentlens.core.templating import STATIC_DIR
 from consentlens.people import api as people_api
+from consentlens.people import import_pages, members_pages
 from consentlens.people import pages as people_pages
 
 SESSION_COOKIE = "consentlens_session"
@@ -23,6 +25,9 @@ ROUTERS = (
     auth_api.router,
     people_pages.router,
     people_api.router,
+    members_pages.router,
+    import_pages.router,
+    consent_pages.router,
 )
 
 _SECURITY_HEADERS = [
