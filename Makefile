@@ -36,10 +36,9 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/policy_speed.py
 	$(BIN)/python bench/policy_speed.py --postgres
 
-# Re-extract translatable strings and merge them into the nl/fr/en catalogs.
+# Re-extract translatable strings, update the nl/fr/en catalogs, fill from locales/pending/*.json.
 messages: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k N_ -o frontend/locales/messages.pot .
-	$(BIN)/pybabel update -i frontend/locales/messages.pot -d frontend/locales --no-fuzzy-matching
+	$(BIN)/python scripts/i18n_merge.py
 
 clean:
 	rm -rf $(VENV) var

@@ -10,6 +10,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from consentlens import __version__
 from consentlens.auth import api as auth_api
 from consentlens.auth import pages as auth_pages
+from consentlens.consent import api as consent_api
+from consentlens.consent import family_pages
 from consentlens.consent import pages as consent_pages
 from consentlens.core import errors, routes
 from consentlens.core.config import Settings, get_settings
@@ -28,6 +30,8 @@ ROUTERS = (
     members_pages.router,
     import_pages.router,
     consent_pages.router,
+    family_pages.router,
+    consent_api.router,
 )
 
 _SECURITY_HEADERS = [

@@ -17,8 +17,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _extracted() -> set[str]:
-    method_map = [("backend/**.py", "python"), ("frontend/templates/**.html", "jinja2")]
-    options = {"frontend/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+    method_map = [
+        ("backend/**.py", "python"),
+        ("frontend/templates/**.html", "jinja2"),
+        ("frontend/templates/**.txt", "jinja2"),
+    ]
+    options = {
+        "frontend/templates/**.html": {"extensions": "jinja2.ext.i18n"},
+        "frontend/templates/**.txt": {"extensions": "jinja2.ext.i18n"},
+    }
     keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
     ids: set[str] = set()
     for _file, _line, message, _comments, _context in extract_from_dir(

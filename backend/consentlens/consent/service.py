@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from consentlens.audit import service as audit
@@ -224,3 +226,35 @@ def effective_consents(
                 now=now,
             )
     return result
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One decision of a child's log, with the names a person needs to read it."""
+
+    decision: ConsentDecision
+    use: ConsentUse
+    decided_by: str
+    recorded_by: str
+
+
+def history(
+    *, session: Session, child: Child, guardian_id: int | None = None
+) -> list[HistoryEntry]:
+    """A child's decisions, newest first; only one guardian's when `guardian_id` is given."""
+    decider = aliased(User)
+    recorder = aliased(User)
+    statement = (
+        select(ConsentDecision, ConsentUse, decider.full_name, recorder.full_name)
+        .join(ConsentUse, col(ConsentUse.id) == ConsentDecision.use_id)
+        .join(decider, col(decider.id) == ConsentDecision.guardian_id, isouter=True)
+        .join(recorder, col(recorder.id) == ConsentDecision.recorded_by_id, isouter=True)
+        .where(ConsentDecision.child_id == child.id)
+        .order_by(col(ConsentDecision.decided_at).desc(), col(ConsentDecision.id).desc())
+    )
+    if guardian_id is not None:
+        statement = statement.where(ConsentDecision.guardian_id == guardian_id)
+    return [
+        HistoryEntry(decision, use, decided_by or child.full_name, recorded_by or "")
+        for decision, use, decided_by, recorded_by in session.exec(statement)
+    ]

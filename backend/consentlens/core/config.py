@@ -34,6 +34,19 @@ class Settings(BaseSettings):
     login_window_minutes: int = Field(default=15, ge=1)
     api_token_minutes: int = Field(default=60, ge=1)
     session_days: int = Field(default=14, ge=1)
+    # Personal consent links (invitations, reminders, printed forms) stay valid this long.
+    link_days: int = Field(default=30, ge=1, le=366)
+    # Paper consent scans kept as evidence.
+    evidence_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    # E-mail: with no SMTP host, messages are written as .eml files to var_dir/outbox.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = True
+    smtp_ssl: bool = False
+    smtp_timeout_seconds: float = 20.0
+    mail_from: str = "ConsentLens <no-reply@consentlens.invalid>"
 
     @model_validator(mode="after")
     def _production_needs_a_secret(self) -> Settings:
@@ -53,6 +66,10 @@ class Settings(BaseSettings):
     @property
     def resolved_media_dir(self) -> Path:
         return (self.media_dir or self.var_dir / "media").resolve()
+
+    @property
+    def outbox_dir(self) -> Path:
+        return (self.var_dir / "outbox").resolve()
 
     @property
     def is_production(self) -> bool:

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from consentlens.auth.deps import LoginRequired
+from consentlens.consent.answerer import SESSION_CHILD_LINK, LinkNoLongerValid
 from consentlens.core.i18n import N_
 from consentlens.core.templating import render
 
@@ -48,6 +49,16 @@ async def _login_required(request: Request, _exc: Exception) -> Response:
     return RedirectResponse(f"/login?next={quote(safe_next(target))}", status_code=303)
 
 
+async def _link_no_longer_valid(request: Request, _exc: Exception) -> Response:
+    request.session.pop(SESSION_CHILD_LINK, None)
+    return render(
+        request,
+        "consent/link_problem.html",
+        status_code=410,
+        message=N_("This link is no longer valid. Ask the club for a new one."),
+    )
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     if _wants_json(request):
@@ -77,5 +88,6 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(LoginRequired, _login_required)
+    app.add_exception_handler(LinkNoLongerValid, _link_no_longer_valid)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -11,7 +13,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context,
 from jinja2.runtime import Context
 
 from consentlens.core.config import LOCALES, get_settings
-from consentlens.core.i18n import LOCALE_NAMES, choose_locale, get_translations
+from consentlens.core.i18n import LOCALE_NAMES, N_, choose_locale, get_translations
 from consentlens.core.security import CSRF_FIELD, csrf_token
 
 FRONTEND_DIR = Path(__file__).resolve().parents[3] / "frontend"
@@ -44,7 +46,36 @@ def _make_environment() -> Environment:
     return env
 
 
+def localdate(moment: datetime, timezone: str) -> str:
+    """A stored UTC moment as the organisation's local date (ISO, unambiguous in every language)."""
+    return moment.astimezone(ZoneInfo(timezone)).date().isoformat()
+
+
+def localtime(moment: datetime, timezone: str) -> str:
+    return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
+
+
+METHOD_LABELS = {
+    "online": N_("Online"),
+    "paper": N_("Paper form"),
+    "staff": N_("Recorded by staff"),
+}
+
+STATE_LABELS = {
+    "all": N_("All answers"),
+    "incomplete": N_("Not (yet) yes"),
+    "granted": N_("Yes"),
+    "refused": N_("No"),
+    "no_answer": N_("No answer"),
+    "expired": N_("Expired"),
+    "waiting": N_("Waiting"),
+}
+
 environment = _make_environment()
+environment.filters["localdate"] = localdate
+environment.filters["localtime"] = localtime
+environment.globals["method_labels"] = METHOD_LABELS
+environment.globals["state_labels"] = STATE_LABELS
 
 
 def request_locale(request: Request) -> str:
@@ -62,6 +93,13 @@ def request_locale(request: Request) -> str:
     )
     request.state.locale = locale
     return locale
+
+
+def render_text(name: str, *, locale: str, **context: Any) -> str:
+    """Render a plain-text template (e-mail) in a given language."""
+    return environment.get_template(name).render(
+        locale=locale, translations=get_translations(locale), **context
+    )
 
 
 def render(

@@ -1,0 +1,172 @@
+"""Personal consent links: for a guardian, or for a child old enough to answer.
+
+A link's URL carries the signed id of a `ConsentLink` row; the row says whose link it is, until
+when it works and whether it was revoked. A short code (printed on forms) opens the same link.
+"""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlmodel import Session, col, select
+
+from consentlens.audit import service as audit
+from consentlens.auth.models import ConsentLink, LinkKind, User
+from consentlens.core.config import get_settings
+from consentlens.people.models import Child, Guardianship, Organisation
+
+# No 0/O, 1/I/L: the code is typed from paper.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 8
+
+
+class LinkProblem(enum.Enum):
+    INVALID = "invalid"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+@dataclass(frozen=True)
+class LinkCheck:
+    link: ConsentLink | None
+    problem: LinkProblem | None = None
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(get_settings().resolved_secret_key, salt="consentlens.consent-link")
+
+
+def token_for(link: ConsentLink) -> str:
+    """The signed token in the link's URL (the same every time for the same link)."""
+    return _serializer().dumps(link.id)
+
+
+def url_for(link: ConsentLink) -> str:
+    return f"{get_settings().base_url.rstrip('/')}/c/{token_for(link)}"
+
+
+def format_code(code: str) -> str:
+    """Codes are shown in two groups of four, like ABCD-EF23."""
+    return f"{code[:4]}-{code[4:]}"
+
+
+def _new_code(session: Session) -> str:
+    while True:
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        exists = session.exec(select(ConsentLink.id).where(ConsentLink.short_code == code)).first()
+        if exists is None:
+            return code
+
+
+def create_link(
+    *,
+    session: Session,
+    organisation: Organisation,
+    now: datetime,
+    guardian: User | None = None,
+    child: Child | None = None,
+    created_by: User | None = None,
+    purpose: str = "invitation",
+) -> ConsentLink:
+    """A new personal link, valid for the configured number of days."""
+    if (guardian is None) == (child is None):
+        raise ValueError("a link is for one guardian or for one child")
+    assert organisation.id is not None
+    link = ConsentLink(
+        organisation_id=organisation.id,
+        kind=(LinkKind.GUARDIAN if guardian else LinkKind.CHILD).value,
+        guardian_id=guardian.id if guardian else None,
+        child_id=child.id if child else None,
+        short_code=_new_code(session),
+        purpose=purpose,
+        created_by_id=created_by.id if created_by else None,
+        created_at=now,
+        expires_at=now + timedelta(days=get_settings().link_days),
+    )
+    session.add(link)
+    session.flush()
+    return link
+
+
+def check_link(link: ConsentLink | None, now: datetime) -> LinkCheck:
+    """Whether a link (if any) may be used now."""
+    if link is None:
+        return LinkCheck(None, LinkProblem.INVALID)
+    if link.revoked_at is not None:
+        return LinkCheck(link, LinkProblem.REVOKED)
+    if link.expires_at <= now:
+        return LinkCheck(link, LinkProblem.EXPIRED)
+    return LinkCheck(link)
+
+
+def check_token(*, session: Session, token: str, now: datetime) -> LinkCheck:
+    try:
+        link_id = _serializer().loads(token)
+    except BadSignature:
+        return LinkCheck(None, LinkProblem.INVALID)
+    if not isinstance(link_id, int):
+        return LinkCheck(None, LinkProblem.INVALID)
+    return check_link(session.get(ConsentLink, link_id), now)
+
+
+def check_code(*, session: Session, code: str, now: datetime) -> LinkCheck:
+    # People type codes from paper: ignore case, spaces and the dash.
+    cleaned = "".join(ch for ch in code.upper() if ch.isalnum())[:12]
+    link = session.exec(select(ConsentLink).where(ConsentLink.short_code == cleaned)).first()
+    return check_link(link, now)
+
+
+def record_use(*, session: Session, link: ConsentLink, now: datetime, origin: audit.Origin) -> None:
+    link.use_count += 1
+    link.last_used_at = now
+    session.add(link)
+    audit.record(
+        session=session,
+        action="link.used",
+        organisation_id=link.organisation_id,
+        actor_id=link.guardian_id,
+        subject_type="consent_link",
+        subject_id=link.id,
+        details={"kind": link.kind, "child_id": link.child_id, "purpose": link.purpose},
+        origin=origin,
+    )
+
+
+def revoke(
+    *, session: Session, link: ConsentLink, actor: User, now: datetime, origin: audit.Origin
+) -> None:
+    if link.revoked_at is None:
+        link.revoked_at = now
+        session.add(link)
+        audit.record(
+            session=session,
+            action="link.revoked",
+            organisation_id=link.organisation_id,
+            actor_id=actor.id,
+            subject_type="consent_link",
+            subject_id=link.id,
+            origin=origin,
+        )
+
+
+def active_links(
+    *, session: Session, organisation: Organisation, now: datetime, child: Child
+) -> list[ConsentLink]:
+    """Unexpired, unrevoked links of a child and of the child's guardians."""
+    guardian_ids = select(Guardianship.guardian_id).where(Guardianship.child_id == child.id)
+    return list(
+        session.exec(
+            select(ConsentLink)
+            .where(
+                ConsentLink.organisation_id == organisation.id,
+                col(ConsentLink.revoked_at).is_(None),
+                ConsentLink.expires_at > now,
+                (ConsentLink.child_id == child.id) | col(ConsentLink.guardian_id).in_(guardian_ids),
+            )
+            .order_by(col(ConsentLink.created_at).desc())
+        )
+    )

@@ -1,0 +1,62 @@
+"""Who is answering on the consent page: a signed-in guardian, or a child through their own link."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlmodel import Session
+
+from consentlens.auth import links
+from consentlens.auth.deps import LoginRequired, OptionalUser
+from consentlens.auth.models import ConsentLink, User
+from consentlens.core.db import SessionDep
+from consentlens.db.base import utcnow
+from consentlens.people import service as people
+from consentlens.people.models import Child, Organisation
+
+SESSION_CHILD_LINK = "child_link"
+
+
+class LinkNoLongerValid(Exception):
+    """The child's link expired or was revoked while they were using it."""
+
+
+@dataclass(frozen=True)
+class Answerer:
+    organisation: Organisation
+    children: list[Child]
+    # None when the child answers for themselves.
+    guardian: User | None
+    link: ConsentLink | None = None
+
+    @property
+    def by_child(self) -> bool:
+        return self.guardian is None
+
+
+def _child_answerer(session: Session, link_id: int) -> Answerer:
+    link = session.get(ConsentLink, link_id)
+    if link is None or link.child_id is None or links.check_link(link, utcnow()).problem:
+        raise LinkNoLongerValid
+    child = session.get(Child, link.child_id)
+    organisation = session.get(Organisation, link.organisation_id)
+    if child is None or organisation is None or child.archived_at is not None:
+        raise LinkNoLongerValid
+    return Answerer(organisation=organisation, children=[child], guardian=None, link=link)
+
+
+def get_answerer(request: Request, session: SessionDep, principal: OptionalUser) -> Answerer:
+    link_id = request.session.get(SESSION_CHILD_LINK)
+    if isinstance(link_id, int):
+        return _child_answerer(session, link_id)
+    if principal is None or not principal.is_guardian:
+        raise LoginRequired
+    children = people.children_of_guardian(
+        session=session, organisation=principal.organisation, guardian=principal.user
+    )
+    return Answerer(organisation=principal.organisation, children=children, guardian=principal.user)
+
+
+CurrentAnswerer = Annotated[Answerer, Depends(get_answerer)]

@@ -1,0 +1,85 @@
+"""Scans of signed paper forms, kept privately as evidence of a decision."""
+
+from __future__ import annotations
+
+import io
+import uuid
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image
+
+from consentlens.core.config import get_settings
+from consentlens.core.i18n import N_
+
+_KINDS = {
+    b"%PDF-": ("pdf", "application/pdf"),
+    b"\xff\xd8\xff": ("jpg", "image/jpeg"),
+    b"\x89PNG\r\n\x1a\n": ("png", "image/png"),
+}
+MEDIA_TYPES = {ext: media for ext, media in _KINDS.values()}
+
+
+class EvidenceError(ValueError):
+    """An upload that cannot be kept as evidence; the message (a msgid) is shown to staff."""
+
+
+@dataclass(frozen=True)
+class Scan:
+    extension: str
+    media_type: str
+
+
+def inspect_scan(data: bytes) -> Scan:
+    """What kind of scan this is, judged by its content (not its name), or EvidenceError."""
+    if not data:
+        raise EvidenceError(N_("The scan is empty. Choose the file again."))
+    if len(data) > get_settings().evidence_max_bytes:
+        raise EvidenceError(
+            N_("The scan is too large. Scan at a lower resolution (at most 10 MB).")
+        )
+    kind = next((value for magic, value in _KINDS.items() if data.startswith(magic)), None)
+    if kind is None:
+        raise EvidenceError(N_("The scan must be a PDF, JPEG or PNG file."))
+    extension, media_type = kind
+    if extension == "pdf":
+        if b"%%EOF" not in data[-2048:]:
+            raise EvidenceError(N_("The PDF is incomplete. Save or scan it again."))
+        return Scan(extension, media_type)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                image.verify()
+            with Image.open(io.BytesIO(data)) as image:
+                image.load()
+    except (OSError, SyntaxError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise EvidenceError(N_("The image is damaged or incomplete. Scan it again.")) from None
+    return Scan(extension, media_type)
+
+
+def store_scan(*, data: bytes, organisation_id: int) -> str:
+    """Keep the scan under the media directory; returns the reference stored with the decisions."""
+    scan = inspect_scan(data)
+    relative = Path("evidence") / str(organisation_id) / f"{uuid.uuid4().hex}.{scan.extension}"
+    target = get_settings().resolved_media_dir / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+    return relative.as_posix()
+
+
+def scan_path(reference: str) -> Path | None:
+    """The file behind a stored reference, if it is one of ours and still exists."""
+    root = (get_settings().resolved_media_dir / "evidence").resolve()
+    path = (get_settings().resolved_media_dir / reference).resolve()
+    if root not in path.parents or not path.is_file():
+        return None
+    return path
+
+
+def discard(reference: str) -> None:
+    """Remove a scan whose decisions could not be recorded."""
+    path = scan_path(reference)
+    if path is not None:
+        path.unlink(missing_ok=True)

@@ -1,0 +1,335 @@
+"""Pages where guardians (and children with their own link) give, change and withdraw consent."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session, func, select
+
+from consentlens.audit import service as audit
+from consentlens.audit.models import AuditEvent
+from consentlens.audit.service import origin_of
+from consentlens.auth import links
+from consentlens.auth import service as accounts
+from consentlens.auth.deps import SESSION_ORG_KEY, SESSION_USER_KEY, CurrentUser
+from consentlens.auth.models import LinkKind
+from consentlens.consent import flow, invitations
+from consentlens.consent import service as consent
+from consentlens.consent.answerer import SESSION_CHILD_LINK, Answerer, CurrentAnswerer
+from consentlens.consent.policy import age_on
+from consentlens.core.db import SessionDep
+from consentlens.core.i18n import N_
+from consentlens.core.security import csrf_token, verify_csrf
+from consentlens.core.templating import render
+from consentlens.db.base import utcnow
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+
+# Typed codes are short: refuse to keep guessing from one address.
+CODE_FAILURES_PER_HOUR = 20
+
+_PROBLEM_MESSAGES = {
+    links.LinkProblem.INVALID: N_("This link is not valid. Check that you copied all of it."),
+    links.LinkProblem.EXPIRED: N_("This link has expired. Ask the club for a new one."),
+    links.LinkProblem.REVOKED: N_("This link is no longer valid. Ask the club for a new one."),
+}
+
+
+def _open(request: Request, session: Session, check: links.LinkCheck) -> Response:
+    if check.problem is not None or check.link is None:
+        problem = check.problem or links.LinkProblem.INVALID
+        return render(
+            request,
+            "consent/link_problem.html",
+            status_code=404 if problem is links.LinkProblem.INVALID else 410,
+            message=_PROBLEM_MESSAGES[problem],
+        )
+    link = check.link
+    links.record_use(session=session, link=link, now=utcnow(), origin=origin_of(request))
+    # Whoever was signed in before, this browser now belongs to the link's owner.
+    request.session.clear()
+    if link.kind == LinkKind.CHILD.value:
+        request.session[SESSION_CHILD_LINK] = link.id
+    else:
+        request.session[SESSION_USER_KEY] = link.guardian_id
+        request.session[SESSION_ORG_KEY] = link.organisation_id
+    csrf_token(request)
+    return RedirectResponse("/consent", status_code=303)
+
+
+@router.get("/c/{token}")
+def open_link(token: str, request: Request, session: SessionDep) -> Response:
+    return _open(request, session, links.check_token(session=session, token=token, now=utcnow()))
+
+
+@router.get("/code")
+def code_form(request: Request) -> Response:
+    return render(request, "consent/code.html", code="")
+
+
+def _code_failures(session: Session, ip: str) -> int:
+    since = utcnow() - timedelta(hours=1)
+    return session.exec(
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(AuditEvent.action == "link.code_failed", AuditEvent.ip == ip, AuditEvent.at > since)
+    ).one()
+
+
+@router.post("/code", dependencies=[Depends(verify_csrf)])
+def code_submit(
+    request: Request, session: SessionDep, code: Annotated[str, Form(max_length=40)] = ""
+) -> Response:
+    origin = origin_of(request)
+    if _code_failures(session, origin.ip) >= CODE_FAILURES_PER_HOUR:
+        return render(
+            request,
+            "consent/code.html",
+            status_code=429,
+            code=code,
+            errors=[N_("Too many wrong codes. Try again in an hour.")],
+        )
+    check = links.check_code(session=session, code=code, now=utcnow())
+    if check.link is None:
+        audit.record(session=session, action="link.code_failed", origin=origin)
+        return render(
+            request,
+            "consent/code.html",
+            status_code=400,
+            code=code,
+            errors=[N_("We do not know this code. Check it on the form and try again.")],
+        )
+    return _open(request, session, check)
+
+
+def _page_context(session: Session, answerer: Answerer) -> dict[str, object]:
+    uses = consent.list_uses(session=session, organisation=answerer.organisation)
+    children = answerer.children
+    states = consent.effective_consents(
+        session=session,
+        organisation=answerer.organisation,
+        children=children,
+        uses=uses,
+        now=utcnow(),
+    )
+    current = flow.current_answers(
+        session=session,
+        child_ids=[c.id for c in children if c.id is not None],
+        now=utcnow(),
+        guardian_id=answerer.guardian.id if answerer.guardian else None,
+        by_child=answerer.by_child,
+    )
+    org = answerer.organisation
+    today = utcnow().date()
+    ages = {child.id: age_on(child.birth_date, today) for child in children}
+    return {
+        "organisation": org,
+        "answerer": answerer,
+        "children": children,
+        "uses": uses,
+        "states": states,
+        "answers": {(cid, use.code): current.get((cid, use.id)) for cid in ages for use in uses},
+        "ages": ages,
+        "field_name": flow.field_name,
+    }
+
+
+@router.get("/consent")
+def answer_page(request: Request, session: SessionDep, answerer: CurrentAnswerer) -> Response:
+    return render(request, "consent/answer.html", **_page_context(session, answerer))
+
+
+def _form_choices(form: dict[str, str], answerer: Answerer, session: Session) -> list[flow.Choice]:
+    uses = consent.list_uses(session=session, organisation=answerer.organisation)
+    return flow.parse_choices(
+        form,
+        child_ids=[c.id for c in answerer.children if c.id is not None],
+        use_codes=[u.code for u in uses],
+    )
+
+
+def _changes(session: Session, answerer: Answerer, choices: list[flow.Choice]) -> list[flow.Change]:
+    uses = {
+        u.code: u for u in consent.list_uses(session=session, organisation=answerer.organisation)
+    }
+    children = {c.id: c for c in answerer.children if c.id is not None}
+    current = flow.current_answers(
+        session=session,
+        child_ids=list(children),
+        now=utcnow(),
+        guardian_id=answerer.guardian.id if answerer.guardian else None,
+        by_child=answerer.by_child,
+        min_valid_until=consent.season_valid_until(answerer.organisation),
+    )
+    return flow.changes_from(choices, children=children, uses=uses, current=current)
+
+
+async def _form_dict(request: Request) -> dict[str, str]:
+    form = await request.form()
+    return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+@router.post("/consent/review", dependencies=[Depends(verify_csrf)])
+def review(
+    request: Request,
+    session: SessionDep,
+    answerer: CurrentAnswerer,
+    form: Annotated[dict[str, str], Depends(_form_dict)],
+) -> Response:
+    try:
+        choices = _form_choices(form, answerer, session)
+    except flow.ChoiceError:
+        return render(
+            request,
+            "error.html",
+            status_code=400,
+            title=N_("Something in the form is not right"),
+            message=N_("This page does not match your children. Reload it and try again."),
+        )
+    changes = _changes(session, answerer, choices)
+    if not changes:
+        context = _page_context(session, answerer)
+        return render(
+            request,
+            "consent/answer.html",
+            status_code=400,
+            errors=[N_("You did not change any answer. Choose yes or no, then continue.")],
+            **context,
+        )
+    return render(
+        request,
+        "consent/review.html",
+        organisation=answerer.organisation,
+        answerer=answerer,
+        changes=changes,
+        choices=choices,
+        field_name=flow.field_name,
+    )
+
+
+@router.post("/consent/confirm", dependencies=[Depends(verify_csrf)])
+def confirm(
+    request: Request,
+    session: SessionDep,
+    answerer: CurrentAnswerer,
+    form: Annotated[dict[str, str], Depends(_form_dict)],
+) -> Response:
+    try:
+        choices = _form_choices(form, answerer, session)
+    except flow.ChoiceError:
+        return render(
+            request,
+            "error.html",
+            status_code=400,
+            title=N_("Something in the form is not right"),
+            message=N_("This page does not match your children. Reload it and try again."),
+        )
+    if form.get("action") == "edit":
+        context = _page_context(session, answerer)
+        context["answers"] = {
+            **context["answers"],  # type: ignore[dict-item]
+            **{(c.child_id, c.use_code): c.granted for c in choices},
+        }
+        return render(request, "consent/answer.html", **context)
+    changes = _changes(session, answerer, choices)
+    now = utcnow()
+    origin = origin_of(request)
+    try:
+        flow.apply_changes(
+            session=session,
+            organisation=answerer.organisation,
+            changes=changes,
+            now=now,
+            origin=origin,
+            guardian=answerer.guardian,
+            by_child=answerer.by_child,
+        )
+    except consent.ConsentError as error:
+        context = _page_context(session, answerer)
+        return render(
+            request, "consent/answer.html", status_code=400, errors=[str(error)], **context
+        )
+    receipt = "none"
+    if answerer.guardian is not None and changes:
+        sent = invitations.send_receipt(
+            session=session,
+            organisation=answerer.organisation,
+            guardian=answerer.guardian,
+            changes=changes,
+            now=now,
+            origin=origin,
+        )
+        receipt = "sent" if sent else "failed"
+    return RedirectResponse(
+        f"/consent/done?saved={len(changes)}&receipt={receipt}", status_code=303
+    )
+
+
+@router.get("/consent/done")
+def done(
+    request: Request,
+    session: SessionDep,
+    answerer: CurrentAnswerer,
+    saved: int = 0,
+    receipt: str = "none",
+) -> Response:
+    context = _page_context(session, answerer)
+    return render(request, "consent/done.html", saved=saved, receipt=receipt, **context)
+
+
+@router.get("/consent/history")
+def own_history(request: Request, session: SessionDep, answerer: CurrentAnswerer) -> Response:
+    guardian_id = answerer.guardian.id if answerer.guardian else None
+    entries = [
+        (
+            child,
+            [
+                e
+                for e in consent.history(session=session, child=child, guardian_id=guardian_id)
+                if guardian_id is not None or e.decision.party == "child"
+            ],
+        )
+        for child in answerer.children
+    ]
+    return render(
+        request,
+        "consent/history.html",
+        organisation=answerer.organisation,
+        answerer=answerer,
+        entries=entries,
+        tz=answerer.organisation.timezone,
+    )
+
+
+@router.get("/account/password")
+def password_form(request: Request, principal: CurrentUser) -> Response:
+    return render(request, "auth/password.html", done=False)
+
+
+@router.post("/account/password", dependencies=[Depends(verify_csrf)])
+def password_submit(
+    request: Request,
+    session: SessionDep,
+    principal: CurrentUser,
+    password: Annotated[str, Form(max_length=1024)] = "",
+    repeat: Annotated[str, Form(max_length=1024)] = "",
+) -> Response:
+    errors = []
+    if len(password) < 10:
+        errors.append(N_("A password needs at least 10 characters."))
+    elif password != repeat:
+        errors.append(N_("The two passwords are not the same."))
+    if errors:
+        return render(request, "auth/password.html", status_code=400, errors=errors, done=False)
+    accounts.set_password(session=session, user=principal.user, password=password)
+    audit.record(
+        session=session,
+        action="auth.password_set",
+        actor_id=principal.user.id,
+        organisation_id=principal.organisation.id,
+        origin=origin_of(request),
+    )
+    return render(request, "auth/password.html", done=True)

@@ -1,0 +1,215 @@
+"""Invitations, reminders, renewal requests and receipts: personal links sent by e-mail."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from consentlens.audit import service as audit
+from consentlens.auth import links
+from consentlens.auth.models import User
+from consentlens.consent.flow import Change, current_answers
+from consentlens.consent.service import season_valid_until
+from consentlens.consent.models import ConsentUse
+from consentlens.core.config import get_settings
+from consentlens.core.i18n import get_translations
+from consentlens.core.mail import Mail, MailError, get_mailer
+from consentlens.core.templating import render_text
+from consentlens.people.models import Child, Guardianship, Organisation
+
+PURPOSES = ("invitation", "reminder", "renewal")
+
+
+@dataclass
+class SendResult:
+    sent: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+def guardians_of(
+    *, session: Session, children: Sequence[Child]
+) -> dict[int, tuple[User, list[Child]]]:
+    """Each guardian of these children, with which of them they care for."""
+    by_id = {child.id: child for child in children}
+    result: dict[int, tuple[User, list[Child]]] = {}
+    rows = session.exec(
+        select(User, Guardianship.child_id)
+        .join(Guardianship, col(Guardianship.guardian_id) == User.id)
+        .where(col(Guardianship.child_id).in_(list(by_id)), col(User.is_active).is_(True))
+        .order_by(col(User.full_name))
+    ).all()
+    for user, child_id in rows:
+        assert user.id is not None
+        result.setdefault(user.id, (user, []))[1].append(by_id[child_id])
+    return result
+
+
+def guardians_without_answer(
+    *,
+    session: Session,
+    organisation: Organisation,
+    children: Sequence[Child],
+    uses: Sequence[ConsentUse],
+    now: datetime,
+) -> dict[int, tuple[User, list[Child]]]:
+    """Guardians who have no answer in force for at least one use of one of these children."""
+    waiting: dict[int, tuple[User, list[Child]]] = {}
+    for guardian_id, (guardian, kids) in guardians_of(session=session, children=children).items():
+        answers = current_answers(
+            session=session,
+            child_ids=[kid.id for kid in kids if kid.id is not None],
+            now=now,
+            guardian_id=guardian_id,
+            min_valid_until=season_valid_until(organisation),
+        )
+        missing = [kid for kid in kids if any((kid.id, use.id) not in answers for use in uses)]
+        if missing:
+            waiting[guardian_id] = (guardian, missing)
+    return waiting
+
+
+def _locale(user: User, organisation: Organisation) -> str:
+    return user.locale or organisation.default_locale
+
+
+def send_links(
+    *,
+    session: Session,
+    organisation: Organisation,
+    recipients: dict[int, tuple[User, list[Child]]],
+    purpose: str,
+    actor: User | None,
+    now: datetime,
+    origin: audit.Origin,
+    extra: dict[str, object] | None = None,
+) -> SendResult:
+    """Give each guardian a fresh personal link by e-mail, in their language; audit each."""
+    if purpose not in PURPOSES:
+        raise ValueError(f"unknown purpose {purpose!r}")
+    mailer = get_mailer()
+    result = SendResult()
+    for guardian, kids in recipients.values():
+        link = links.create_link(
+            session=session,
+            organisation=organisation,
+            now=now,
+            guardian=guardian,
+            created_by=actor,
+            purpose=purpose,
+        )
+        locale = _locale(guardian, organisation)
+        _ = get_translations(locale).gettext
+        subjects = {
+            "invitation": _("%(club)s asks for your consent for photos"),
+            "reminder": _("Reminder: %(club)s is waiting for your answer about photos"),
+            "renewal": _("New season at %(club)s: please renew your consent for photos"),
+        }
+        mail = Mail(
+            to=guardian.email,
+            subject=subjects[purpose] % {"club": organisation.name},
+            text=render_text(
+                f"mail/{purpose}.txt",
+                locale=locale,
+                organisation=organisation,
+                guardian=guardian,
+                children=kids,
+                url=links.url_for(link),
+                code=links.format_code(link.short_code),
+                expires=link.expires_at.date(),
+                code_page=f"{get_settings().base_url.rstrip('/')}/code",
+                **(extra or {}),
+            ),
+            reply_to=organisation.privacy_contact_email,
+        )
+        try:
+            mailer.send(mail)
+        except MailError as error:
+            result.failed.append((guardian.email, str(error)))
+            audit.record(
+                session=session,
+                action=f"consent.{purpose}_failed",
+                organisation_id=organisation.id,
+                actor_id=actor.id if actor else None,
+                subject_type="user",
+                subject_id=guardian.id,
+                details={"error": str(error)[:300]},
+                origin=origin,
+            )
+            continue
+        result.sent.append(guardian.email)
+        audit.record(
+            session=session,
+            action=f"consent.{purpose}_sent",
+            organisation_id=organisation.id,
+            actor_id=actor.id if actor else None,
+            subject_type="user",
+            subject_id=guardian.id,
+            details={"link_id": link.id, "children": [kid.id for kid in kids]},
+            origin=origin,
+        )
+    return result
+
+
+def send_receipt(
+    *,
+    session: Session,
+    organisation: Organisation,
+    guardian: User,
+    changes: Sequence[Change],
+    now: datetime,
+    origin: audit.Origin,
+) -> bool:
+    """E-mail the guardian what they just chose, with a link to come back. False if it failed."""
+    locale = _locale(guardian, organisation)
+    link = links.create_link(
+        session=session,
+        organisation=organisation,
+        now=now,
+        guardian=guardian,
+        purpose="receipt",
+    )
+    grouped: dict[int, list[Change]] = defaultdict(list)
+    for change in changes:
+        assert change.child.id is not None
+        grouped[change.child.id].append(change)
+    _ = get_translations(locale).gettext
+    mail = Mail(
+        to=guardian.email,
+        subject=_("Your choices for photos at %(club)s") % {"club": organisation.name},
+        text=render_text(
+            "mail/receipt.txt",
+            locale=locale,
+            organisation=organisation,
+            guardian=guardian,
+            grouped=[(items[0].child, items) for items in grouped.values()],
+            url=links.url_for(link),
+        ),
+        reply_to=organisation.privacy_contact_email,
+    )
+    try:
+        get_mailer().send(mail)
+    except MailError as error:
+        audit.record(
+            session=session,
+            action="consent.receipt_failed",
+            organisation_id=organisation.id,
+            actor_id=guardian.id,
+            details={"error": str(error)[:300]},
+            origin=origin,
+        )
+        return False
+    audit.record(
+        session=session,
+        action="consent.receipt_sent",
+        organisation_id=organisation.id,
+        actor_id=guardian.id,
+        subject_type="user",
+        subject_id=guardian.id,
+        details={"decisions": len(changes)},
+        origin=origin,
+    )
+    return True

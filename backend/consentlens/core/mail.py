@@ -1,0 +1,102 @@
+"""Sending e-mail: a real SMTP client, or .eml files in var/outbox when no SMTP host is set."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+import uuid
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+from typing import Protocol
+
+from consentlens.core.config import Settings, get_settings
+
+log = logging.getLogger("consentlens.mail")
+
+
+class MailError(RuntimeError):
+    """The message could not be handed to the mail server."""
+
+
+@dataclass(frozen=True, slots=True)
+class Mail:
+    to: str
+    subject: str
+    text: str
+    reply_to: str = ""
+
+
+class Mailer(Protocol):
+    def send(self, mail: Mail) -> object: ...
+
+
+def build_message(mail: Mail, sender: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = mail.to
+    message["Subject"] = mail.subject
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain="consentlens")
+    if mail.reply_to:
+        message["Reply-To"] = mail.reply_to
+    message.set_content(mail.text)
+    return message
+
+
+class SmtpMailer:
+    """Delivers through an SMTP server (STARTTLS or implicit TLS, optional login)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def send(self, mail: Mail) -> None:
+        s = self.settings
+        message = build_message(mail, s.mail_from)
+        try:
+            if s.smtp_ssl:
+                client: smtplib.SMTP = smtplib.SMTP_SSL(
+                    s.smtp_host,
+                    s.smtp_port,
+                    timeout=s.smtp_timeout_seconds,
+                    context=ssl.create_default_context(),
+                )
+            else:
+                client = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout_seconds)
+            with client:
+                if s.smtp_starttls and not s.smtp_ssl:
+                    client.ehlo()
+                    if client.has_extn("starttls"):
+                        client.starttls(context=ssl.create_default_context())
+                        client.ehlo()
+                    elif s.is_production:
+                        raise MailError("the SMTP server does not offer STARTTLS")
+                if s.smtp_username:
+                    client.login(s.smtp_username, s.smtp_password)
+                client.send_message(message)
+        except (OSError, smtplib.SMTPException) as error:
+            raise MailError(f"could not send e-mail to {mail.to}: {error}") from error
+
+
+class OutboxMailer:
+    """Writes each message as an .eml file, so the app works without a mail server."""
+
+    def __init__(self, directory: Path, sender: str) -> None:
+        self.directory = directory
+        self.sender = sender
+
+    def send(self, mail: Mail) -> Path:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path = self.directory / f"{uuid.uuid4().hex}.eml"
+        path.write_bytes(bytes(build_message(mail, self.sender)))
+        log.warning("e-mail to %s written to %s (no SMTP host configured)", mail.to, path)
+        return path
+
+
+def get_mailer() -> Mailer:
+    settings = get_settings()
+    if settings.smtp_host:
+        return SmtpMailer(settings)
+    return OutboxMailer(settings.outbox_dir, settings.mail_from)

@@ -1,0 +1,351 @@
+"""Staff consent work: child links, paper forms with scans, the group overview, a new season."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+from sqlmodel import select
+
+from consentlens.auth.models import Role
+from consentlens.consent import service as consent
+from consentlens.consent.models import ConsentDecision
+from consentlens.consent.policy import ConsentState
+from consentlens.db.base import utcnow
+from tests import factories
+from tests.conftest import csrf_from, login
+from tests.consent.test_flow import answer, states
+
+
+def years_ago(years: int, days: int = 10) -> date:
+    today = utcnow().date()
+    return today.replace(year=today.year - years) - timedelta(days=days)
+
+
+@pytest.fixture
+def club(db):
+    org = factories.organisation(db, name="Atletiekclub Windkracht")
+    staff = factories.user(db, org, Role.STAFF, locale="en")
+    mum = factories.user(db, org, Role.GUARDIAN, name="Mira Janssens", password=None)
+    team = factories.group(db, org, "U14")
+    return org, staff, mum, team
+
+
+def grant_all(db, org, child, guardian, granted=True):
+    for use in consent.list_uses(session=db, organisation=org):
+        consent.record_decision(
+            session=db,
+            organisation=org,
+            child=child,
+            use=use,
+            granted=granted,
+            method="online",
+            now=utcnow() - timedelta(minutes=5),
+            guardian=guardian,
+            decided_at=utcnow() - timedelta(minutes=5),
+        )
+
+
+def child_link(client, child) -> str:
+    page = client.get(f"/staff/children/{child.id}")
+    response = client.post(
+        f"/staff/children/{child.id}/child-link", data={"csrf_token": csrf_from(page.text)}
+    )
+    assert response.status_code == 200, response.text
+    assert "<svg" in response.text and 'fill="#000"' in response.text
+    return re.search(r"/c/[A-Za-z0-9._-]+", response.text).group(0)
+
+
+def test_a_child_from_12_refuses_with_their_own_link(app, client, db, club):
+    org, staff, mum, _ = club
+    teen = factories.child(db, org, first_name="Jonas", birth_date=years_ago(13), guardians=(mum,))
+    grant_all(db, org, teen, mum)
+    login(client, staff.email, factories.PASSWORD)
+    path = child_link(client, teen)
+    with TestClient(app, follow_redirects=False) as phone:
+        assert phone.get(path).headers["location"] == "/consent"
+        page = phone.get("/consent", headers={"accept-language": "nl"})
+        assert "Foto's van jou" in page.text and "Jonas" in page.text
+        answer(phone, teen, {"social_media": "no"})
+        assert phone.get("/staff/children/1").status_code in (303, 403)
+    assert states(db, org, teen)["social_media"] is ConsentState.REFUSED
+    assert states(db, org, teen)["website"] is ConsentState.GRANTED
+    decision = db.exec(select(ConsentDecision).where(ConsentDecision.party == "child")).one()
+    assert decision.guardian_id is None and decision.method == "online"
+
+
+def test_from_16_the_childs_own_yes_replaces_the_guardians_no(app, client, db, club):
+    org, staff, mum, _ = club
+    older = factories.child(db, org, first_name="Noor", birth_date=years_ago(16), guardians=(mum,))
+    grant_all(db, org, older, mum, granted=False)
+    assert states(db, org, older)["website"] is ConsentState.WAITING
+    login(client, staff.email, factories.PASSWORD)
+    with TestClient(app, follow_redirects=False) as phone:
+        phone.get(child_link(client, older))
+        answer(phone, older, {"website": "yes"})
+    assert states(db, org, older)["website"] is ConsentState.GRANTED
+    assert states(db, org, older)["press"] is ConsentState.WAITING
+
+
+def test_younger_children_get_no_link(client, db, club):
+    org, staff, mum, _ = club
+    young = factories.child(db, org, birth_date=years_ago(11), guardians=(mum,))
+    login(client, staff.email, factories.PASSWORD)
+    page = client.get(f"/staff/children/{young.id}")
+    assert "their own link" not in page.text
+    response = client.post(
+        f"/staff/children/{young.id}/child-link", data={"csrf_token": csrf_from(page.text)}
+    )
+    assert response.status_code == 400
+
+
+def png_bytes() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (60, 40), "white").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def submit_paper(client, child, signer, files, answers, signed_on=None):
+    page = client.get(f"/staff/children/{child.id}/paper")
+    assert page.status_code == 200
+    data = {
+        "csrf_token": csrf_from(page.text),
+        "signer": str(signer),
+        "signed_on": (signed_on or utcnow().date()).isoformat(),
+        **{f"use-{code}": value for code, value in answers.items()},
+    }
+    return client.post(
+        f"/staff/children/{child.id}/paper",
+        data=data,
+        files=files,
+        headers={"accept-language": "en"},
+    )
+
+
+def test_a_paper_form_with_its_scan(client, db, club):
+    org, staff, mum, _ = club
+    kid = factories.child(db, org, guardians=(mum,))
+    login(client, staff.email, factories.PASSWORD)
+    scan = png_bytes()
+    signed = utcnow().date() - timedelta(days=2)
+    response = submit_paper(
+        client,
+        kid,
+        mum.id,
+        {"scan": ("form.png", scan, "image/png")},
+        {"website": "yes", "press": "no", "print": ""},
+        signed_on=signed,
+    )
+    assert response.status_code == 303 and response.headers["location"].endswith("saved=2")
+    decisions = db.exec(select(ConsentDecision).where(ConsentDecision.child_id == kid.id)).all()
+    assert {d.method for d in decisions} == {"paper"} and len(decisions) == 2
+    assert {d.recorded_by_id for d in decisions} == {staff.id}
+    assert all(d.guardian_id == mum.id for d in decisions)
+    assert decisions[0].decided_at.astimezone(UTC).date() == signed
+    assert states(db, org, kid)["website"] is ConsentState.GRANTED
+    download = client.get(f"/staff/evidence/{decisions[0].id}")
+    assert download.status_code == 200 and download.content == scan
+    assert download.headers["content-type"] == "image/png"
+    assert "private" in download.headers["cache-control"]
+
+
+@pytest.mark.parametrize(
+    ("name", "payload", "message"),
+    [
+        ("notes.txt", b"just some text", "must be a PDF, JPEG or PNG"),
+        ("form.pdf", b"%PDF-1.7\n1 0 obj\n", "PDF is incomplete"),
+        ("form.png", None, "damaged or incomplete"),
+        ("empty.png", b"", "Add the scan"),
+    ],
+)
+def test_bad_scans_are_refused_and_nothing_is_recorded(client, db, club, name, payload, message):
+    org, staff, mum, _ = club
+    kid = factories.child(db, org, guardians=(mum,))
+    login(client, staff.email, factories.PASSWORD)
+    if payload is None:
+        payload = png_bytes()[:-30]
+    response = submit_paper(
+        client, kid, mum.id, {"scan": (name, payload, "image/png")}, {"website": "yes"}
+    )
+    assert response.status_code == 400
+    assert message in response.text
+    assert 'value="yes" aria-label="Club website: Yes" checked' in response.text
+    assert db.exec(select(ConsentDecision)).all() == []
+
+
+def test_paper_form_needs_a_signer_and_an_answer(client, db, club):
+    org, staff, mum, _ = club
+    kid = factories.child(db, org, guardians=(mum,))
+    login(client, staff.email, factories.PASSWORD)
+    response = submit_paper(client, kid, "", {"scan": ("f.png", png_bytes(), "image/png")}, {})
+    assert response.status_code == 400
+    assert "Choose who signed" in response.text and "at least one use" in response.text
+
+
+def test_guardians_cannot_download_evidence(app, client, db, club):
+    org, staff, mum, _ = club
+    kid = factories.child(db, org, guardians=(mum,))
+    login(client, staff.email, factories.PASSWORD)
+    submit_paper(
+        client, kid, mum.id, {"scan": ("f.png", png_bytes(), "image/png")}, {"website": "yes"}
+    )
+    decision = db.exec(select(ConsentDecision)).one()
+    parent = factories.user(db, org, Role.GUARDIAN)
+    with TestClient(app, follow_redirects=False) as other:
+        login(other, parent.email, factories.PASSWORD)
+        assert other.get(f"/staff/evidence/{decision.id}").status_code == 403
+    with TestClient(app, follow_redirects=False) as anonymous:
+        assert anonymous.get(f"/staff/evidence/{decision.id}").status_code == 303
+
+
+def test_group_overview_counts_and_filters(client, db, club):
+    org, staff, mum, team = club
+    dad = factories.user(db, org, Role.GUARDIAN, password=None)
+    yes_kid = factories.child(db, org, first_name="Anna", guardians=(mum,))
+    no_kid = factories.child(db, org, first_name="Bram", guardians=(dad,))
+    silent = factories.child(db, org, first_name="Cas", guardians=(dad,))
+    from consentlens.people.models import ChildGroup
+
+    for kid in (yes_kid, no_kid, silent):
+        db.add(ChildGroup(child_id=kid.id, group_id=team.id))
+    grant_all(db, org, yes_kid, mum)
+    grant_all(db, org, no_kid, dad, granted=False)
+    login(client, staff.email, factories.PASSWORD)
+    page = client.get(f"/staff/groups/{team.id}/consents")
+    assert page.status_code == 200
+    assert "3 of 3 children shown" in page.text
+    footer = page.text[page.text.index("<tfoot>") :]
+    assert re.search(r"Yes</th>\s*<td class=\"num\">1</td>", footer)
+    refused = client.get(f"/staff/groups/{team.id}/consents?use=website&state=refused")
+    assert "Bram" in refused.text and "Anna" not in refused.text and "Cas" not in refused.text
+    missing = client.get(f"/staff/groups/{team.id}/consents?state=no_answer")
+    assert "Cas" in missing.text and "Anna" not in missing.text
+    search = client.get(f"/staff/groups/{team.id}/consents?q=ann")
+    assert "Anna" in search.text and "Bram" not in search.text
+
+
+def test_reminders_go_only_to_parents_without_an_answer(client, db, club, inbox):
+    org, staff, mum, team = club
+    dad = factories.user(db, org, Role.GUARDIAN, password=None)
+    answered = factories.child(db, org, guardians=(mum,))
+    waiting = factories.child(db, org, guardians=(dad,))
+    from consentlens.people.models import ChildGroup
+
+    for kid in (answered, waiting):
+        db.add(ChildGroup(child_id=kid.id, group_id=team.id))
+    grant_all(db, org, answered, mum)
+    login(client, staff.email, factories.PASSWORD)
+    page = client.get(f"/staff/groups/{team.id}/consents")
+    response = client.post(
+        f"/staff/groups/{team.id}/invite",
+        data={"csrf_token": csrf_from(page.text), "who": "unanswered"},
+    )
+    assert response.headers["location"].endswith("sent=1&failed=0")
+    assert [m["To"] for m in inbox.messages] == [dad.email]
+    assert (
+        "Reminder" in inbox.messages[0]["Subject"] or "Herinnering" in inbox.messages[0]["Subject"]
+    )
+
+
+def test_a_new_season_expires_old_answers_and_asks_for_renewal(app, client, db, club, inbox):
+    org, staff, mum, team = club
+    admin = factories.user(db, org, Role.ADMIN, locale="en")
+    kid = factories.child(db, org, first_name="Lien", guardians=(mum,))
+    from consentlens.people.models import ChildGroup
+
+    db.add(ChildGroup(child_id=kid.id, group_id=team.id))
+    grant_all(db, org, kid, mum)
+    old_end = org.season_end
+    login(client, admin.email, factories.PASSWORD)
+    page = client.get("/staff/season")
+    new_end = old_end.replace(year=old_end.year + 1)
+    done = client.post(
+        "/staff/season",
+        data={"csrf_token": csrf_from(page.text), "new_end": new_end.isoformat(), "send": "yes"},
+    )
+    assert done.status_code == 200 and "1 renewal request sent" in done.text
+    assert org.season_end == new_end
+    [renewal] = inbox.to(mum.email)
+    assert old_end.isoformat() in inbox.body(renewal)
+
+    uses = consent.list_uses(session=db, organisation=org)
+    after_old_end = datetime.combine(old_end + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    later = consent.effective_consents(
+        session=db,
+        organisation=org,
+        children=[kid],
+        uses=uses,
+        now=after_old_end + timedelta(hours=1),
+    )
+    assert later[(kid.id, "website")].state is ConsentState.EXPIRED
+    assert states(db, org, kid)["website"] is ConsentState.GRANTED  # until the old end
+
+    overview = client.get(f"/staff/groups/{team.id}/consents")
+    assert "Renewed" in overview.text and "Not yet" in overview.text
+    with TestClient(app, follow_redirects=False) as parent:
+        from tests.consent.conftest import Inbox
+
+        parent.get(Inbox.link_path(renewal))
+        answer(parent, kid, {"website": "yes"})
+    renewed = client.get(f"/staff/groups/{team.id}/consents")
+    assert "Not yet" not in renewed.text
+    decision = db.exec(select(ConsentDecision).order_by(ConsentDecision.id.desc())).first()
+    assert decision.valid_until.date() >= new_end
+
+
+def test_only_admins_start_a_season_and_bad_dates_are_explained(client, db, club):
+    org, staff, _, _ = club
+    login(client, staff.email, factories.PASSWORD)
+    assert client.get("/staff/season").status_code == 403
+    admin = factories.user(db, org, Role.ADMIN, locale="en")
+    client.cookies.clear()
+    login(client, admin.email, factories.PASSWORD)
+    page = client.get("/staff/season")
+    response = client.post(
+        "/staff/season",
+        data={"csrf_token": csrf_from(page.text), "new_end": org.season_end.isoformat()},
+    )
+    assert response.status_code == 400 and "must end after the current one" in response.text
+    response = client.post(
+        "/staff/season", data={"csrf_token": csrf_from(page.text), "new_end": "next summer"}
+    )
+    assert response.status_code == 400 and "last day of the new season" in response.text
+
+
+def test_consent_api(client, db, club):
+    from tests.conftest import bearer
+
+    org, staff, mum, _ = club
+    kid = factories.child(db, org, guardians=(mum,))
+    headers = bearer(client, staff.email, factories.PASSWORD)
+    before = client.get(f"/api/v1/children/{kid.id}/consents", headers=headers)
+    assert before.status_code == 200
+    assert {c["use"]: c["state"] for c in before.json()}["website"] == "no_answer"
+    created = client.post(
+        f"/api/v1/children/{kid.id}/consents",
+        headers=headers,
+        json={"use": "website", "decision": "granted", "guardian_id": mum.id, "method": "paper"},
+    )
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert body["effective"]["state"] == "granted" and body["method"] == "paper"
+    for bad, detail in [
+        ({"use": "website", "decision": "granted"}, "either guardian_id or by_child"),
+        ({"use": "tv", "decision": "granted", "guardian_id": mum.id}, "Unknown use"),
+        ({"use": "website", "decision": "granted", "by_child": True}, "younger than 12"),
+    ]:
+        response = client.post(f"/api/v1/children/{kid.id}/consents", headers=headers, json=bad)
+        assert response.status_code == 422 and detail in response.text
+    other = factories.child(db, factories.organisation(db))
+    assert client.get(f"/api/v1/children/{other.id}/consents", headers=headers).status_code == 404
+    guardian_headers = bearer(
+        client, factories.user(db, org, Role.GUARDIAN).email, factories.PASSWORD
+    )
+    assert (
+        client.get(f"/api/v1/children/{kid.id}/consents", headers=guardian_headers).status_code
+        == 403
+    )
