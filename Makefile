@@ -21,7 +21,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/activate
 run: $(VENV)/.installed
 	$(BIN)/consentlens migrate
 	$(BIN)/consentlens demo --if-empty
-	$(BIN)/consentlens serve --port $(PORT)
+	CONSENTLENS_BASE_URL=$${CONSENTLENS_BASE_URL:-http://127.0.0.1:$(PORT)} $(BIN)/consentlens serve --port $(PORT)
 
 test: $(VENV)/.installed-test
 	bash scripts/test-prerequisites.sh

@@ -219,7 +219,7 @@ def test_group_overview_counts_and_filters(client, db, club):
     assert page.status_code == 200
     assert "3 of 3 children shown" in page.text
     footer = page.text[page.text.index("<tfoot>") :]
-    assert re.search(r"Yes</th>\s*<td class=\"num\">1</td>", footer)
+    assert re.search(r"Yes</th>\s*<td class=\"count\">1</td>", footer)
     refused = client.get(f"/staff/groups/{team.id}/consents?use=website&state=refused")
     assert "Bram" in refused.text and "Anna" not in refused.text and "Cas" not in refused.text
     missing = client.get(f"/staff/groups/{team.id}/consents?state=no_answer")

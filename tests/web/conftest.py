@@ -9,6 +9,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -25,8 +26,17 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+@dataclass(frozen=True)
+class LiveServer:
+    url: str
+    var: Path
+
+    def __str__(self) -> str:
+        return self.url
+
+
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     var = tmp_path_factory.mktemp("live")
     env = {**os.environ, "CONSENTLENS_VAR_DIR": str(var), "CONSENTLENS_ENV": "development"}
     env.pop("CONSENTLENS_DATABASE_URL", None)
@@ -34,6 +44,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     for step in (["migrate"], ["demo", "--if-empty"]):
         subprocess.run([*cli, *step], env=env, check=True, capture_output=True, timeout=120)
     port = _free_port()
+    env["CONSENTLENS_BASE_URL"] = f"http://127.0.0.1:{port}"
     log = (var / "server.log").open("w")
     server = subprocess.Popen(
         [*cli, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
@@ -49,7 +60,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             if server.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError((var / "server.log").read_text()) from None
             time.sleep(0.2)
-    yield base
+    yield LiveServer(base, var)
     server.terminate()
     server.wait(timeout=10)
     log.close()

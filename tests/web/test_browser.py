@@ -35,13 +35,13 @@ def assert_no_horizontal_scroll(page: Page) -> None:
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 def test_admin_signs_in_and_sees_the_club(browser, live_server, artifacts, viewport):
     page = new_page(browser, viewport)
-    page.goto(f"{live_server}/login")
+    page.goto(f"{live_server.url}/login")
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     assert_no_horizontal_scroll(page)
     page.screenshot(path=artifacts / f"login-{viewport['width']}.png", full_page=True)
 
-    sign_in(page, live_server, *ADMIN)
-    expect(page).to_have_url(f"{live_server}/admin")
+    sign_in(page, live_server.url, *ADMIN)
+    expect(page).to_have_url(f"{live_server.url}/admin")
     expect(page.get_by_role("heading", name="Sportclub De Lenteberg", level=1)).to_be_visible()
     # The demo admin's account is in Dutch, which wins over the browser's English.
     expect(page.get_by_role("row", name="Sociale media")).to_be_visible()
@@ -49,20 +49,20 @@ def test_admin_signs_in_and_sees_the_club(browser, live_server, artifacts, viewp
     page.screenshot(path=artifacts / f"admin-{viewport['width']}.png", full_page=True)
 
     page.get_by_role("button", name="Afmelden").click()
-    expect(page).to_have_url(f"{live_server}/login")
+    expect(page).to_have_url(f"{live_server.url}/login")
     page.context.close()
 
 
 def test_a_parent_signs_in_on_a_phone_in_dutch_with_the_keyboard(browser, live_server, artifacts):
     page = new_page(browser, PHONE, locale="nl-BE")
-    page.goto(f"{live_server}/login")
+    page.goto(f"{live_server.url}/login")
     expect(page.get_by_role("heading", name="Aanmelden")).to_be_visible()
     # The e-mail field has focus on arrival; Tab reaches the password, Enter submits.
     page.keyboard.type(PARENT[0])
     page.keyboard.press("Tab")
     page.keyboard.type(PARENT[1])
     page.keyboard.press("Enter")
-    expect(page).to_have_url(f"{live_server}/family")
+    expect(page).to_have_url(f"{live_server.url}/family")
     expect(page.get_by_role("heading", name="Mijn kinderen")).to_be_visible()
     expect(page.get_by_role("heading", name="Lotte Peeters")).to_be_visible()
     expect(page.get_by_role("heading", name="Noah Peeters")).to_be_visible()
@@ -75,7 +75,7 @@ def test_a_parent_signs_in_on_a_phone_in_dutch_with_the_keyboard(browser, live_s
 
 def test_wrong_password_is_announced(browser, live_server):
     page = new_page(browser, PHONE, locale="fr-BE")
-    page.goto(f"{live_server}/login")
+    page.goto(f"{live_server.url}/login")
     page.locator("#email").fill(ADMIN[0])
     page.locator("#password").fill("not-the-password")
     page.locator("form.stack button[type=submit]").click()
@@ -88,7 +88,7 @@ def test_wrong_password_is_announced(browser, live_server):
 
 def test_the_language_switch(browser, live_server):
     page = new_page(browser, PHONE, locale="nl-BE")
-    page.goto(f"{live_server}/login")
+    page.goto(f"{live_server.url}/login")
     page.get_by_role("link", name="Français").click()
     expect(page.get_by_role("heading", name="Se connecter")).to_be_visible()
     page.reload()
@@ -98,7 +98,7 @@ def test_the_language_switch(browser, live_server):
 
 def test_touch_targets_are_large_enough_on_a_phone(browser, live_server):
     page = new_page(browser, PHONE)
-    page.goto(f"{live_server}/login")
+    page.goto(f"{live_server.url}/login")
     for selector in ("#email", "#password", "form.stack button", ".lang-switch a"):
         for box in [el.bounding_box() for el in page.locator(selector).all()]:
             assert box is not None and box["height"] >= 44 and box["width"] >= 44, selector

@@ -13,8 +13,8 @@ from consentlens.audit import service as audit
 from consentlens.auth import links
 from consentlens.auth.models import User
 from consentlens.consent.flow import Change, current_answers
-from consentlens.consent.service import season_valid_until
 from consentlens.consent.models import ConsentUse
+from consentlens.consent.service import season_valid_until
 from consentlens.core.config import get_settings
 from consentlens.core.i18n import get_translations
 from consentlens.core.mail import Mail, MailError, get_mailer

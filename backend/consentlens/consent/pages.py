@@ -168,6 +168,7 @@ def child_page(
         session=session, organisation=organisation, children=[child], uses=uses, now=now
     )
     local_today = now.astimezone(ZoneInfo(organisation.timezone)).date()
+    guardians = _guardians(session, child)
     return render(
         request,
         "consent/child.html",
@@ -175,7 +176,8 @@ def child_page(
         organisation=organisation,
         uses=uses,
         states=states,
-        guardians=_guardians(session, child),
+        guardians=guardians,
+        guardian_names={user.id: user.full_name for user, _ in guardians},
         history=consent.history(session=session, child=child),
         active_links=links.active_links(
             session=session, organisation=organisation, now=now, child=child

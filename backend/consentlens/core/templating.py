@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -51,6 +51,11 @@ def localdate(moment: datetime, timezone: str) -> str:
     return moment.astimezone(ZoneInfo(timezone)).date().isoformat()
 
 
+def lastday(moment: datetime, timezone: str) -> str:
+    """The last local day on which something ending at `moment` (exclusive) still holds."""
+    return localdate(moment - timedelta(microseconds=1), timezone)
+
+
 def localtime(moment: datetime, timezone: str) -> str:
     return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
 
@@ -74,6 +79,7 @@ STATE_LABELS = {
 environment = _make_environment()
 environment.filters["localdate"] = localdate
 environment.filters["localtime"] = localtime
+environment.filters["lastday"] = lastday
 environment.globals["method_labels"] = METHOD_LABELS
 environment.globals["state_labels"] = STATE_LABELS
 
