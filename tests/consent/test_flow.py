@@ -65,7 +65,7 @@ def answer(client, child, choices: dict[str, str]) -> None:
 def test_invitation_link_answers_and_receipt(app, client, db, family, inbox):
     from fastapi.testclient import TestClient
 
-    org, staff, ann, bart, lotte = family
+    org, staff, ann, _bart, lotte = family
     login(client, staff.email, factories.PASSWORD)
     invite(client, lotte, ann)
 
@@ -132,7 +132,7 @@ def test_two_guardians_disagree_and_a_withdrawal_counts_at_once(app, client, db,
 def test_unchanged_answers_are_not_recorded_again(app, client, db, family, inbox):
     from fastapi.testclient import TestClient
 
-    org, staff, ann, _, lotte = family
+    _org, staff, ann, _, lotte = family
     login(client, staff.email, factories.PASSWORD)
     invite(client, lotte, ann)
     with TestClient(app, follow_redirects=False) as parent:
@@ -174,7 +174,7 @@ def test_a_guardian_cannot_answer_for_another_family(app, client, db, family, in
 def test_links_expire_can_be_revoked_and_cannot_be_forged(app, client, db, family, inbox):
     from fastapi.testclient import TestClient
 
-    org, staff, ann, _, lotte = family
+    _org, staff, ann, _, lotte = family
     login(client, staff.email, factories.PASSWORD)
     invite(client, lotte, ann)
     path = inbox.link_path(inbox.to(ann.email)[0])
@@ -205,7 +205,7 @@ def test_links_expire_can_be_revoked_and_cannot_be_forged(app, client, db, famil
 def test_the_printed_code_opens_the_same_page(app, client, db, family, inbox):
     from fastapi.testclient import TestClient
 
-    org, staff, ann, _, lotte = family
+    _org, staff, ann, _, lotte = family
     login(client, staff.email, factories.PASSWORD)
     invite(client, lotte, ann)
     code = db.exec(select(ConsentLink)).one().short_code
@@ -236,7 +236,7 @@ def test_wrong_codes_are_throttled(app, client, db):
 def test_without_smtp_mail_goes_to_the_outbox(client, db, family):
     from consentlens.core.config import get_settings
 
-    org, staff, ann, _, lotte = family
+    _org, staff, ann, _, lotte = family
     outbox = get_settings().outbox_dir
     before = set(outbox.glob("*.eml")) if outbox.exists() else set()
     login(client, staff.email, factories.PASSWORD)
@@ -249,7 +249,7 @@ def test_without_smtp_mail_goes_to_the_outbox(client, db, family):
 def test_staff_see_the_history_and_guardians_their_own(app, client, db, family, inbox):
     from fastapi.testclient import TestClient
 
-    org, staff, ann, bart, lotte = family
+    _org, staff, ann, _bart, lotte = family
     login(client, staff.email, factories.PASSWORD)
     invite(client, lotte, ann)
     with TestClient(app, follow_redirects=False) as parent:

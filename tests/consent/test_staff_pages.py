@@ -252,7 +252,7 @@ def test_reminders_go_only_to_parents_without_an_answer(client, db, club, inbox)
 
 
 def test_a_new_season_expires_old_answers_and_asks_for_renewal(app, client, db, club, inbox):
-    org, staff, mum, team = club
+    org, _staff, mum, team = club
     admin = factories.user(db, org, Role.ADMIN, locale="en")
     kid = factories.child(db, org, first_name="Lien", guardians=(mum,))
     from consentlens.people.models import ChildGroup
