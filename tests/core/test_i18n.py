@@ -101,3 +101,12 @@ def test_a_signed_in_users_language_is_used(client, db):
     login(client, staff.email, factories.PASSWORD)
     page = client.get("/admin", headers={"accept-language": "nl"})
     assert "Autorisations aujourd'hui" in page.text
+
+
+def test_a_signed_in_users_switch_is_kept_on_the_account(client, db):
+    org = factories.organisation(db)
+    staff = factories.user(db, org, Role.STAFF, locale="nl")
+    login(client, staff.email, factories.PASSWORD)
+    client.get("/lang/fr?next=/admin")
+    db.refresh(staff)
+    assert staff.locale == "fr"

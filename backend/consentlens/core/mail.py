@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 import ssl
 import uuid
@@ -91,7 +92,13 @@ class OutboxMailer:
         self.directory.mkdir(parents=True, exist_ok=True)
         path = self.directory / f"{uuid.uuid4().hex}.eml"
         path.write_bytes(bytes(build_message(mail, self.sender)))
-        log.warning("e-mail to %s written to %s (no SMTP host configured)", mail.to, path)
+        links = re.findall(r"https?://\S+", mail.text)
+        log.warning(
+            "no SMTP host configured: e-mail to %s written to %s%s",
+            mail.to,
+            path,
+            f" (link: {links[0]})" if links else "",
+        )
         return path
 
 

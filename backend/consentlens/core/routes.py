@@ -33,10 +33,15 @@ def healthz(session: SessionDep) -> JSONResponse:
 
 
 @router.get("/lang/{locale}", include_in_schema=False)
-def switch_language(locale: str, next: str = "/") -> Response:
-    """Remember the chosen language for a year and go back to the page."""
+def switch_language(
+    locale: str, session: SessionDep, principal: OptionalUser, next: str = "/"
+) -> Response:
+    """Remember the chosen language (browser cookie, and the account: e-mails follow it)."""
     if locale not in LOCALES:
         raise HTTPException(404, "Unknown language.")
+    if principal is not None and principal.user.locale != locale:
+        principal.user.locale = locale
+        session.add(principal.user)
     response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(
         LOCALE_COOKIE,
