@@ -7,6 +7,7 @@ from sqlmodel import SQLModel
 from consentlens.audit.models import AuditEvent
 from consentlens.auth.models import ConsentLink, LinkKind, LoginAttempt, Membership, Role, User
 from consentlens.consent.models import ConsentDecision, ConsentUse
+from consentlens.forms.models import PrintedForm
 from consentlens.people.models import Child, ChildGroup, Group, Guardianship, Organisation
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "LoginAttempt",
     "Membership",
     "Organisation",
+    "PrintedForm",
     "Role",
     "SQLModel",
     "User",

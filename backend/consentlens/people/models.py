@@ -32,6 +32,9 @@ class Organisation(SQLModel, table=True):
     retention_months: int = 24
     privacy_controller: str = Field(default="", max_length=200)
     privacy_contact_email: str = Field(default="", max_length=254)
+    # Printed forms: the uploaded logo (under the media directory) and the paper size.
+    logo_ref: str | None = Field(default=None, max_length=300)
+    form_page_size: str = Field(default="A4", max_length=10)
     # When the current season began (set by "start a new season"); None before the first renewal.
     season_started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
