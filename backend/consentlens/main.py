@@ -13,6 +13,7 @@ from consentlens.auth import pages as auth_pages
 from consentlens.consent import api as consent_api
 from consentlens.consent import family_pages
 from consentlens.consent import pages as consent_pages
+from consentlens.forms import pages as form_pages
 from consentlens.core import errors, routes
 from consentlens.core.config import Settings, get_settings
 from consentlens.core.templating import STATIC_DIR
@@ -32,6 +33,7 @@ ROUTERS = (
     consent_pages.router,
     family_pages.router,
     consent_api.router,
+    form_pages.router,
 )
 
 _SECURITY_HEADERS = [

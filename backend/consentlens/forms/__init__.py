@@ -1,1 +1,1 @@
-
+"""Printable consent forms (ReportLab) and the register of printed forms."""
