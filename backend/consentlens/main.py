@@ -13,10 +13,10 @@ from consentlens.auth import pages as auth_pages
 from consentlens.consent import api as consent_api
 from consentlens.consent import family_pages
 from consentlens.consent import pages as consent_pages
-from consentlens.forms import pages as form_pages
 from consentlens.core import errors, routes
 from consentlens.core.config import Settings, get_settings
 from consentlens.core.templating import STATIC_DIR
+from consentlens.forms import pages as form_pages
 from consentlens.people import api as people_api
 from consentlens.people import import_pages, members_pages
 from consentlens.people import pages as people_pages
