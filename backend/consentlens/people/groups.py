@@ -1,0 +1,131 @@
+"""Groups (teams, classes): listing, renaming, archiving, and which children are in which."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlmodel import Session, col, func, select
+
+from consentlens.audit import service as audit
+from consentlens.auth.models import User
+from consentlens.core.i18n import N_
+from consentlens.db.base import utcnow
+from consentlens.people.models import Child, ChildGroup, Group, Organisation
+from consentlens.people.service import PeopleError, Problem, check_group_name, record_change
+
+
+def list_groups(
+    *, session: Session, organisation: Organisation, include_archived: bool = False
+) -> list[Group]:
+    statement = select(Group).where(Group.organisation_id == organisation.id)
+    if not include_archived:
+        statement = statement.where(col(Group.archived_at).is_(None))
+    return list(session.exec(statement.order_by(func.lower(Group.name), col(Group.id))))
+
+
+def get_group(*, session: Session, organisation: Organisation, group_id: int) -> Group | None:
+    """The organisation's group with that id (archived or not); None for anyone else's."""
+    group = session.get(Group, group_id)
+    return group if group is not None and group.organisation_id == organisation.id else None
+
+
+def resolve_groups(
+    *, session: Session, organisation: Organisation, group_ids: Iterable[int]
+) -> list[Group]:
+    """The active groups with these ids; any unknown, foreign or archived id is an error."""
+    wanted = set(group_ids)
+    if not wanted:
+        return []
+    found = list(
+        session.exec(
+            select(Group).where(
+                col(Group.id).in_(wanted),
+                Group.organisation_id == organisation.id,
+                col(Group.archived_at).is_(None),
+            )
+        )
+    )
+    if len(found) != len(wanted):
+        raise PeopleError(problems=[Problem("group_ids", N_("Choose groups from the list."))])
+    return sorted(found, key=lambda g: g.name.lower())
+
+
+def child_counts(*, session: Session, organisation: Organisation) -> dict[int, int]:
+    """How many active children each of the organisation's groups has."""
+    rows = session.exec(
+        select(ChildGroup.group_id, func.count())
+        .join(Child, col(Child.id) == ChildGroup.child_id)
+        .where(Child.organisation_id == organisation.id, col(Child.archived_at).is_(None))
+        .group_by(col(ChildGroup.group_id))
+    ).all()
+    return {group_id: int(count) for group_id, count in rows}
+
+
+def groups_by_child(*, session: Session, child_ids: Sequence[int]) -> dict[int, list[Group]]:
+    """Each child's groups (archived ones too; callers check `archived_at`), by name."""
+    result: dict[int, list[Group]] = {child_id: [] for child_id in child_ids}
+    if not child_ids:
+        return result
+    rows = session.exec(
+        select(ChildGroup.child_id, Group)
+        .join(Group, col(Group.id) == ChildGroup.group_id)
+        .where(col(ChildGroup.child_id).in_(child_ids))
+        .order_by(func.lower(Group.name))
+    ).all()
+    for child_id, group in rows:
+        result[child_id].append(group)
+    return result
+
+
+def rename_group(
+    *,
+    session: Session,
+    organisation: Organisation,
+    group: Group,
+    name: str,
+    actor: User | None = None,
+    origin: audit.Origin | None = None,
+) -> Group:
+    if group.organisation_id != organisation.id:
+        raise PeopleError("The group does not belong to this organisation.")
+    problems = check_group_name(
+        session=session, organisation=organisation, name=name, group_id=group.id
+    )
+    if problems:
+        raise PeopleError(problems=problems)
+    if group.name != name.strip():
+        old, group.name = group.name, name.strip()
+        session.add(group)
+        session.flush()
+        record_change(
+            session,
+            "people.group_renamed",
+            organisation,
+            actor,
+            origin,
+            group,
+            old=old,
+            new=group.name,
+        )
+    return group
+
+
+def set_group_archived(
+    *,
+    session: Session,
+    organisation: Organisation,
+    group: Group,
+    archived: bool,
+    actor: User | None = None,
+    origin: audit.Origin | None = None,
+) -> Group:
+    """Archive or restore a group; its children keep their link, so a restore brings them back."""
+    if group.organisation_id != organisation.id:
+        raise PeopleError("The group does not belong to this organisation.")
+    if (group.archived_at is not None) != archived:
+        group.archived_at = utcnow() if archived else None
+        session.add(group)
+        session.flush()
+        action = "people.group_archived" if archived else "people.group_restored"
+        record_change(session, action, organisation, actor, origin, group)
+    return group
