@@ -16,6 +16,7 @@ from consentlens.consent import service as consent
 from consentlens.core.db import SessionDep
 from consentlens.db.base import utcnow
 from consentlens.people.models import Child
+from consentlens.people.service import get_child
 
 router = APIRouter(prefix="/api/v1", tags=["consent"])
 
@@ -64,8 +65,8 @@ class DecisionPublic(BaseModel):
 
 
 def _child(session: Session, principal: Principal, child_id: int) -> Child:
-    child = session.get(Child, child_id)
-    if child is None or child.organisation_id != principal.organisation.id:
+    child = get_child(session=session, organisation=principal.organisation, child_id=child_id)
+    if child is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "No such child.")
     return child
 

@@ -172,6 +172,17 @@ async def _form_dict(request: Request) -> dict[str, str]:
     return {key: value for key, value in form.items() if isinstance(value, str)}
 
 
+def _foreign_form(request: Request) -> Response:
+    """A form naming children or uses this person may not answer for (stale page or forged)."""
+    return render(
+        request,
+        "error.html",
+        status_code=400,
+        title=N_("Something in the form is not right"),
+        message=N_("This page does not match your children. Reload it and try again."),
+    )
+
+
 @router.post("/consent/review", dependencies=[Depends(verify_csrf)])
 def review(
     request: Request,
@@ -182,13 +193,7 @@ def review(
     try:
         choices = _form_choices(form, answerer, session)
     except flow.ChoiceError:
-        return render(
-            request,
-            "error.html",
-            status_code=400,
-            title=N_("Something in the form is not right"),
-            message=N_("This page does not match your children. Reload it and try again."),
-        )
+        return _foreign_form(request)
     changes = _changes(session, answerer, choices)
     if not changes:
         context = _page_context(session, answerer)
@@ -220,13 +225,7 @@ def confirm(
     try:
         choices = _form_choices(form, answerer, session)
     except flow.ChoiceError:
-        return render(
-            request,
-            "error.html",
-            status_code=400,
-            title=N_("Something in the form is not right"),
-            message=N_("This page does not match your children. Reload it and try again."),
-        )
+        return _foreign_form(request)
     if form.get("action") == "edit":
         context = _page_context(session, answerer)
         context["answers"] = {

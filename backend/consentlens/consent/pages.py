@@ -26,6 +26,7 @@ from consentlens.core.security import verify_csrf
 from consentlens.core.templating import render
 from consentlens.db.base import utcnow
 from consentlens.people import service as people
+from consentlens.people.groups import get_group
 from consentlens.people.models import Child, Group, Guardianship
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -33,15 +34,17 @@ CSRF = [Depends(verify_csrf)]
 
 
 def _group(session: Session, principal: Principal, group_id: int) -> Group:
-    group = session.get(Group, group_id)
-    if group is None or group.organisation_id != principal.organisation.id:
+    group = get_group(session=session, organisation=principal.organisation, group_id=group_id)
+    if group is None:
         raise HTTPException(404, N_("Page not found"))
     return group
 
 
 def _child(session: Session, principal: Principal, child_id: int) -> Child:
-    child = session.get(Child, child_id)
-    if child is None or child.organisation_id != principal.organisation.id:
+    child = people.get_child(
+        session=session, organisation=principal.organisation, child_id=child_id
+    )
+    if child is None:
         raise HTTPException(404, N_("Page not found"))
     return child
 
