@@ -35,6 +35,7 @@ lint: $(VENV)/.installed-test
 bench: $(VENV)/.installed
 	$(BIN)/python bench/policy_speed.py
 	$(BIN)/python bench/policy_speed.py --postgres
+	$(BIN)/python bench/forms_speed.py
 
 # Re-extract translatable strings, update the nl/fr/en catalogs, fill from locales/pending/*.json.
 messages: $(VENV)/.installed

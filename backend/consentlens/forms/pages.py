@@ -2,6 +2,214 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import re
+import unicodedata
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+
+from consentlens.audit.service import origin_of
+from consentlens.auth.deps import CurrentAdmin, CurrentGuardian, CurrentStaff, Principal
+from consentlens.core.config import Locale
+from consentlens.core.db import SessionDep
+from consentlens.core.i18n import N_
+from consentlens.core.security import verify_csrf
+from consentlens.core.templating import render, request_locale
+from consentlens.db.base import utcnow
+from consentlens.forms import logo, service
+from consentlens.people import service as people
+from consentlens.people.groups import get_group
+from consentlens.people.models import Organisation
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
+CSRF = [Depends(verify_csrf)]
+
+# Letters that NFKD does not take apart into a base letter and an accent.
+_TRANSLITERATE = str.maketrans(
+    {"Ł": "L", "ł": "l", "Ø": "O", "ø": "o", "Đ": "D", "đ": "d", "ß": "ss", "Æ": "AE",
+     "æ": "ae", "Œ": "OE", "œ": "oe", "ı": "i", "Þ": "Th", "þ": "th"}
+)  # fmt: skip
+
+
+def ascii_filename(*parts: str, extension: str = "pdf") -> str:
+    """A download name that every browser and file system takes: lower-case ASCII and dashes."""
+    text = "-".join(parts).translate(_TRANSLITERATE)
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:80].strip("-")
+    return f"{slug or 'form'}.{extension}"
+
+
+def _pdf(content: bytes, filename: str) -> Response:
+    return Response(
+        content=content,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+def _not_found() -> HTTPException:
+    return HTTPException(404, N_("Page not found"))
+
+
+@router.get("/staff/children/{child_id}/form.pdf")
+def staff_child_form(
+    request: Request,
+    session: SessionDep,
+    principal: CurrentStaff,
+    child_id: int,
+    locale: Locale | None = None,
+) -> Response:
+    organisation = principal.organisation
+    child = people.get_child(session=session, organisation=organisation, child_id=child_id)
+    if child is None:
+        raise _not_found()
+    printed = service.child_form(
+        session=session,
+        organisation=organisation,
+        child=child,
+        actor=principal.user,
+        now=utcnow(),
+        locale=locale,
+        origin=origin_of(request),
+    )
+    return _pdf(printed.pdf, ascii_filename("consent-form", child.full_name))
+
+
+@router.get("/staff/groups/{group_id}/forms.pdf")
+def staff_group_forms(
+    request: Request, session: SessionDep, principal: CurrentStaff, group_id: int
+) -> Response:
+    organisation = principal.organisation
+    group = get_group(session=session, organisation=organisation, group_id=group_id)
+    if group is None:
+        raise _not_found()
+    try:
+        printed = service.group_forms(
+            session=session,
+            organisation=organisation,
+            group=group,
+            actor=principal.user,
+            now=utcnow(),
+            origin=origin_of(request),
+        )
+    except service.NothingToPrint:
+        raise HTTPException(
+            400, N_("This group has no children yet: there is nothing to print.")
+        ) from None
+    return _pdf(printed.pdf, ascii_filename("consent-forms", group.name))
+
+
+@router.get("/staff/forms/blank.pdf")
+def staff_blank_form(
+    request: Request, session: SessionDep, principal: CurrentStaff, locale: Locale | None = None
+) -> Response:
+    printed = service.blank_form(
+        session=session,
+        organisation=principal.organisation,
+        actor=principal.user,
+        now=utcnow(),
+        locale=locale,
+        origin=origin_of(request),
+    )
+    language = locale or service.family_locale(principal.organisation, [])
+    return _pdf(printed.pdf, ascii_filename("consent-form", "blank", language))
+
+
+@router.get("/consent/children/{child_id}/form.pdf")
+def guardian_child_form(
+    request: Request, session: SessionDep, principal: CurrentGuardian, child_id: int
+) -> Response:
+    organisation = principal.organisation
+    children = people.children_of_guardian(
+        session=session, organisation=organisation, guardian=principal.user
+    )
+    child = next((c for c in children if c.id == child_id), None)
+    if child is None:
+        raise _not_found()
+    printed = service.child_form(
+        session=session,
+        organisation=organisation,
+        child=child,
+        actor=principal.user,
+        now=utcnow(),
+        # The language the guardian reads the site in; the link printed is their own only.
+        locale=request_locale(request),
+        guardian=principal.user,
+        origin=origin_of(request),
+    )
+    return _pdf(printed.pdf, ascii_filename("consent-form", child.full_name))
+
+
+def _settings_page(
+    request: Request,
+    principal: Principal,
+    *,
+    status_code: int = 200,
+    errors: list[str] | None = None,
+    values: dict[str, str] | None = None,
+    saved: bool = False,
+) -> Response:
+    organisation: Organisation = principal.organisation
+    return render(
+        request,
+        "forms/settings.html",
+        status_code=status_code,
+        errors=errors or [],
+        organisation=organisation,
+        logo_preview=logo.data_uri(organisation.logo_ref),
+        values=values
+        or {
+            "page_size": organisation.form_page_size,
+            "privacy_controller": organisation.privacy_controller,
+            "privacy_contact_email": organisation.privacy_contact_email,
+        },
+        page_sizes=[("A4", N_("A4 (Europe)")), ("letter", N_("US Letter"))],
+        saved=saved,
+    )
+
+
+@router.get("/staff/settings/forms")
+def settings_page(request: Request, principal: CurrentAdmin, saved: int = 0) -> Response:
+    return _settings_page(request, principal, saved=bool(saved))
+
+
+@router.post("/staff/settings/forms", dependencies=CSRF)
+def settings_submit(
+    request: Request,
+    session: SessionDep,
+    principal: CurrentAdmin,
+    logo_file: Annotated[UploadFile | None, File(alias="logo")] = None,
+    remove_logo: Annotated[str, Form()] = "",
+    page_size: Annotated[str, Form()] = "A4",
+    privacy_controller: Annotated[str, Form()] = "",
+    privacy_contact_email: Annotated[str, Form()] = "",
+) -> Response:
+    values = {
+        "page_size": page_size,
+        "privacy_controller": privacy_controller,
+        "privacy_contact_email": privacy_contact_email,
+    }
+    # A plain function runs in the thread pool, so Pillow's work does not hold up other requests.
+    # One byte past the limit is enough to tell that a file is too large.
+    data = logo_file.file.read(logo.MAX_BYTES + 1) if logo_file is not None else b""
+    try:
+        service.save_settings(
+            session=session,
+            organisation=principal.organisation,
+            actor=principal.user,
+            page_size=page_size,
+            privacy_controller=privacy_controller,
+            privacy_contact_email=privacy_contact_email,
+            logo_data=data or None,
+            remove_logo=remove_logo == "yes",
+            origin=origin_of(request),
+        )
+    except service.SettingsError as error:
+        return _settings_page(
+            request, principal, status_code=400, errors=error.messages, values=values
+        )
+    return RedirectResponse("/staff/settings/forms?saved=1", status_code=303)

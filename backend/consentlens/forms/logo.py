@@ -1,0 +1,102 @@
+"""The organisation's logo on printed forms: checked, cleaned and kept under the media directory."""
+
+from __future__ import annotations
+
+import base64
+import io
+import uuid
+import warnings
+from pathlib import Path
+
+from PIL import Image, ImageOps
+
+from consentlens.core.config import get_settings
+from consentlens.core.i18n import N_
+
+MAX_BYTES = 2 * 1024 * 1024
+MAX_SIDE = 4000  # pixels, either way
+MAX_WIDTH = 600  # stored width: plenty for 40 mm at print resolution
+LOGO_DIR = "logos"
+_MAGIC = {b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG"}
+
+
+class LogoError(ValueError):
+    """An upload that cannot be used as a logo; the message (a msgid) is shown to the admin."""
+
+
+def prepare(data: bytes) -> bytes:
+    """The uploaded logo as a clean PNG (no metadata, at most 600 px wide), or LogoError."""
+    if not data:
+        raise LogoError(N_("The logo file is empty. Choose the file again."))
+    if len(data) > MAX_BYTES:
+        raise LogoError(N_("The logo file is too large: at most 2 MB."))
+    kind = next((name for magic, name in _MAGIC.items() if data.startswith(magic)), None)
+    if kind is None:
+        raise LogoError(N_("The logo must be a PNG or JPEG image."))
+    too_big = LogoError(N_("The logo has too many pixels: at most 4000 × 4000."))
+    try:
+        # A small file can unpack to billions of pixels: Pillow's bomb warning becomes an error,
+        # and the size is checked from the header before any pixel is decoded.
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=[kind]) as image:
+                if max(image.size) > MAX_SIDE:
+                    raise too_big
+                image.load()
+                return _clean_png(image)
+    except LogoError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise too_big from None
+    except (OSError, SyntaxError, ValueError):
+        raise LogoError(N_("The logo is damaged or incomplete. Save it again and retry.")) from None
+
+
+def _clean_png(image: Image.Image) -> bytes:
+    # Turn the photo upright (JPEG orientation), then copy only the pixels: no EXIF, ICC or text.
+    upright = ImageOps.exif_transpose(image)
+    has_alpha = upright.mode in ("RGBA", "LA", "PA") or "transparency" in upright.info
+    upright = upright.convert("RGBA" if has_alpha else "RGB")
+    if upright.width > MAX_WIDTH:
+        height = max(1, round(upright.height * MAX_WIDTH / upright.width))
+        upright = upright.resize((MAX_WIDTH, height), Image.Resampling.LANCZOS)
+    clean = Image.frombytes(upright.mode, upright.size, upright.tobytes())
+    out = io.BytesIO()
+    clean.save(out, format="PNG")
+    return out.getvalue()
+
+
+def store(*, png: bytes, organisation_id: int) -> str:
+    """Write the logo under the media directory; returns its reference (relative path)."""
+    relative = Path(LOGO_DIR) / f"{organisation_id}-{uuid.uuid4().hex}.png"
+    target = get_settings().resolved_media_dir / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(png)
+    return relative.as_posix()
+
+
+def path_of(reference: str | None) -> Path | None:
+    """The file behind a logo reference, if it is one of ours and exists."""
+    if not reference:
+        return None
+    media = get_settings().resolved_media_dir
+    root = (media / LOGO_DIR).resolve()
+    path = (media / reference).resolve()
+    if root not in path.parents or not path.is_file():
+        return None
+    return path
+
+
+def discard(reference: str | None) -> None:
+    """Remove a logo that was replaced or removed."""
+    path = path_of(reference)
+    if path is not None:
+        path.unlink(missing_ok=True)
+
+
+def data_uri(reference: str | None) -> str | None:
+    """The logo inline (our CSP allows data: images), to preview it on the settings page."""
+    path = path_of(reference)
+    if path is None:
+        return None
+    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")

@@ -1,0 +1,398 @@
+"""Printed consent forms: gather each form's data, create its links and form id, render, audit."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from consentlens.audit import service as audit
+from consentlens.auth import links
+from consentlens.auth.models import User
+from consentlens.consent import service as consent
+from consentlens.consent.models import ConsentUse
+from consentlens.consent.policy import age_on
+from consentlens.core.config import LOCALES, get_settings
+from consentlens.core.i18n import N_
+from consentlens.forms import logo, pdf
+from consentlens.forms.models import PrintedForm
+from consentlens.people import service as people
+from consentlens.people.groups import groups_by_child
+from consentlens.people.models import Child, Group, Guardianship, Organisation
+
+FORM_CODE_PREFIX = "F"
+FORM_CODE_LENGTH = 7  # after the prefix: 31^7 ≈ 2.7e10 codes
+PAGE_SIZES = tuple(pdf.PAGE_SIZES)  # "A4", "letter"
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class NothingToPrint(ValueError):
+    """A group without (active) children."""
+
+
+class SettingsError(ValueError):
+    """Form settings that cannot be saved; `messages` are msgids shown to the admin."""
+
+    def __init__(self, messages: list[str]) -> None:
+        super().__init__(" ".join(messages))
+        self.messages = messages
+
+
+@dataclass(frozen=True)
+class PrintedForms:
+    pdf: bytes
+    form_codes: list[str]
+    link_ids: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Order:
+    """One form to print: for a child (or blank), in a language, with links for some guardians."""
+
+    child: Child | None
+    locale: str
+    guardians: Sequence[User] = ()
+    link_for: Sequence[User] = ()
+
+
+def family_locale(organisation: Organisation, guardians: Sequence[User]) -> str:
+    """The language of the first guardian who chose one, else the organisation's."""
+    for guardian in guardians:
+        if guardian.locale in LOCALES:
+            return guardian.locale
+    return organisation.default_locale if organisation.default_locale in LOCALES else "nl"
+
+
+def organisation_info(organisation: Organisation) -> pdf.OrganisationInfo:
+    return pdf.OrganisationInfo(
+        name=organisation.name,
+        page_size=organisation.form_page_size,
+        logo_path=logo.path_of(organisation.logo_ref),
+        privacy_controller=organisation.privacy_controller,
+        privacy_contact_email=organisation.privacy_contact_email,
+        retention_months=organisation.retention_months,
+        co_consent_age=organisation.co_consent_age,
+        sole_consent_age=organisation.sole_consent_age,
+        code_url=f"{get_settings().base_url.rstrip('/')}/code",
+    )
+
+
+def _guardians_by_child(session: Session, child_ids: Sequence[int]) -> dict[int, list[User]]:
+    """Each child's guardians in the order they were linked (the first is the family's contact)."""
+    result: dict[int, list[User]] = {child_id: [] for child_id in child_ids}
+    if not child_ids:
+        return result
+    rows = session.exec(
+        select(Guardianship.child_id, User)
+        .join(User, col(User.id) == Guardianship.guardian_id)
+        .where(col(Guardianship.child_id).in_(child_ids))
+        .order_by(col(Guardianship.id))
+    )
+    for child_id, user in rows:
+        result[child_id].append(user)
+    return result
+
+
+def _new_form_codes(session: Session, count: int) -> list[str]:
+    codes: set[str] = set()
+    while len(codes) < count:
+        fresh = {
+            FORM_CODE_PREFIX
+            + "".join(secrets.choice(links.CODE_ALPHABET) for _ in range(FORM_CODE_LENGTH))
+            for _ in range(count - len(codes))
+        }
+        taken = set(
+            session.exec(select(PrintedForm.form_code).where(col(PrintedForm.form_code).in_(fresh)))
+        )
+        codes |= fresh - taken
+    return sorted(codes)
+
+
+def _print(
+    *,
+    session: Session,
+    organisation: Organisation,
+    orders: Sequence[_Order],
+    actor: User,
+    now: datetime,
+) -> PrintedForms:
+    assert organisation.id is not None
+    tz = ZoneInfo(organisation.timezone)
+    today = now.astimezone(tz).date()
+    uses = consent.list_uses(session=session, organisation=organisation)
+    use_lines: dict[str, tuple[pdf.UseLine, ...]] = {}
+    child_ids = [order.child.id for order in orders if order.child and order.child.id]
+    groups = groups_by_child(session=session, child_ids=child_ids)
+    codes = _new_form_codes(session, len(orders))
+    forms: list[pdf.FormContent] = []
+    link_ids: list[int] = []
+    for order, code in zip(orders, codes, strict=True):
+        if order.locale not in use_lines:
+            use_lines[order.locale] = _use_lines(uses, order.locale)
+        guardians = []
+        wanted = {user.id for user in order.link_for}
+        for user in order.guardians:
+            info = pdf.GuardianInfo(name=user.full_name)
+            if user.id in wanted and user.is_active:
+                link = links.create_link(
+                    session=session,
+                    organisation=organisation,
+                    now=now,
+                    guardian=user,
+                    created_by=actor,
+                    purpose="form",
+                )
+                assert link.id is not None
+                link_ids.append(link.id)
+                # The last whole day the link works, as people read it.
+                last_day = (link.expires_at - timedelta(microseconds=1)).astimezone(tz).date()
+                info = pdf.GuardianInfo(
+                    name=user.full_name,
+                    url=links.url_for(link),
+                    code=links.format_code(link.short_code),
+                    valid_until=last_day,
+                )
+            guardians.append(info)
+        child_info = None
+        if order.child is not None:
+            child = order.child
+            child_info = pdf.ChildInfo(
+                first_name=child.first_name,
+                full_name=child.full_name,
+                birth_date=child.birth_date,
+                groups=tuple(
+                    g.name for g in groups.get(child.id or 0, []) if g.archived_at is None
+                ),
+                age=age_on(child.birth_date, today),
+            )
+        session.add(
+            PrintedForm(
+                form_code=code,
+                organisation_id=organisation.id,
+                child_id=order.child.id if order.child else None,
+                locale=order.locale,
+                season_end=organisation.season_end,
+                created_by_id=actor.id,
+                created_at=now,
+            )
+        )
+        forms.append(
+            pdf.FormContent(
+                form_code=code,
+                locale=order.locale,
+                season_end=organisation.season_end,
+                uses=use_lines[order.locale],
+                child=child_info,
+                guardians=tuple(guardians),
+            )
+        )
+    session.flush()
+    document = pdf.render_forms(forms, organisation_info(organisation))
+    return PrintedForms(pdf=document, form_codes=codes, link_ids=link_ids)
+
+
+def _use_lines(uses: Sequence[ConsentUse], locale: str) -> tuple[pdf.UseLine, ...]:
+    return tuple(pdf.UseLine(use.label(locale), use.explanation(locale)) for use in uses)
+
+
+def _audit(
+    *,
+    session: Session,
+    organisation: Organisation,
+    actor: User,
+    printed: PrintedForms,
+    subject_type: str,
+    subject_id: object,
+    origin: audit.Origin | None,
+) -> None:
+    audit.record(
+        session=session,
+        action="forms.printed",
+        organisation_id=organisation.id,
+        actor_id=actor.id,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        # The links are personal sign-in links: who printed which ones must be traceable.
+        details={
+            "form_codes": printed.form_codes,
+            "count": len(printed.form_codes),
+            "link_ids": printed.link_ids,
+        },
+        origin=origin,
+    )
+
+
+def child_form(
+    *,
+    session: Session,
+    organisation: Organisation,
+    child: Child,
+    actor: User,
+    now: datetime,
+    locale: str | None = None,
+    guardian: User | None = None,
+    origin: audit.Origin | None = None,
+) -> PrintedForms:
+    """A child's form; with `guardian`, only that guardian's personal link is printed on it."""
+    assert child.id is not None
+    guardians = _guardians_by_child(session, [child.id])[child.id]
+    link_for = [g for g in guardians if guardian is None or g.id == guardian.id]
+    order = _Order(
+        child=child,
+        locale=locale if locale in LOCALES else family_locale(organisation, guardians),
+        guardians=guardians,
+        link_for=link_for,
+    )
+    printed = _print(
+        session=session, organisation=organisation, orders=[order], actor=actor, now=now
+    )
+    _audit(
+        session=session,
+        organisation=organisation,
+        actor=actor,
+        printed=printed,
+        subject_type="child",
+        subject_id=child.id,
+        origin=origin,
+    )
+    return printed
+
+
+def group_forms(
+    *,
+    session: Session,
+    organisation: Organisation,
+    group: Group,
+    actor: User,
+    now: datetime,
+    origin: audit.Origin | None = None,
+) -> PrintedForms:
+    """One PDF with a form per active child of the group, each in that family's language."""
+    children = people.list_children(session=session, organisation=organisation, group_id=group.id)
+    if not children:
+        raise NothingToPrint(N_("This group has no children yet: there is nothing to print."))
+    by_child = _guardians_by_child(session, [c.id for c in children if c.id is not None])
+    orders = [
+        _Order(
+            child=child,
+            locale=family_locale(organisation, by_child[child.id or 0]),
+            guardians=by_child[child.id or 0],
+            link_for=by_child[child.id or 0],
+        )
+        for child in children
+    ]
+    printed = _print(
+        session=session, organisation=organisation, orders=orders, actor=actor, now=now
+    )
+    _audit(
+        session=session,
+        organisation=organisation,
+        actor=actor,
+        printed=printed,
+        subject_type="group",
+        subject_id=group.id,
+        origin=origin,
+    )
+    return printed
+
+
+def blank_form(
+    *,
+    session: Session,
+    organisation: Organisation,
+    actor: User,
+    now: datetime,
+    locale: str | None = None,
+    origin: audit.Origin | None = None,
+) -> PrintedForms:
+    """A form without a child's details (walk-ins), still with its own form id."""
+    order = _Order(
+        child=None, locale=locale if locale in LOCALES else family_locale(organisation, [])
+    )
+    printed = _print(
+        session=session, organisation=organisation, orders=[order], actor=actor, now=now
+    )
+    _audit(
+        session=session,
+        organisation=organisation,
+        actor=actor,
+        printed=printed,
+        subject_type="blank",
+        subject_id=printed.form_codes[0],
+        origin=origin,
+    )
+    return printed
+
+
+def save_settings(
+    *,
+    session: Session,
+    organisation: Organisation,
+    actor: User,
+    page_size: str,
+    privacy_controller: str,
+    privacy_contact_email: str,
+    logo_data: bytes | None = None,
+    remove_logo: bool = False,
+    origin: audit.Origin | None = None,
+) -> list[str]:
+    """Change the logo, paper size and privacy contact; returns what changed, or SettingsError."""
+    controller = " ".join(privacy_controller.split())
+    email = privacy_contact_email.strip()
+    errors: list[str] = []
+    if page_size not in PAGE_SIZES:
+        errors.append(N_("Choose A4 or US Letter."))
+    if len(controller) > 200:
+        errors.append(N_("The name of the controller is too long (at most 200 characters)."))
+    if email and (len(email) > 254 or not _EMAIL.match(email)):
+        errors.append(
+            N_("Fill in a valid e-mail address, like privacy@club.be, or leave it empty.")
+        )
+    png = None
+    if logo_data:
+        try:
+            png = logo.prepare(logo_data)
+        except logo.LogoError as error:
+            errors.append(str(error))
+    if errors:
+        raise SettingsError(errors)
+    assert organisation.id is not None
+    changed = [
+        name
+        for name, old, new in (
+            ("page_size", organisation.form_page_size, page_size),
+            ("privacy_controller", organisation.privacy_controller, controller),
+            ("privacy_contact_email", organisation.privacy_contact_email, email),
+        )
+        if old != new
+    ]
+    organisation.form_page_size = page_size
+    organisation.privacy_controller = controller
+    organisation.privacy_contact_email = email
+    previous_logo = organisation.logo_ref
+    if png is not None:
+        organisation.logo_ref = logo.store(png=png, organisation_id=organisation.id)
+        changed.append("logo")
+    elif remove_logo and previous_logo:
+        organisation.logo_ref = None
+        changed.append("logo_removed")
+    session.add(organisation)
+    session.flush()
+    if organisation.logo_ref != previous_logo:
+        logo.discard(previous_logo)
+    audit.record(
+        session=session,
+        action="forms.settings_changed",
+        organisation_id=organisation.id,
+        actor_id=actor.id,
+        subject_type="organisation",
+        subject_id=organisation.id,
+        details={"changed": changed},
+        origin=origin,
+    )
+    return changed
