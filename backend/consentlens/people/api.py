@@ -105,7 +105,7 @@ def _children_public(session: Session, children: Sequence[Child]) -> list[ChildP
 def _unprocessable(error: service.PeopleError) -> HTTPException:
     """A people error in the shape of FastAPI's own validation errors."""
     return HTTPException(
-        status.HTTP_422_UNPROCESSABLE_ENTITY,
+        status.HTTP_422_UNPROCESSABLE_CONTENT,
         detail=[
             {
                 "loc": ["body", *problem.field.split(".")] if problem.field else ["body"],
@@ -138,7 +138,7 @@ def list_children(
         group_service.get_group(session=session, organisation=organisation, group_id=group_id)
         is None
     ):
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail="Unknown group_id.")
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail="Unknown group_id.")
     children = service.list_children(
         session=session,
         organisation=organisation,
