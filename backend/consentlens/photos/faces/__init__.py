@@ -1,1 +1,1 @@
-
+"""Faces in photos: decoding for analysis, detection and embeddings, identification."""
