@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse, RedirectResponse, Response
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from consentlens.audit import service as audit
 from consentlens.audit.service import origin_of
@@ -27,6 +27,7 @@ from consentlens.core.templating import render
 from consentlens.db.base import utcnow
 from consentlens.people import service as people
 from consentlens.people.groups import get_group
+from consentlens.people.guardians import guardians_by_child
 from consentlens.people.models import Child, Group, Guardianship
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -50,15 +51,9 @@ def _child(session: Session, principal: Principal, child_id: int) -> Child:
 
 
 def _guardians(session: Session, child: Child) -> list[tuple[User, str]]:
-    return [
-        (user, relation)
-        for user, relation in session.exec(
-            select(User, Guardianship.relation)
-            .join(Guardianship, col(Guardianship.guardian_id) == User.id)
-            .where(Guardianship.child_id == child.id)
-            .order_by(col(User.full_name))
-        )
-    ]
+    assert child.id is not None
+    linked = guardians_by_child(session=session, child_ids=[child.id])[child.id]
+    return sorted(((user, link.relation) for user, link in linked), key=lambda g: g[0].full_name)
 
 
 @router.get("/staff/groups/{group_id}/consents")
@@ -137,7 +132,9 @@ def invite_group(
     who: Annotated[str, Form()] = "all",
 ) -> Response:
     group = _group(session, principal, group_id)
-    children = staff.group_children(session=session, group=group)
+    children = people.list_children(
+        session=session, organisation=principal.organisation, group_id=group.id
+    )
     reminder = who == "unanswered"
     result = _send(
         request,

@@ -6,13 +6,14 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from consentlens.consent import service
 from consentlens.consent.models import ConsentUse
 from consentlens.consent.policy import ConsentState, EffectiveConsent
 from consentlens.consent.season import renewed_child_ids
-from consentlens.people.models import Child, ChildGroup, Group, Organisation
+from consentlens.people.models import Child, Group, Organisation
+from consentlens.people.service import list_children
 
 STATE_FILTERS = ("all", "incomplete", *[state.value for state in ConsentState])
 
@@ -25,17 +26,6 @@ class Overview:
     counts: dict[str, Counter[str]]
     renewed: set[int] | None
     total: int
-
-
-def group_children(*, session: Session, group: Group) -> list[Child]:
-    return list(
-        session.exec(
-            select(Child)
-            .join(ChildGroup, col(ChildGroup.child_id) == Child.id)
-            .where(ChildGroup.group_id == group.id, col(Child.archived_at).is_(None))
-            .order_by(col(Child.last_name), col(Child.first_name))
-        )
-    )
 
 
 def _matches(states: dict[str, EffectiveConsent], use: str, state: str) -> bool:
@@ -59,7 +49,7 @@ def overview(
 ) -> Overview:
     """The children of a group × the uses, with counts over the whole group and rows filtered."""
     uses = service.list_uses(session=session, organisation=organisation)
-    children = group_children(session=session, group=group)
+    children = list_children(session=session, organisation=organisation, group_id=group.id)
     consents = service.effective_consents(
         session=session, organisation=organisation, children=children, uses=uses, now=now
     )

@@ -23,7 +23,8 @@ from consentlens.forms import logo, pdf
 from consentlens.forms.models import PrintedForm
 from consentlens.people import service as people
 from consentlens.people.groups import groups_by_child
-from consentlens.people.models import Child, Group, Guardianship, Organisation
+from consentlens.people.guardians import guardians_by_child
+from consentlens.people.models import Child, Group, Organisation
 
 FORM_CODE_PREFIX = "F"
 FORM_CODE_LENGTH = 7  # after the prefix: 31^7 ≈ 2.7e10 codes
@@ -84,18 +85,8 @@ def organisation_info(organisation: Organisation) -> pdf.OrganisationInfo:
 
 def _guardians_by_child(session: Session, child_ids: Sequence[int]) -> dict[int, list[User]]:
     """Each child's guardians in the order they were linked (the first is the family's contact)."""
-    result: dict[int, list[User]] = {child_id: [] for child_id in child_ids}
-    if not child_ids:
-        return result
-    rows = session.exec(
-        select(Guardianship.child_id, User)
-        .join(User, col(User.id) == Guardianship.guardian_id)
-        .where(col(Guardianship.child_id).in_(child_ids))
-        .order_by(col(Guardianship.id))
-    )
-    for child_id, user in rows:
-        result[child_id].append(user)
-    return result
+    linked = guardians_by_child(session=session, child_ids=child_ids)
+    return {child_id: [user for user, _ in rows] for child_id, rows in linked.items()}
 
 
 def _new_form_codes(session: Session, count: int) -> list[str]:
