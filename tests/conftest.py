@@ -14,6 +14,8 @@ from pathlib import Path
 _VAR = Path(tempfile.mkdtemp(prefix="consentlens-test-"))
 os.environ["CONSENTLENS_VAR_DIR"] = str(_VAR)
 os.environ["CONSENTLENS_ENV"] = "test"
+# Tests drive the photo worker step by step (worker.process_next); the live server runs its own.
+os.environ["CONSENTLENS_RUN_WORKER"] = "false"
 os.environ.pop("CONSENTLENS_DATABASE_URL", None)
 
 import psycopg  # noqa: E402

@@ -35,6 +35,36 @@ def _database_label() -> str:
 
 
 @main.command()
+@click.option("--drain", is_flag=True, help="Analyse what is pending in this process, then exit.")
+def worker(drain: bool) -> None:
+    """Run the photo worker on its own (set CONSENTLENS_RUN_WORKER=false for the web process)."""
+    import signal
+    import threading
+
+    from consentlens.core.db import get_engine
+    from consentlens.photos import worker as photo_worker
+
+    if drain:
+        with Session(get_engine()) as session:
+            photo_worker.recover(session)
+            count = 0
+            while photo_worker.process_next(session) is not None:
+                count += 1
+        click.echo(f"Analysed {count} photo(s).")
+        return
+    running = photo_worker.PhotoWorker(lambda: Session(get_engine()))
+    running.start()
+    click.echo(f"Photo worker running with {running.processes} process(es).")
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    try:
+        stopped.wait()
+    except KeyboardInterrupt:
+        pass
+    running.stop()
+
+
+@main.command()
 def migrate() -> None:
     """Bring the database schema up to date."""
     from consentlens.db import migrate as migrations

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
+from sqlmodel import Session
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -15,11 +19,15 @@ from consentlens.consent import family_pages
 from consentlens.consent import pages as consent_pages
 from consentlens.core import errors, routes
 from consentlens.core.config import Settings, get_settings
+from consentlens.core.db import get_engine
 from consentlens.core.templating import STATIC_DIR
 from consentlens.forms import pages as form_pages
 from consentlens.people import api as people_api
 from consentlens.people import import_pages, members_pages
 from consentlens.people import pages as people_pages
+from consentlens.photos import api as photos_api
+from consentlens.photos import pages as photos_pages
+from consentlens.photos import review_pages, worker
 
 SESSION_COOKIE = "consentlens_session"
 ROUTERS = (
@@ -34,6 +42,9 @@ ROUTERS = (
     family_pages.router,
     consent_api.router,
     form_pages.router,
+    photos_pages.router,
+    review_pages.router,
+    photos_api.router,
 )
 
 _SECURITY_HEADERS = [
@@ -71,9 +82,22 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    if settings.run_worker:
+        # The embedded default: photos are analysed by a process pool owned by this process.
+        worker.start_embedded(lambda: Session(get_engine()))
+    try:
+        yield
+    finally:
+        worker.stop_embedded()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(
+        lifespan=_lifespan,
         title="ConsentLens",
         version=__version__,
         docs_url=None,
@@ -89,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         https_only=settings.is_production,
     )
     app.add_middleware(SecurityHeaders, hsts=settings.is_production)
+    app.state.settings = settings
     errors.install(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in ROUTERS:

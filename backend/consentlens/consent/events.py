@@ -34,6 +34,13 @@ def unsubscribe(listener: ConsentListener) -> None:
         _listeners.remove(listener)
 
 
+def _subscribe_built_in() -> None:
+    # Imported here, not at the top: the photo pipeline depends on the consent package. Whatever
+    # entry point records a decision (web, API, CLI, tests), the photos always hear of it.
+    import consentlens.photos.enrollment  # noqa: F401
+
+
 def notify(session: Session, change: ConsentChanged) -> None:
+    _subscribe_built_in()
     for listener in list(_listeners):
         listener(session, change)

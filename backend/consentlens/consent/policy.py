@@ -365,3 +365,16 @@ def photo_verdict(
         Reason(N_("{count} face(s) without consent are blurred."), {"count": count}),
         verdicts,
     )
+
+
+def review_crop_visible(*, status: FaceStatus, reviewed: bool, viewer_is_staff: bool) -> bool:
+    """May a face be shown uncovered, cropped, in the staff review queue?
+
+    Staff can only name a face they can see; the crop shows that one face and nothing else, and
+    only while it awaits review. Everyone else, and every other face, gets nothing.
+    """
+    return (
+        viewer_is_staff
+        and not reviewed
+        and status in (FaceStatus.UNCERTAIN, FaceStatus.UNKNOWN, FaceStatus.PENDING_REVIEW)
+    )

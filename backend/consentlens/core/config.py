@@ -38,6 +38,14 @@ class Settings(BaseSettings):
     link_days: int = Field(default=30, ge=1, le=366)
     # Paper consent scans kept as evidence.
     evidence_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    # Event photos: the largest file accepted per upload.
+    photo_max_bytes: int = Field(default=40 * 1024 * 1024, ge=1024)
+    # The photo worker: run it inside the web process (the embedded default), and how many
+    # analysis processes it uses (0 = one per CPU core).
+    run_worker: bool = True
+    worker_processes: int = Field(default=0, ge=0, le=64)
+    # Embeddings of faces nobody identified are deleted after this many days (or at review).
+    unidentified_embedding_days: int = Field(default=30, ge=1)
     # E-mail: with no SMTP host, messages are written as .eml files to var_dir/outbox.
     smtp_host: str = ""
     smtp_port: int = 587

@@ -9,6 +9,7 @@ from consentlens.auth.models import ConsentLink, LinkKind, LoginAttempt, Members
 from consentlens.consent.models import ConsentDecision, ConsentUse
 from consentlens.forms.models import PrintedForm
 from consentlens.people.models import Child, ChildGroup, Group, Guardianship, Organisation
+from consentlens.photos.models import Event, EventGroup, Face, Photo, ReferenceFace, StoredVerdict
 
 __all__ = [
     "AuditEvent",
@@ -17,15 +18,21 @@ __all__ = [
     "ConsentDecision",
     "ConsentLink",
     "ConsentUse",
+    "Event",
+    "EventGroup",
+    "Face",
     "Group",
     "Guardianship",
     "LinkKind",
     "LoginAttempt",
     "Membership",
     "Organisation",
+    "Photo",
     "PrintedForm",
+    "ReferenceFace",
     "Role",
     "SQLModel",
+    "StoredVerdict",
     "User",
 ]
 

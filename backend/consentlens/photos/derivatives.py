@@ -4,18 +4,22 @@ no metadata. Nothing else may produce an image for a viewer.
 
 from __future__ import annotations
 
+import hashlib
 import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageOps
 
 from consentlens.consent.policy import PhotoVerdict, VerdictAction
+from consentlens.photos.faces import imaging  # noqa: F401 - registers HEIC decoding
 
 Box = tuple[int, int, int, int]  # (x, y, w, h) in pixels of the oriented original
 
 SIZES = {"thumb": 400, "display": 1600}
+# Bump when the rendering changes, so cached files of the old rendering are never served.
+RENDER_VERSION = 1
 JPEG_QUALITY = 85
 
 
@@ -109,3 +113,33 @@ def render(
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=JPEG_QUALITY, optimize=True)
     return buffer.getvalue()
+
+
+CROP_SIDE = 200
+
+
+def render_crop(*, original: Image.Image, box: Box, margins: HeadMargins | None = None) -> bytes:
+    """A small JPEG of one head, for staff naming it in review; no metadata."""
+    left, top, w, h = head_region(box, original.size, margins or HeadMargins(0.2, 0.3, 0.2))
+    crop = original.convert("RGB").crop((left, top, left + w, top + h))
+    crop = _without_metadata(crop)
+    crop.thumbnail((CROP_SIDE, CROP_SIDE), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    crop.save(buffer, "JPEG", quality=JPEG_QUALITY)
+    return buffer.getvalue()
+
+
+def open_upright(path: str) -> Image.Image:
+    """The full-resolution original as a viewer sees it (EXIF orientation applied)."""
+    with Image.open(path) as image:
+        image.load()
+        return ImageOps.exif_transpose(image).convert("RGB")
+
+
+def file_name(verdict: PhotoVerdict, boxes: Mapping[int | None, Box], size: str) -> str:
+    """The cache name of a rendering: derived from exactly the regions it covers and its size."""
+    if verdict.action is VerdictAction.HIDE:
+        return f"{size}-hidden"
+    covered = sorted(boxes[face_id] for face_id in verdict.faces_to_blur if face_id in boxes)
+    text = f"{RENDER_VERSION}|{size}|" + ";".join(",".join(map(str, box)) for box in covered)
+    return f"{size}-{hashlib.sha256(text.encode()).hexdigest()[:24]}.jpg"

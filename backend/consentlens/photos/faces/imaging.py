@@ -10,6 +10,10 @@ from dataclasses import dataclass
 from typing import IO
 
 from PIL import Image, ImageOps
+from pillow_heif import register_heif_opener
+
+# Phones write HEIC; every path that opens a photo imports this module first.
+register_heif_opener()
 
 PhotoSource = str | os.PathLike[str] | IO[bytes]
 

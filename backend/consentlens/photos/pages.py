@@ -1,0 +1,5 @@
+"""Staff pages for event photos (being built)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

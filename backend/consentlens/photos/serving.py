@@ -1,0 +1,113 @@
+"""The only way an image of a photo leaves the server: rendered now from the current verdict.
+
+Renderings are cached on disk under a name derived from exactly what they cover, so a changed
+verdict can never be answered with an old file: it simply names a different one.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from consentlens.consent.policy import (
+    FaceStatus,
+    VerdictAction,
+    review_crop_visible,
+)
+from consentlens.people.models import Organisation
+from consentlens.photos import derivatives, storage, verdicts
+from consentlens.photos.models import Face, FaceState, Photo, StoredVerdict
+
+
+class NotServable(LookupError):
+    """No image for this request: the verdict hides the photo or the face may not be shown."""
+
+
+def current_evaluation(
+    *, session: Session, organisation: Organisation, photo: Photo, now: datetime
+) -> verdicts.Evaluation:
+    """The photo's verdicts right now; stored verdicts that went stale are corrected."""
+    (evaluation,) = verdicts.evaluate(
+        session=session, organisation=organisation, photos=[photo], now=now
+    )
+    assert photo.id is not None
+    stored = {v.use_code: (v.action, v.faces_to_blur) for v in stored_verdicts(session, photo.id)}
+    fresh = {
+        use: (verdict.action.value, list(verdict.faces_to_blur))
+        for use, verdict in evaluation.verdicts.items()
+    }
+    if stored != fresh:
+        verdicts.store(session=session, evaluations=[evaluation], now=now)
+        session.commit()
+    return evaluation
+
+
+def image(
+    *,
+    session: Session,
+    organisation: Organisation,
+    photo: Photo,
+    use: str,
+    size: str,
+    now: datetime,
+) -> bytes:
+    """The JPEG of `photo` for `use` at `size`, or NotServable when the verdict hides it."""
+    if size not in derivatives.SIZES:
+        raise ValueError(size)
+    evaluation = current_evaluation(
+        session=session, organisation=organisation, photo=photo, now=now
+    )
+    verdict = evaluation.verdicts[use]  # KeyError: not a photo use
+    if verdict.action is VerdictAction.HIDE:
+        raise NotServable(verdict.reason.text())
+    assert photo.id is not None
+    boxes = {face.id: face.box for face in evaluation.faces}
+    path = storage.derivative_dir(photo.id) / derivatives.file_name(verdict, boxes, size)
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        pass
+    original = derivatives.open_upright(str(storage.path_of(photo.original_ref)))
+    data = derivatives.render(original=original, verdict=verdict, boxes=boxes, size=size)
+    if data is None:
+        raise NotServable(verdict.reason.text())
+    _write_atomically(path, data)
+    return data
+
+
+def face_crop(*, session: Session, photo: Photo, face: Face, viewer_is_staff: bool) -> bytes:
+    """The crop of one face awaiting review, for staff naming it; NotServable otherwise."""
+    status = {
+        FaceState.UNCERTAIN.value: FaceStatus.UNCERTAIN,
+        FaceState.UNKNOWN.value: FaceStatus.UNKNOWN,
+    }.get(face.state)
+    if status is None or face.photo_id != photo.id:
+        raise NotServable("not awaiting review")
+    if not review_crop_visible(
+        status=status, reviewed=face.reviewed_at is not None, viewer_is_staff=viewer_is_staff
+    ):
+        raise NotServable("not awaiting review")
+    original = derivatives.open_upright(str(storage.path_of(photo.original_ref)))
+    return derivatives.render_crop(original=original, box=face.box)
+
+
+def stored_verdicts(session: Session, photo_id: int) -> list[StoredVerdict]:
+    return list(
+        session.exec(
+            select(StoredVerdict)
+            .where(StoredVerdict.photo_id == photo_id)
+            .order_by(col(StoredVerdict.use_code))
+        )
+    )
+
+
+def _write_atomically(path: os.PathLike[str] | str, data: bytes) -> None:
+    directory = os.path.dirname(path)
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=directory, suffix=".tmp")
+    with os.fdopen(handle, "wb") as target:
+        target.write(data)
+    os.replace(temporary, path)
