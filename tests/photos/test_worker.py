@@ -7,16 +7,17 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from PIL import Image
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from consentlens.core.config import get_settings
 from consentlens.core.db import make_engine
 from consentlens.photos import service, storage, worker
-from consentlens.photos.models import Face, Photo, PhotoStatus
+from consentlens.photos.models import Face, Photo, PhotoStatus, ReferenceFace, StoredVerdict
 from tests.photos import helpers
 from tests.photos.test_detector import FACES
 
@@ -134,3 +135,29 @@ def test_a_photo_that_cannot_be_read_fails_with_its_error_and_can_be_retried(db)
 def test_the_embedded_worker_is_off_in_tests_but_on_by_default():
     assert get_settings().run_worker is False
     assert type(get_settings()).model_fields["run_worker"].default is True
+
+
+def test_maintenance_applies_what_time_changes(db):
+    c = helpers.club(db)
+    helpers.grant_all(db, c.org, c.obama, c.guardian)
+    helpers.enroll(db, c.org, c.obama, "portraits/obama_1.jpg")
+    ev = helpers.event(db, c)
+    known, stranger = helpers.upload(
+        db, c, ev, ["portraits/obama_2.jpg", "portraits/rose_leslie_1.jpg"]
+    )
+    worker.process_next(db)
+    worker.process_next(db)
+    website = db.get(StoredVerdict, (known.id, "website"))
+    assert website is not None and website.action == "show" and website.valid_until is not None
+
+    # A day after the season ended: every consent has lapsed, embeddings are past retention.
+    later = website.valid_until + timedelta(days=get_settings().unidentified_embedding_days + 1)
+    worker.maintenance(db, later)
+
+    db.expire_all()
+    after = db.get(StoredVerdict, (known.id, "website"))
+    assert after is not None and after.action == "blur"
+    assert db.exec(select(ReferenceFace).where(ReferenceFace.child_id == c.obama.id)).all() == []
+    faces = db.exec(select(Face).where(col(Face.photo_id).in_([known.id, stranger.id]))).all()
+    assert all(face.embedding is None for face in faces)
+    assert all(face.child_id is None for face in faces)
