@@ -9,7 +9,18 @@ from consentlens.auth.models import ConsentLink, LinkKind, LoginAttempt, Members
 from consentlens.consent.models import ConsentDecision, ConsentUse
 from consentlens.forms.models import PrintedForm
 from consentlens.people.models import Child, ChildGroup, Group, Guardianship, Organisation
-from consentlens.photos.models import Event, EventGroup, Face, Photo, ReferenceFace, StoredVerdict
+from consentlens.photos.models import (
+    Event,
+    EventGroup,
+    Face,
+    Photo,
+    Publication,
+    PublishedFace,
+    PublishedPhoto,
+    ReferenceFace,
+    RemovalRequest,
+    StoredVerdict,
+)
 
 __all__ = [
     "AuditEvent",
@@ -29,7 +40,11 @@ __all__ = [
     "Organisation",
     "Photo",
     "PrintedForm",
+    "Publication",
+    "PublishedFace",
+    "PublishedPhoto",
     "ReferenceFace",
+    "RemovalRequest",
     "Role",
     "SQLModel",
     "StoredVerdict",

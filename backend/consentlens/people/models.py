@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import CheckConstraint, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlmodel import Field, SQLModel
 
 from consentlens.db.base import UTCDateTime, utcnow
@@ -37,6 +38,8 @@ class Organisation(SQLModel, table=True):
     form_page_size: str = Field(default="A4", max_length=10)
     # When the current season began (set by "start a new season"); None before the first renewal.
     season_started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Served photos carry the club's name in a corner (deters re-sharing; off by default).
+    watermark_photos: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

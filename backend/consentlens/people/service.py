@@ -399,7 +399,32 @@ def set_child_archived(
         session.flush()
         action = "people.child_archived" if archived else "people.child_restored"
         record_change(session, action, organisation, actor, origin, child)
+        if archived:
+            _forget_faces(session, organisation, child, actor)
     return child
+
+
+def _forget_faces(
+    session: Session, organisation: Organisation, child: Child, actor: User | None
+) -> None:
+    """An archived child is recognised nowhere: references and identifications go, faces are
+    covered again, and publications showing them are flagged for takedown."""
+    # Imported here: the photo pipeline builds on people, not the other way round.
+    from consentlens.photos import enrollment, publishing
+
+    assert child.id is not None
+    now = utcnow()
+    enrollment.forget_child(
+        session=session,
+        organisation=organisation,
+        child_id=child.id,
+        now=now,
+        reason="The child was archived.",
+        actor_id=actor.id if actor else None,
+    )
+    publishing.flag_lapsed(
+        session=session, organisation=organisation, now=now, child_ids=[child.id]
+    )
 
 
 def add_guardian(

@@ -269,6 +269,8 @@ def forget_child(
 
 def on_consent_changed(session: Session, change: events.ConsentChanged) -> None:
     """Re-judge exactly the photos a consent change affects, before the change commits."""
+    from consentlens.photos import publishing
+
     organisation = session.get(Organisation, change.organisation_id)
     child = session.get(Child, change.child_id)
     if organisation is None or child is None:
@@ -284,12 +286,15 @@ def on_consent_changed(session: Session, change: events.ConsentChanged) -> None:
             now=now,
             reason="Face-recognition consent is no longer effective.",
         )
-        return
-    verdicts.refresh(
-        session=session,
-        organisation=organisation,
-        photo_ids=verdicts.photos_showing(session, change.child_id),
-        now=now,
+    else:
+        verdicts.refresh(
+            session=session,
+            organisation=organisation,
+            photo_ids=verdicts.photos_showing(session, change.child_id),
+            now=now,
+        )
+    publishing.flag_lapsed(
+        session=session, organisation=organisation, now=now, child_ids=[change.child_id]
     )
 
 

@@ -10,6 +10,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
 from consentlens.core.config import get_settings
 
 ORIGINALS = "originals"
@@ -73,3 +76,29 @@ def remove_derivatives(photo_id: int, keep_names: set[str] | None = None) -> Non
             path.unlink(missing_ok=True)
     if keep_names is None:
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def remove_after_commit(session: Session, refs: list[str], photo_ids: list[int]) -> None:
+    """Delete originals and derivatives once the transaction deleting their rows has committed.
+
+    Deleting first would leave rows without files if the commit failed; after the commit, a
+    crash at worst leaves an orphaned file, which holds nothing a row still points to.
+    """
+    pending = session.info.setdefault("photo_files_to_remove", ([], []))
+    pending[0].extend(refs)
+    pending[1].extend(photo_ids)
+    if not event.contains(session, "after_commit", _remove_pending):
+        event.listen(session, "after_commit", _remove_pending)
+        event.listen(session, "after_rollback", _forget_pending)
+
+
+def _remove_pending(session: Session) -> None:
+    refs, photo_ids = session.info.pop("photo_files_to_remove", ([], []))
+    for ref in refs:
+        remove(ref)
+    for photo_id in photo_ids:
+        remove_derivatives(photo_id)
+
+
+def _forget_pending(session: Session) -> None:
+    session.info.pop("photo_files_to_remove", None)

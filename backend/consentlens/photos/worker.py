@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select, update
 from consentlens.core.config import get_settings
 from consentlens.db.base import utcnow
 from consentlens.people.models import Organisation
-from consentlens.photos import analysis, enrollment, storage, verdicts
+from consentlens.photos import analysis, enrollment, publishing, retention, storage, verdicts
 from consentlens.photos.faces.detector import PhotoFaces
 from consentlens.photos.faces.imaging import UnreadablePhoto
 from consentlens.photos.models import (
@@ -162,6 +162,9 @@ def maintenance(session: Session, now: datetime) -> None:
                 .distinct()
             )
         )
+        publishing.flag_lapsed(session=session, organisation=organisation, now=now)
+        publishing.notify_takedowns(session=session, organisation=organisation, now=now)
+        retention.delete_due(session=session, organisation=organisation, now=now)
         for child_id in sorted(enrolled - allowed):
             enrollment.forget_child(
                 session=session,
