@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     # analysis processes it uses (0 = one per CPU core).
     run_worker: bool = True
     worker_processes: int = Field(default=0, ge=0, le=64)
+    # Images one user may fetch per minute (thumbnails included): stops bulk scraping.
+    image_requests_per_minute: int = Field(default=600, ge=10)
     # Embeddings of faces nobody identified are deleted after this many days (or at review).
     unidentified_embedding_days: int = Field(default=30, ge=1)
     # E-mail: with no SMTP host, messages are written as .eml files to var_dir/outbox.

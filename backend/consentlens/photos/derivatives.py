@@ -91,6 +91,7 @@ def render(
     boxes: Mapping[int, Box],
     size: str,
     seed: int = 0,
+    watermark: str = "",
 ) -> bytes | None:
     """The JPEG a viewer may get for one use, or None when the verdict hides the photo.
 
@@ -110,9 +111,26 @@ def render(
     image = cover_heads(original, to_cover, seed=seed) if to_cover else original.convert("RGB")
     image = _without_metadata(image)
     image.thumbnail((SIZES[size], SIZES[size]), Image.Resampling.LANCZOS)
+    if watermark:
+        _draw_watermark(image, watermark)
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=JPEG_QUALITY, optimize=True)
     return buffer.getvalue()
+
+
+def _draw_watermark(image: Image.Image, text: str) -> None:
+    """The club's name in the bottom-right corner, white on a dark band, readable at any size."""
+    from PIL import ImageFont
+
+    size = max(10, image.width // 40)
+    font = ImageFont.load_default(size=size)
+    draw = ImageDraw.Draw(image, "RGBA")
+    left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
+    pad = size // 2
+    x = image.width - (right - left) - 2 * pad
+    y = image.height - (bottom - top) - 2 * pad
+    draw.rectangle((x, y, image.width, image.height), fill=(0, 0, 0, 140))
+    draw.text((x + pad - left, y + pad - top), text, font=font, fill=(255, 255, 255, 230))
 
 
 CROP_SIDE = 200
@@ -136,10 +154,14 @@ def open_upright(path: str) -> Image.Image:
         return ImageOps.exif_transpose(image).convert("RGB")
 
 
-def file_name(verdict: PhotoVerdict, boxes: Mapping[int | None, Box], size: str) -> str:
-    """The cache name of a rendering: derived from exactly the regions it covers and its size."""
+def file_name(
+    verdict: PhotoVerdict, boxes: Mapping[int | None, Box], size: str, watermark: str = ""
+) -> str:
+    """The cache name of a rendering: derived from exactly what it covers, its size and mark."""
     if verdict.action is VerdictAction.HIDE:
         return f"{size}-hidden"
     covered = sorted(boxes[face_id] for face_id in verdict.faces_to_blur if face_id in boxes)
-    text = f"{RENDER_VERSION}|{size}|" + ";".join(",".join(map(str, box)) for box in covered)
+    text = f"{RENDER_VERSION}|{size}|{watermark}|" + ";".join(
+        ",".join(map(str, box)) for box in covered
+    )
     return f"{size}-{hashlib.sha256(text.encode()).hexdigest()[:24]}.jpg"

@@ -40,7 +40,9 @@ def current_evaluation(
         for use, verdict in evaluation.verdicts.items()
     }
     if stored != fresh:
-        verdicts.store(session=session, evaluations=[evaluation], now=now)
+        verdicts.store(
+            session=session, organisation=organisation, evaluations=[evaluation], now=now
+        )
         session.commit()
     return evaluation
 
@@ -65,13 +67,16 @@ def image(
         raise NotServable(verdict.reason.text())
     assert photo.id is not None
     boxes = {face.id: face.box for face in evaluation.faces}
-    path = storage.derivative_dir(photo.id) / derivatives.file_name(verdict, boxes, size)
+    mark = organisation.name if organisation.watermark_photos else ""
+    path = storage.derivative_dir(photo.id) / derivatives.file_name(verdict, boxes, size, mark)
     try:
         return path.read_bytes()
     except FileNotFoundError:
         pass
     original = derivatives.open_upright(str(storage.path_of(photo.original_ref)))
-    data = derivatives.render(original=original, verdict=verdict, boxes=boxes, size=size)
+    data = derivatives.render(
+        original=original, verdict=verdict, boxes=boxes, size=size, watermark=mark
+    )
     if data is None:
         raise NotServable(verdict.reason.text())
     _write_atomically(path, data)

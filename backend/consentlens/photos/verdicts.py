@@ -171,7 +171,13 @@ def _face_input(
     )
 
 
-def store(*, session: Session, evaluations: Sequence[Evaluation], now: datetime) -> None:
+def store(
+    *,
+    session: Session,
+    organisation: Organisation,
+    evaluations: Sequence[Evaluation],
+    now: datetime,
+) -> None:
     """Replace the stored verdicts of the evaluated photos and drop derivatives gone stale."""
     for evaluation in evaluations:
         photo_id = evaluation.photo.id
@@ -199,18 +205,21 @@ def store(*, session: Session, evaluations: Sequence[Evaluation], now: datetime)
                     valid_until=evaluation.valid_until,
                 )
             )
-        storage.remove_derivatives(photo_id, keep_names=current_derivatives(evaluation))
+        storage.remove_derivatives(
+            photo_id, keep_names=current_derivatives(evaluation, organisation)
+        )
     session.flush()
 
 
-def current_derivatives(evaluation: Evaluation) -> set[str]:
+def current_derivatives(evaluation: Evaluation, organisation: Organisation) -> set[str]:
     """File names of the renderings the current verdicts can serve."""
     boxes = {face.id: face.box for face in evaluation.faces}
-    names = set()
-    for verdict in evaluation.verdicts.values():
-        for size in ("thumb", "display"):
-            names.add(derivatives.file_name(verdict, boxes, size))
-    return names
+    mark = organisation.name if organisation.watermark_photos else ""
+    return {
+        derivatives.file_name(verdict, boxes, size, mark)
+        for verdict in evaluation.verdicts.values()
+        for size in derivatives.SIZES
+    }
 
 
 def refresh(
@@ -226,7 +235,7 @@ def refresh(
         )
     )
     evaluations = evaluate(session=session, organisation=organisation, photos=photos, now=now)
-    store(session=session, evaluations=evaluations, now=now)
+    store(session=session, organisation=organisation, evaluations=evaluations, now=now)
     return evaluations
 
 
