@@ -26,8 +26,8 @@ from consentlens.people import api as people_api
 from consentlens.people import import_pages, members_pages
 from consentlens.people import pages as people_pages
 from consentlens.photos import api as photos_api
+from consentlens.photos import gallery_pages, publishing_pages, review_pages, worker
 from consentlens.photos import pages as photos_pages
-from consentlens.photos import review_pages, worker
 
 SESSION_COOKIE = "consentlens_session"
 ROUTERS = (
@@ -44,6 +44,8 @@ ROUTERS = (
     form_pages.router,
     photos_pages.router,
     review_pages.router,
+    gallery_pages.router,
+    publishing_pages.router,
     photos_api.router,
 )
 

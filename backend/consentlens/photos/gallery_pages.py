@@ -1,0 +1,5 @@
+"""Gallery and publishing pages (being built)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()
