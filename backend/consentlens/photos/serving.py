@@ -29,7 +29,8 @@ class NotServable(LookupError):
 def current_evaluation(
     *, session: Session, organisation: Organisation, photo: Photo, now: datetime
 ) -> verdicts.Evaluation:
-    """The photo's verdicts right now; stored verdicts that went stale are corrected."""
+    """The photo's verdicts right now; stored verdicts that went stale are corrected (in the
+    caller's transaction, which commits them with the rest of its work)."""
     (evaluation,) = verdicts.evaluate(
         session=session, organisation=organisation, photos=[photo], now=now
     )
@@ -43,7 +44,6 @@ def current_evaluation(
         verdicts.store(
             session=session, organisation=organisation, evaluations=[evaluation], now=now
         )
-        session.commit()
     return evaluation
 
 
