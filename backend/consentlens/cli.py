@@ -42,18 +42,18 @@ def worker(drain: bool) -> None:
     import signal
     import threading
 
-    from consentlens.core.db import get_engine
+    from consentlens.core.db import writer_session
     from consentlens.photos import worker as photo_worker
 
     if drain:
-        with Session(get_engine()) as session:
+        with writer_session() as session:
             photo_worker.recover(session)
             count = 0
             while photo_worker.process_next(session) is not None:
                 count += 1
         click.echo(f"Analysed {count} photo(s).")
         return
-    running = photo_worker.PhotoWorker(lambda: Session(get_engine()))
+    running = photo_worker.PhotoWorker(writer_session)
     running.start()
     click.echo(f"Photo worker running with {running.processes} process(es).")
     stopped = threading.Event()

@@ -7,7 +7,6 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from sqlmodel import Session
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -19,7 +18,7 @@ from consentlens.consent import family_pages
 from consentlens.consent import pages as consent_pages
 from consentlens.core import errors, routes
 from consentlens.core.config import Settings, get_settings
-from consentlens.core.db import get_engine
+from consentlens.core.db import writer_session
 from consentlens.core.templating import STATIC_DIR
 from consentlens.forms import pages as form_pages
 from consentlens.people import api as people_api
@@ -89,7 +88,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     if settings.run_worker:
         # The embedded default: photos are analysed by a process pool owned by this process.
-        worker.start_embedded(lambda: Session(get_engine()))
+        worker.start_embedded(writer_session)
     try:
         yield
     finally:

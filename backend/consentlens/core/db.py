@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import Annotated, Any
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from sqlalchemy import Engine, event
 from sqlmodel import Session, create_engine
 
@@ -32,7 +32,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # A transaction that will write takes the write lock up front (IMMEDIATE): a deferred
+        # one that reads first and writes later fails at once ("database is locked") whenever
+        # another connection committed in between, and waiting does not help it.
+        mode = connection.get_execution_options().get(SQLITE_BEGIN, "")
+        connection.exec_driver_sql(f"BEGIN {mode}".strip())
 
     return engine
 
@@ -42,9 +46,19 @@ def get_engine() -> Engine:
     return make_engine(get_settings().resolved_database_url)
 
 
-def get_session() -> Iterator[Session]:
+SQLITE_BEGIN = "consentlens_sqlite_begin"
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def writer_session() -> Session:
+    """A session for work that writes (requests that change data, the photo worker)."""
+    return Session(get_engine().execution_options(**{SQLITE_BEGIN: "IMMEDIATE"}))
+
+
+def get_session(request: Request) -> Iterator[Session]:
     """One transaction per request: commit on success, roll back on any error."""
-    with Session(get_engine()) as session:
+    reading = request.method in _READ_METHODS
+    with Session(get_engine()) if reading else writer_session() as session:
         try:
             yield session
             session.commit()

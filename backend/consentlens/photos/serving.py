@@ -6,10 +6,12 @@ verdict can never be answered with an old file: it simply names a different one.
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from datetime import datetime
 
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from consentlens.consent.policy import (
@@ -20,6 +22,8 @@ from consentlens.consent.policy import (
 from consentlens.people.models import Organisation
 from consentlens.photos import derivatives, storage, verdicts
 from consentlens.photos.models import Face, FaceState, Photo, StoredVerdict
+
+log = logging.getLogger(__name__)
 
 
 class NotServable(LookupError):
@@ -41,9 +45,15 @@ def current_evaluation(
         for use, verdict in evaluation.verdicts.items()
     }
     if stored != fresh:
-        verdicts.store(
-            session=session, organisation=organisation, evaluations=[evaluation], now=now
-        )
+        try:
+            with session.begin_nested():
+                verdicts.store(
+                    session=session, organisation=organisation, evaluations=[evaluation], now=now
+                )
+        except OperationalError:
+            # A reading request on SQLite may not get the write lock; what is served still
+            # follows `evaluation`, and the worker corrects the stored verdicts within a minute.
+            log.warning("photo %s: stale verdicts not corrected now", photo.id, exc_info=True)
     return evaluation
 
 
