@@ -83,13 +83,13 @@ def enrolled(labels, analysed) -> dict[str, tuple[float, ...]]:
 
 # --- detection ---------------------------------------------------------------------------------
 
-# Measured with the defaults: every counted face on all four photos. children_8 keeps one face of
-# slack: that boy scores -0.04 at other settings, just under dlib's threshold.
+# Measured with the defaults: every counted face on all four photos, including the boy in
+# children_8 who scores just under dlib's own threshold of 0.0 (a leak at that setting).
 MIN_FOUND = {
     "groups/kit_with_rose.jpg": 2,
     "groups/obama_and_biden.jpg": 3,
-    "groups/group_14.jpg": 13,
-    "groups/children_8.jpg": 7,
+    "groups/group_14.jpg": 14,
+    "groups/children_8.jpg": 8,
 }
 
 
