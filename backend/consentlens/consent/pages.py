@@ -29,6 +29,8 @@ from consentlens.people import service as people
 from consentlens.people.groups import get_group
 from consentlens.people.guardians import guardians_by_child
 from consentlens.people.models import Child, Group, Guardianship
+from consentlens.photos import enrollment
+from consentlens.photos.verdicts import FACE_RECOGNITION
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 CSRF = [Depends(verify_csrf)]
@@ -159,8 +161,29 @@ def child_page(
     sent: int | None = None,
     failed: int = 0,
     saved: int | None = None,
+    faces: str | None = None,
 ) -> Response:
     child = _child(session, principal, child_id)
+    return render_child_page(
+        request, session, principal, child, sent=sent, failed=failed, saved=saved, faces=faces
+    )
+
+
+def render_child_page(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    child: Child,
+    *,
+    status_code: int = 200,
+    sent: int | None = None,
+    failed: int = 0,
+    saved: int | None = None,
+    faces: str | None = None,
+    face_error: tuple[str, dict[str, str]] | None = None,
+) -> Response:
+    """The staff page of a child; `faces` names a reference-face notice, `face_error` a refusal."""
+    assert child.id is not None
     organisation = principal.organisation
     uses = consent.list_uses(session=session, organisation=organisation)
     now = utcnow()
@@ -169,9 +192,11 @@ def child_page(
     )
     local_today = now.astimezone(ZoneInfo(organisation.timezone)).date()
     guardians = _guardians(session, child)
+    recognition = states.get((child.id, FACE_RECOGNITION))
     return render(
         request,
         "consent/child.html",
+        status_code=status_code,
         child=child,
         organisation=organisation,
         uses=uses,
@@ -188,6 +213,11 @@ def child_page(
         failed=failed,
         saved=saved,
         format_code=links.format_code,
+        # Archived children are never recognised, whatever their consent says.
+        may_recognise=bool(recognition and recognition.granted and child.archived_at is None),
+        reference_count=enrollment.reference_count(session, child.id),
+        faces_notice=faces if faces in ("added", "deleted") else None,
+        face_error=face_error,
     )
 
 
