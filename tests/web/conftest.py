@@ -40,6 +40,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     var = tmp_path_factory.mktemp("live")
     env = {**os.environ, "CONSENTLENS_VAR_DIR": str(var), "CONSENTLENS_ENV": "development"}
     env.pop("CONSENTLENS_DATABASE_URL", None)
+    # As `make run`: the embedded photo worker analyses uploads (one process: 2 cores here, and
+    # pytest needs one).
+    env["CONSENTLENS_RUN_WORKER"] = "true"
+    env["CONSENTLENS_WORKER_PROCESSES"] = "1"
     cli = [sys.executable, "-m", "consentlens.cli"]
     for step in (["migrate"], ["demo", "--if-empty"]):
         subprocess.run([*cli, *step], env=env, check=True, capture_output=True, timeout=120)
