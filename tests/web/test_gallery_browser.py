@@ -1,0 +1,139 @@
+"""A parent browses the club's photos on a phone and asks for one to be removed; staff see it."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from playwright.sync_api import APIRequestContext, Page, expect
+
+from tests.photos.test_detector import FACES
+from tests.web.test_browser import DESKTOP, PARENT, PHONE, new_page, sign_in
+from tests.web.test_consent_browser import STAFF
+
+pytestmark = pytest.mark.browser
+PHOTOS = ("groups/children_8.jpg", "groups/kit_with_rose.jpg", "negative/dogs.jpg")
+
+
+def _seed(api: APIRequestContext, base: str) -> int:
+    """An event of Lotte's team with a few photos, through the API, analysed by the worker."""
+    token = api.post(
+        f"{base}/api/v1/auth/token", form={"username": STAFF[0], "password": STAFF[1]}
+    ).json()["access_token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    children = api.get(f"{base}/api/v1/children", headers=auth).json()
+    (lotte,) = [c for c in children if (c["first_name"], c["last_name"]) == ("Lotte", "Peeters")]
+    created = api.post(
+        f"{base}/api/v1/events",
+        headers=auth,
+        data={"name": "Spring tournament", "date": "2026-04-12", "group_ids": lotte["group_ids"]},
+    )
+    assert created.status == 201, created.text()
+    event_id = created.json()["id"]
+    for name in PHOTOS:
+        path = FACES / name
+        uploaded = api.post(
+            f"{base}/api/v1/events/{event_id}/photos",
+            headers=auth,
+            multipart={
+                "files": {"name": path.name, "mimeType": "image/jpeg", "buffer": path.read_bytes()}
+            },
+        )
+        assert uploaded.ok and uploaded.json()[0]["id"], uploaded.text()
+    deadline = time.monotonic() + 40
+    while True:
+        counts = api.get(f"{base}/api/v1/events/{event_id}", headers=auth).json()["photo_counts"]
+        if not counts.get("pending") and not counts.get("processing"):
+            break
+        assert time.monotonic() < deadline, f"photos not analysed in time: {counts}"
+        time.sleep(0.3)
+    assert sum(counts.values()) == len(PHOTOS) and not counts.get("failed"), counts
+    return event_id
+
+
+def _images_loaded(page: Page, selector: str) -> None:
+    # Each image was fetched and decoded: a 404 or a refused request leaves it broken.
+    page.wait_for_function(
+        "s => [...document.querySelectorAll(s)].every(i => i.complete && i.naturalWidth > 0)",
+        arg=selector,
+    )
+
+
+def _no_horizontal_scroll(page: Page) -> None:
+    overflow = page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"page is {overflow}px wider than the screen"
+
+
+def _small_targets(page: Page, selector: str) -> list[str]:
+    return page.evaluate(
+        """s => [...document.querySelectorAll(s)]
+              .filter(e => {
+                const r = e.getBoundingClientRect();
+                return r.height < 44 || r.width < 44;
+              })
+              .map(e => e.outerHTML.slice(0, 80))""",
+        selector,
+    )
+
+
+def test_a_parent_browses_the_gallery_on_a_phone_and_asks_for_a_removal(
+    browser, live_server, artifacts
+):
+    base = live_server.url
+    phone = new_page(browser, PHONE, locale="en-GB")
+    event_id = _seed(phone.context.request, base)
+    # Ann's account is in Dutch; the assertions read English (without changing her account).
+    phone.context.add_cookies([{"name": "lang", "value": "en", "url": base}])
+    sign_in(phone, base, *PARENT)
+
+    phone.get_by_role("link", name="Photos", exact=True).click()
+    expect(phone.get_by_role("heading", name="Photos", level=1)).to_be_visible()
+    expect(phone.get_by_role("link", name="Photos of my children")).to_be_visible()
+    event_link = phone.get_by_role("link", name=re.compile("Spring tournament"))
+    expect(event_link).to_be_visible()
+    _no_horizontal_scroll(phone)
+    assert _small_targets(phone, "main a, main button") == []
+    phone.screenshot(path=artifacts / "gallery-events-390.png", full_page=True)
+
+    event_link.click()
+    expect(phone).to_have_url(f"{base}/gallery/events/{event_id}")
+    thumbs = phone.locator(".g-grid img")
+    expect(thumbs).to_have_count(len(PHOTOS))
+    expect(thumbs.first).to_have_attribute("alt", re.compile("Photo from Spring tournament"))
+    _images_loaded(phone, ".g-grid img")
+    _no_horizontal_scroll(phone)
+    assert _small_targets(phone, "main a") == []
+    phone.screenshot(path=artifacts / "gallery-event-390.png", full_page=True)
+
+    phone.locator(".g-grid a").first.click()
+    expect(phone.get_by_role("heading", name="Spring tournament", level=1)).to_be_visible()
+    _images_loaded(phone, ".g-photo")
+    download = phone.get_by_role("link", name="Download")
+    expect(download).to_have_attribute("href", re.compile(r"/gallery/photos/\d+/download$"))
+    _no_horizontal_scroll(phone)
+    phone.screenshot(path=artifacts / "gallery-photo-390.png", full_page=True)
+
+    phone.get_by_label("Message to the club (optional)").fill("Lotte would rather not be in it.")
+    phone.get_by_role("button", name="Ask the club to remove this photo").click()
+    expect(phone.get_by_role("status")).to_contain_text("Thank you. The club has your request")
+    expect(phone.get_by_text("You asked the club to remove this photo on")).to_be_visible()
+    _no_horizontal_scroll(phone)
+    phone.screenshot(path=artifacts / "gallery-removal-390.png", full_page=True)
+    phone.context.close()
+
+    staff = new_page(browser, DESKTOP, locale="en-GB")
+    staff.context.add_cookies([{"name": "lang", "value": "en", "url": base}])
+    sign_in(staff, base, *STAFF)
+    staff.goto(f"{base}/staff/gallery?event={event_id}")
+    expect(staff.locator(".g-tile")).to_have_count(len(PHOTOS))
+    _images_loaded(staff, ".g-tile img")
+    staff.screenshot(path=artifacts / "gallery-staff-1280.png", full_page=True)
+    staff.get_by_role("link", name=re.compile("Removal requests")).click()
+    request = staff.locator(".g-request", has_text="Lotte would rather not be in it.")
+    expect(request.get_by_role("heading", name="Ann Peeters")).to_be_visible()
+    staff.screenshot(path=artifacts / "gallery-removals-1280.png", full_page=True)
+    request.get_by_role("button", name="Resolved: photo kept").click()
+    expect(staff.get_by_role("status")).to_contain_text("the photo was kept")
+    expect(staff.get_by_text("Lotte would rather not be in it.")).to_have_count(0)
+    staff.context.close()
