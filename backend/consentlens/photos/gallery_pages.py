@@ -14,12 +14,11 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
 from fastapi.responses import RedirectResponse, Response
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from consentlens.audit import service as audit
-from consentlens.audit.service import Origin, origin_of
+from consentlens.audit.service import origin_of
 from consentlens.auth.deps import CurrentGuardian, CurrentStaff, CurrentUser, Principal
-from consentlens.auth.models import User
 from consentlens.consent.models import ConsentUse
 from consentlens.consent.policy import VerdictAction
 from consentlens.core.db import SessionDep
@@ -30,9 +29,17 @@ from consentlens.db.base import utcnow
 from consentlens.people import groups as group_service
 from consentlens.people import service as people
 from consentlens.people.models import Organisation
-from consentlens.photos import derivatives, gallery, service, serving, throttle, verdicts
+from consentlens.photos import (
+    derivatives,
+    gallery,
+    removals,
+    service,
+    serving,
+    throttle,
+    verdicts,
+)
 from consentlens.photos.gallery import GALLERY_USE, StaffFilter
-from consentlens.photos.models import Event, Photo, PhotoStatus, RemovalRequest
+from consentlens.photos.models import Event, Photo, PhotoStatus
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 CSRF = [Depends(verify_csrf)]
@@ -40,7 +47,6 @@ CSRF = [Depends(verify_csrf)]
 # Rendered per request from the live verdict: the browser may keep it, but must ask again.
 IMAGE_HEADERS = {"Cache-Control": "private, no-cache"}
 MESSAGE_LIMIT = 1000
-RESOLUTIONS = ("removed", "kept")
 NOT_FOUND = N_("This page does not exist.")
 
 GUARDIAN_NOTICES = {
@@ -92,104 +98,6 @@ def _see(url: str) -> RedirectResponse:
 
 
 # --- removal requests: the work behind the pages ------------------------------------------------
-# Kept beside the pages because only they use it; it does the I/O so the routes stay thin.
-
-
-def open_removal_request(*, session: Session, user: User, photo: Photo) -> RemovalRequest | None:
-    """The guardian's unresolved request for this photo, if they already asked."""
-    return session.exec(
-        select(RemovalRequest).where(
-            RemovalRequest.photo_id == photo.id,
-            RemovalRequest.requested_by_id == user.id,
-            col(RemovalRequest.resolved_at).is_(None),
-        )
-    ).first()
-
-
-def request_removal(
-    *, session: Session, principal: Principal, photo: Photo, message: str, origin: Origin
-) -> RemovalRequest:
-    """Record a guardian's request to take a photo down; asking twice keeps one open request."""
-    existing = open_removal_request(session=session, user=principal.user, photo=photo)
-    if existing is not None:
-        return existing
-    assert principal.organisation.id is not None and principal.user.id is not None
-    removal = RemovalRequest(
-        organisation_id=principal.organisation.id,
-        photo_id=photo.id,
-        requested_by_id=principal.user.id,
-        message=message,
-    )
-    session.add(removal)
-    session.flush()
-    # The message stays in its own table: the audit trail outlives it and needs no free text.
-    audit.record(
-        session=session,
-        action="photos.removal_requested",
-        organisation_id=principal.organisation.id,
-        actor_id=principal.user.id,
-        subject_type="photo",
-        subject_id=photo.id,
-        details={"request_id": removal.id, "with_message": bool(message)},
-        origin=origin,
-    )
-    return removal
-
-
-def open_removal_requests(
-    *, session: Session, organisation: Organisation
-) -> list[tuple[RemovalRequest, User, Photo | None]]:
-    """Unresolved requests of the organisation, oldest first (they have waited longest)."""
-    rows = session.exec(
-        select(RemovalRequest, User)
-        .join(User, col(User.id) == RemovalRequest.requested_by_id)
-        .where(
-            RemovalRequest.organisation_id == organisation.id,
-            col(RemovalRequest.resolved_at).is_(None),
-        )
-        .order_by(col(RemovalRequest.created_at), col(RemovalRequest.id))
-    ).all()
-    return [
-        (removal, user, session.get(Photo, removal.photo_id) if removal.photo_id else None)
-        for removal, user in rows
-    ]
-
-
-def get_removal_request(
-    *, session: Session, organisation: Organisation, request_id: int
-) -> RemovalRequest | None:
-    removal = session.get(RemovalRequest, request_id)
-    return removal if removal and removal.organisation_id == organisation.id else None
-
-
-def resolve_removal(
-    *,
-    session: Session,
-    principal: Principal,
-    removal: RemovalRequest,
-    resolution: str,
-    origin: Origin,
-) -> None:
-    """Mark a request resolved; removing the photo itself is done (or not) elsewhere by staff."""
-    if resolution not in RESOLUTIONS:
-        raise ValueError(resolution)
-    removal.resolved_at = utcnow()
-    removal.resolved_by_id = principal.user.id
-    removal.resolution = resolution
-    session.add(removal)
-    session.flush()
-    audit.record(
-        session=session,
-        action="photos.removal_resolved",
-        organisation_id=principal.organisation.id,
-        actor_id=principal.user.id,
-        subject_type="removal_request",
-        subject_id=removal.id,
-        details={"photo_id": removal.photo_id, "resolution": resolution},
-        origin=origin,
-    )
-
-
 # --- what a grid shows of each photo ------------------------------------------------------------
 
 
@@ -451,7 +359,7 @@ def _guardian_photo_page(
         image_url=_image_url(photo.id, "display"),
         width=width,
         height=height,
-        requested=open_removal_request(session=session, user=principal.user, photo=photo),
+        requested=removals.open_removal_request(session=session, user=principal.user, photo=photo),
         message=message,
         message_limit=MESSAGE_LIMIT,
         errors=errors or [],
@@ -495,7 +403,7 @@ def guardian_removal(
             message=message,
             errors=[N_("The message is too long. Keep it under 1000 characters.")],
         )
-    request_removal(
+    removals.request_removal(
         session=session,
         principal=principal,
         photo=photo,
@@ -574,7 +482,9 @@ def staff_gallery(
         show=shown.value,
         filtered=bool(filters),
         more_url=more,
-        open_requests=len(open_removal_requests(session=session, organisation=organisation)),
+        open_requests=len(
+            removals.open_removal_requests(session=session, organisation=organisation)
+        ),
         status_labels=STATUS_LABELS,
         action_labels=ACTION_LABELS,
         show_labels=SHOW_LABELS,
@@ -585,7 +495,7 @@ def staff_gallery(
 def staff_removals(
     request: Request, session: SessionDep, principal: CurrentStaff, done: str | None = None
 ) -> Response:
-    rows = open_removal_requests(session=session, organisation=principal.organisation)
+    rows = removals.open_removal_requests(session=session, organisation=principal.organisation)
     hidden = _hidden(
         gallery.verdict_summary(session, [p.id for _, _, p in rows if p and p.id is not None])
     )
@@ -615,16 +525,16 @@ def staff_resolve(
     request_id: int,
     resolution: Annotated[str, Form()] = "",
 ) -> Response:
-    removal = get_removal_request(
+    removal = removals.get_removal_request(
         session=session, organisation=principal.organisation, request_id=request_id
     )
     if removal is None:
         raise _not_found()
     if removal.resolved_at is not None:
         return _see("/staff/removal-requests?done=already")
-    if resolution not in RESOLUTIONS:
+    if resolution not in removals.RESOLUTIONS:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, N_("Choose what happened to the photo."))
-    resolve_removal(
+    removals.resolve_removal(
         session=session,
         principal=principal,
         removal=removal,
