@@ -354,7 +354,10 @@ def photo_verdict(
             VerdictAction.HIDE,
             (),
             Reason(
-                N_("{count} face(s) without consent; this use hides such photos."), {"count": count}
+                N_("1 face without consent; this use hides such photos.")
+                if len(hidden) == 1
+                else N_("{count} faces without consent; this use hides such photos."),
+                {"count": count},
             ),
             verdicts,
         )
@@ -362,7 +365,12 @@ def photo_verdict(
         use,
         VerdictAction.BLUR,
         hidden,
-        Reason(N_("{count} face(s) without consent are blurred."), {"count": count}),
+        Reason(
+            N_("1 face without consent is blurred.")
+            if len(hidden) == 1
+            else N_("{count} faces without consent are blurred."),
+            {"count": count},
+        ),
         verdicts,
     )
 
