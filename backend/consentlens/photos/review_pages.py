@@ -114,6 +114,9 @@ def _queue_page(
         event=event,
         groups=groups,
         names=names,
+        photo_names={
+            photo.id: photo.original_name for photo in service.event_photos(session, event)
+        },
         event_children=sorted(in_event.values(), key=lambda c: (c.last_name, c.first_name)),
         other_children=[child for child in everyone if child.id not in in_event],
         notice=notice,

@@ -17,6 +17,10 @@
   const csrf = form.querySelector('input[type="hidden"]');
   const text = form.dataset;
   const MAX_PARALLEL = 2;
+  // A one-off notice ("event created") must not come back on every reload of the page.
+  if (new URLSearchParams(location.search).has("done")) {
+    history.replaceState(null, "", location.pathname + location.hash);
+  }
   const items = [];
   let active = 0;
 
