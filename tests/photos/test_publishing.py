@@ -12,8 +12,15 @@ from sqlmodel import select
 from consentlens.audit.models import AuditEvent
 from consentlens.core.config import get_settings
 from consentlens.db.base import utcnow
+from consentlens.people import service as people
 from consentlens.photos import publishing, worker
-from consentlens.photos.models import Face, PublishedFace, PublishedPhoto
+from consentlens.photos.models import (
+    Face,
+    PublishedFace,
+    PublishedPhoto,
+    ReferenceFace,
+    StoredVerdict,
+)
 from tests.photos import helpers
 from tests.photos.test_pipeline import covered_fraction
 
@@ -127,3 +134,30 @@ def test_a_withdrawal_flags_the_publication_and_staff_are_told(db):
     assert publishing.open_takedowns(db, c.org) == []
     actions = set(db.exec(select(AuditEvent.action).where(AuditEvent.organisation_id == c.org.id)))
     assert {"photos.takedown_flagged", "photos.takedown_notified", "photos.taken_down"} <= actions
+
+
+def test_archiving_a_child_forgets_their_face_and_flags_their_publications(db):
+    c, (obama, _stranger, dogs) = published_club(db)
+    publishing.publish(
+        session=db,
+        organisation=c.org,
+        user=c.staff,
+        use="print",
+        photos=[obama, dogs],
+        size="display",
+        title="Newsletter",
+        now=utcnow(),
+    )
+
+    people.set_child_archived(
+        session=db, organisation=c.org, child=c.obama, archived=True, actor=c.staff
+    )
+
+    assert db.exec(select(ReferenceFace).where(ReferenceFace.child_id == c.obama.id)).all() == []
+    (face,) = db.exec(select(Face).where(Face.photo_id == obama.id)).all()
+    assert face.child_id is None and face.embedding is None
+    for use in ("internal_gallery", "website", "print"):
+        verdict = db.get(StoredVerdict, (obama.id, use))
+        assert verdict is not None and verdict.action == "blur", use
+    (takedown,) = publishing.open_takedowns(db, c.org)
+    assert takedown.published.photo_id == obama.id
