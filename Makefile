@@ -37,7 +37,9 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/policy_speed.py --postgres
 	$(BIN)/python bench/forms_speed.py
 	$(BIN)/python bench/accuracy.py
-	$(BIN)/python bench/pipeline_speed.py
+	$(BIN)/python bench/pipeline.py
+	$(BIN)/python bench/gallery_speed.py
+	$(BIN)/python bench/gallery_speed.py --postgres
 
 # Re-extract translatable strings, update the nl/fr/en catalogs, fill from locales/pending/*.json.
 messages: $(VENV)/.installed

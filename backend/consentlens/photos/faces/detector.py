@@ -1,6 +1,6 @@
 """The face engine: dlib HOG detection and 128-D embeddings, with models loaded once per process.
 
-Figures behind the defaults come from `bench/accuracy.py` and `bench/pipeline_speed.py`.
+Figures behind the defaults come from `bench/accuracy.py` and `bench/pipeline.py`.
 """
 
 from __future__ import annotations
