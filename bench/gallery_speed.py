@@ -24,7 +24,7 @@ VAR = Path(tempfile.mkdtemp(prefix="consentlens-bench-"))
 os.environ["CONSENTLENS_VAR_DIR"] = str(VAR)
 os.environ["CONSENTLENS_RUN_WORKER"] = "false"
 
-from sqlalchemy import insert  # noqa: E402
+from sqlalchemy import insert, text  # noqa: E402
 from sqlmodel import Session, select  # noqa: E402
 
 from consentlens.auth import service as accounts  # noqa: E402
@@ -165,6 +165,9 @@ def seed(url: str) -> tuple[int, int, int, int]:
         session.execute(insert(Photo), photos)
         session.execute(insert(Face), faces)
         session.execute(insert(StoredVerdict), stored)
+        session.commit()
+        # What autovacuum (PostgreSQL) or a periodic ANALYZE (SQLite) does on a live database.
+        session.execute(text("ANALYZE"))
         session.commit()
         result = (org.id, guardian.id, staff.id, own_child)
     engine.dispose()

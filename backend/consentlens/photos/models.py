@@ -67,6 +67,9 @@ class Photo(SQLModel, table=True):
             name="status",
         ),
         Index("ix_photos_event_status", "event_id", "status"),
+        # Gallery pages list newest first (keyset on id) within an organisation or an event.
+        Index("ix_photos_org_id", "organisation_id", "id"),
+        Index("ix_photos_event_id", "event_id", "id"),
         Index("ix_photos_status_claimed", "status", "claimed_at"),
     )
 
