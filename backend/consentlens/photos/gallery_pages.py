@@ -32,6 +32,7 @@ from consentlens.people.models import Organisation
 from consentlens.photos import (
     derivatives,
     gallery,
+    lookup,
     removals,
     service,
     serving,
@@ -47,7 +48,6 @@ CSRF = [Depends(verify_csrf)]
 # Rendered per request from the live verdict: the browser may keep it, but must ask again.
 IMAGE_HEADERS = {"Cache-Control": "private, no-cache"}
 MESSAGE_LIMIT = 1000
-NOT_FOUND = N_("This page does not exist.")
 
 GUARDIAN_NOTICES = {
     "removal": N_("Thank you. The club has your request and will look at it soon."),
@@ -77,10 +77,6 @@ SHOW_LABELS = {
 }
 
 
-def _not_found() -> HTTPException:
-    return HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
-
-
 def _absent(request: Request) -> Response:
     """The same page as for an unknown id, but returned rather than raised: the request still
     commits, so a verdict corrected while judging the photo is stored and the lists follow."""
@@ -89,7 +85,7 @@ def _absent(request: Request) -> Response:
         "error.html",
         status_code=status.HTTP_404_NOT_FOUND,
         title=N_("Page not found"),
-        message=NOT_FOUND,
+        message=lookup.NOT_FOUND,
     )
 
 
@@ -173,12 +169,12 @@ def _viewable_photo(session: Session, principal: Principal, photo_id: int) -> Ph
         session=session, organisation=principal.organisation, photo_id=photo_id
     )
     if photo is None:
-        raise _not_found()
+        raise lookup.not_found()
     if principal.is_staff:
         return photo
     if principal.is_guardian and gallery.guardian_may_see(session, principal, photo):
         return photo
-    raise _not_found()
+    raise lookup.not_found()
 
 
 def _guardian_photo(session: Session, principal: Principal, photo_id: int) -> Photo:
@@ -186,7 +182,7 @@ def _guardian_photo(session: Session, principal: Principal, photo_id: int) -> Ph
         session=session, organisation=principal.organisation, photo_id=photo_id
     )
     if photo is None or not gallery.guardian_may_see(session, principal, photo):
-        raise _not_found()
+        raise lookup.not_found()
     return photo
 
 
@@ -221,7 +217,7 @@ def photo_image(
 ) -> Response:
     """The photo as the internal gallery may show it right now (staff and guardians)."""
     if size not in derivatives.SIZES:
-        raise _not_found()
+        raise lookup.not_found()
     photo = _viewable_photo(session, principal, photo_id)
     data = _rendered(session, principal, photo, size)
     if data is None:
@@ -316,7 +312,7 @@ def guardian_event(
         session=session, organisation=principal.organisation, event_id=event_id
     )
     if event is None or not gallery.guardian_may_see_event(session, principal, event):
-        raise _not_found()
+        raise lookup.not_found()
     page = gallery.guardian_photos(session, principal, event_id=event_id, before=before)
     return _photos_page(
         request, session, principal, page, event=event, more_url=f"/gallery/events/{event_id}"
@@ -529,7 +525,7 @@ def staff_resolve(
         session=session, organisation=principal.organisation, request_id=request_id
     )
     if removal is None:
-        raise _not_found()
+        raise lookup.not_found()
     if removal.resolved_at is not None:
         return _see("/staff/removal-requests?done=already")
     if resolution not in removals.RESOLUTIONS:

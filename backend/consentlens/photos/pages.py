@@ -26,7 +26,16 @@ from consentlens.core.templating import render, request_locale
 from consentlens.db.base import utcnow
 from consentlens.people import groups as group_service
 from consentlens.people.models import Child
-from consentlens.photos import analysis, derivatives, review, service, serving, verdicts, worker
+from consentlens.photos import (
+    analysis,
+    derivatives,
+    lookup,
+    review,
+    service,
+    serving,
+    verdicts,
+    worker,
+)
 from consentlens.photos.models import Event, Face, FaceState, Photo, PhotoStatus, StoredVerdict
 from consentlens.photos.service import EventError
 
@@ -68,30 +77,8 @@ NOTICES = {
 }
 
 
-def _not_found() -> HTTPException:
-    return HTTPException(status.HTTP_404_NOT_FOUND, N_("This page does not exist."))
-
-
 def _see(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=status.HTTP_303_SEE_OTHER)
-
-
-def _event_or_404(session: Session, principal: Principal, event_id: int) -> Event:
-    event = service.get_event(
-        session=session, organisation=principal.organisation, event_id=event_id
-    )
-    if event is None:
-        raise _not_found()
-    return event
-
-
-def _photo_or_404(session: Session, principal: Principal, photo_id: int) -> Photo:
-    photo = service.get_photo(
-        session=session, organisation=principal.organisation, photo_id=photo_id
-    )
-    if photo is None:
-        raise _not_found()
-    return photo
 
 
 def _translations(request: Request) -> gettext_module.NullTranslations:
@@ -310,7 +297,7 @@ def event_page(
     event_id: int,
     done: str | None = None,
 ) -> Response:
-    event = _event_or_404(session, principal, event_id)
+    event = lookup.event_or_404(session, principal, event_id)
     return render(
         request,
         "photos/event.html",
@@ -331,7 +318,7 @@ def event_upload(
     files: Annotated[list[UploadFile], File()] = [],  # noqa: B006 - FastAPI copies defaults
 ) -> Response:
     """Receive photos; each file is kept, recognised as a duplicate or rejected on its own."""
-    event = _event_or_404(session, principal, event_id)
+    event = lookup.event_or_404(session, principal, event_id)
     t = _translations(request)
     outcomes = []
     for upload in files:
@@ -371,7 +358,7 @@ def event_upload(
 def event_progress(
     request: Request, session: SessionDep, principal: CurrentStaff, event_id: int
 ) -> JSONResponse:
-    event = _event_or_404(session, principal, event_id)
+    event = lookup.event_or_404(session, principal, event_id)
     return JSONResponse(
         _progress_json(_progress(session, event), _translations(request)),
         headers={"Cache-Control": "no-store"},
@@ -380,7 +367,7 @@ def event_progress(
 
 @router.post("/staff/photos/{photo_id}/retry", dependencies=CSRF)
 def photo_retry(session: SessionDep, principal: CurrentStaff, photo_id: int) -> Response:
-    photo = _photo_or_404(session, principal, photo_id)
+    photo = lookup.photo_or_404(session, principal, photo_id)
     service.retry_photo(session=session, photo=photo)
     session.commit()
     worker.wake()
@@ -430,7 +417,7 @@ def photo_page(
     use: str = GALLERY,
 ) -> Response:
     organisation = principal.organisation
-    photo = _photo_or_404(session, principal, photo_id)
+    photo = lookup.photo_or_404(session, principal, photo_id)
     assert photo.id is not None
     # Judge now, so a consent that lapsed since the last evaluation shows at once.
     evaluation = serving.current_evaluation(
@@ -485,7 +472,7 @@ def photo_image(
     size: str = "display",
 ) -> Response:
     """The photo as it may appear in `use`, rendered from the verdict right now."""
-    photo = _photo_or_404(session, principal, photo_id)
+    photo = lookup.photo_or_404(session, principal, photo_id)
     if size not in derivatives.SIZES:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, N_("Unknown image size."))
     try:
@@ -503,5 +490,5 @@ def photo_image(
         ) from None
     except serving.NotServable:
         # The same answer as for a photo that does not exist: a hidden photo reveals nothing.
-        raise _not_found() from None
+        raise lookup.not_found() from None
     return Response(data, media_type="image/jpeg", headers=IMAGE_HEADERS)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile, status
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile, status
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
@@ -23,7 +23,7 @@ from consentlens.core.templating import render
 from consentlens.db.base import utcnow
 from consentlens.people import service as people
 from consentlens.people.models import Child
-from consentlens.photos import enrollment, ingest, review, service, serving
+from consentlens.photos import enrollment, ingest, lookup, review, service, serving
 from consentlens.photos.models import Event, Face
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -49,25 +49,12 @@ class Notice:
     child: Child | None
 
 
-def _not_found() -> HTTPException:
-    return HTTPException(status.HTTP_404_NOT_FOUND, N_("Page not found"))
-
-
-def _event(session: Session, principal: Principal, event_id: int) -> Event:
-    event = service.get_event(
-        session=session, organisation=principal.organisation, event_id=event_id
-    )
-    if event is None:
-        raise _not_found()
-    return event
-
-
 def _child(session: Session, principal: Principal, child_id: int) -> Child:
     child = people.get_child(
         session=session, organisation=principal.organisation, child_id=child_id
     )
     if child is None:
-        raise _not_found()
+        raise lookup.not_found()
     return child
 
 
@@ -135,7 +122,7 @@ def review_queue(
     faces: str | None = None,
     child: str | None = None,
 ) -> Response:
-    event = _event(session, principal, event_id)
+    event = lookup.event_or_404(session, principal, event_id)
     notice = None
     count = _parse_id(faces) or 0
     if done in NOTICES and count > 0:
@@ -163,7 +150,7 @@ def review_decide(
     child_id: Annotated[str, Form()] = "",
     suggested_child_id: Annotated[str, Form()] = "",
 ) -> Response:
-    event = _event(session, principal, event_id)
+    event = lookup.event_or_404(session, principal, event_id)
     ids = [i for i in (_parse_id(value) for value in face_ids or []) if i is not None]
     try:
         if choice == SUGGESTED:
@@ -211,13 +198,13 @@ def face_crop(session: SessionDep, principal: CurrentStaff, face_id: int) -> Res
         else None
     )
     if face is None or photo is None:
-        raise _not_found()
+        raise lookup.not_found()
     try:
         data = serving.face_crop(
             session=session, photo=photo, face=face, viewer_is_staff=principal.is_staff
         )
     except serving.NotServable:
-        raise _not_found() from None
+        raise lookup.not_found() from None
     return Response(data, media_type="image/jpeg", headers=CROP_HEADERS)
 
 
