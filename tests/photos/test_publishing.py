@@ -113,7 +113,9 @@ def test_a_withdrawal_flags_the_publication_and_staff_are_told(db):
     (takedown,) = publishing.open_takedowns(db, c.org)
     assert takedown.published.photo_id == obama.id
     assert takedown.publication.id == export.publication.id
-    assert "website" in takedown.published.takedown_reason
+    # In the club's language (Dutch here), naming the use as parents saw it.
+    assert takedown.published.takedown_reason.endswith("is ingetrokken.")
+    assert c.obama.full_name in takedown.published.takedown_reason
 
     outbox = get_settings().outbox_dir
     before = set(outbox.glob("*.eml")) if outbox.exists() else set()

@@ -19,7 +19,8 @@ from sqlmodel import Session, col, select
 from consentlens.audit import service as audit
 from consentlens.auth.models import Membership, Role, User
 from consentlens.consent import service as consent
-from consentlens.consent.policy import VerdictAction
+from consentlens.consent.models import ConsentUse
+from consentlens.consent.policy import ConsentState, EffectiveConsent, VerdictAction
 from consentlens.core.config import get_settings
 from consentlens.core.i18n import N_, get_translations
 from consentlens.core.mail import Mail, MailError, get_mailer
@@ -261,6 +262,7 @@ def flag_lapsed(
         uses=uses,
         now=now,
     )
+    uses_by_code = {use.code: use for use in uses}
     flagged: dict[int, PublishedPhoto] = {}
     for face, published, publication in rows:
         state = states.get((face.child_id, publication.use_code))  # type: ignore[arg-type]
@@ -270,10 +272,13 @@ def flag_lapsed(
         if published.id in flagged:
             continue
         published.takedown_flagged_at = now
-        published.takedown_reason = (
-            f"{child.full_name if child else 'A child'}: consent for "
-            f"{publication.use_code} is {state.state.value if state else 'gone'}."
-        )[:300]
+        published.takedown_reason = _takedown_reason(
+            organisation,
+            child,
+            uses_by_code.get(publication.use_code),
+            state,
+            archived=bool(child and child.archived_at is not None),
+        )
         session.add(published)
         assert published.id is not None
         flagged[published.id] = published
@@ -292,6 +297,28 @@ def flag_lapsed(
         )
     session.flush()
     return list(flagged.values())
+
+
+def _takedown_reason(
+    organisation: Organisation,
+    child: Child | None,
+    use: ConsentUse | None,
+    state: EffectiveConsent | None,
+    *,
+    archived: bool,
+) -> str:
+    """Why a photo must come down, in the organisation's language (staff read it, and the mail)."""
+    locale = organisation.default_locale
+    _ = get_translations(locale).gettext
+    name = child.full_name if child else _("A child")
+    use_label = use.label(locale) if use else ""
+    if archived:
+        text = _("%(name)s is no longer a member (%(use)s).")
+    elif state is not None and state.state is ConsentState.EXPIRED:
+        text = _("%(name)s: the consent for %(use)s has expired.")
+    else:
+        text = _("%(name)s: the consent for %(use)s was withdrawn.")
+    return (text % {"name": name, "use": use_label})[:300]
 
 
 def open_takedowns(session: Session, organisation: Organisation) -> list[Takedown]:
