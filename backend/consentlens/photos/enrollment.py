@@ -16,7 +16,7 @@ from consentlens.people.models import Child, Organisation
 from consentlens.photos import analysis, verdicts
 from consentlens.photos.faces.imaging import UnreadablePhoto
 from consentlens.photos.faces.matching import match_face
-from consentlens.photos.models import Event, Face, FaceState, Photo, PhotoStatus, ReferenceFace
+from consentlens.photos.models import Face, FaceState, Photo, PhotoStatus, ReferenceFace
 
 
 class EnrollmentRefused(ValueError):
@@ -295,18 +295,6 @@ def on_consent_changed(session: Session, change: events.ConsentChanged) -> None:
         )
     publishing.flag_lapsed(
         session=session, organisation=organisation, now=now, child_ids=[change.child_id]
-    )
-
-
-def events_of_child(session: Session, child_id: int) -> list[Event]:
-    return list(
-        session.exec(
-            select(Event)
-            .join(Photo, col(Photo.event_id) == Event.id)
-            .join(Face, col(Face.photo_id) == Photo.id)
-            .where(Face.child_id == child_id)
-            .distinct()
-        )
     )
 
 

@@ -69,13 +69,13 @@ def derivative_dir(photo_id: int) -> Path:
 def remove_derivatives(photo_id: int, keep_names: set[str] | None = None) -> None:
     """Delete a photo's cached renderings, except those still current."""
     directory = derivative_dir(photo_id)
-    if not directory.is_dir():
-        return
-    for path in directory.iterdir():
-        if keep_names is None or path.name not in keep_names:
-            path.unlink(missing_ok=True)
     if keep_names is None:
         shutil.rmtree(directory, ignore_errors=True)
+        return
+    if directory.is_dir():
+        for path in directory.iterdir():
+            if path.name not in keep_names:
+                path.unlink(missing_ok=True)
 
 
 def remove_after_commit(session: Session, refs: list[str], photo_ids: list[int]) -> None:
