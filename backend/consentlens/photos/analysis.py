@@ -18,10 +18,16 @@ from consentlens.people.models import Child, Organisation
 from consentlens.photos import verdicts
 from consentlens.photos.faces.detector import DetectedFace, FaceEngine, PhotoFaces
 from consentlens.photos.faces.matching import MatchResult, Reference, ReferenceSet, match_face
-from consentlens.photos.models import Face, FaceState, Photo, PhotoStatus, ReferenceFace
+from consentlens.photos.models import (
+    REVIEW_STATES,
+    Face,
+    FaceState,
+    Photo,
+    PhotoStatus,
+    ReferenceFace,
+)
 
 _engine: FaceEngine | None = None
-REVIEW_STATES = (FaceState.UNCERTAIN.value, FaceState.UNKNOWN.value)
 
 
 def engine() -> FaceEngine:

@@ -16,7 +16,14 @@ from consentlens.people.models import Child, Organisation
 from consentlens.photos import analysis, verdicts
 from consentlens.photos.faces.imaging import UnreadablePhoto
 from consentlens.photos.faces.matching import match_face
-from consentlens.photos.models import Face, FaceState, Photo, PhotoStatus, ReferenceFace
+from consentlens.photos.models import (
+    REVIEW_STATES,
+    Face,
+    FaceState,
+    Photo,
+    PhotoStatus,
+    ReferenceFace,
+)
 
 
 class EnrollmentRefused(ValueError):
@@ -179,7 +186,7 @@ def rematch_pending(*, session: Session, organisation: Organisation, now: dateti
         .join(Photo, col(Photo.id) == Face.photo_id)
         .where(
             Photo.organisation_id == organisation.id,
-            col(Face.state).in_(analysis.REVIEW_STATES),
+            col(Face.state).in_(REVIEW_STATES),
             col(Face.reviewed_at).is_(None),
             col(Face.embedding).is_not(None),
         )

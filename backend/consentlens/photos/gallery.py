@@ -17,10 +17,10 @@ from sqlmodel import Session, col, select
 from consentlens.auth.deps import Principal
 from consentlens.people.models import Child, ChildGroup, Guardianship
 from consentlens.photos.models import (
+    NAMED_STATES,
     Event,
     EventGroup,
     Face,
-    FaceState,
     Photo,
     PhotoStatus,
     StoredVerdict,
@@ -29,7 +29,6 @@ from consentlens.photos.models import (
 GALLERY_USE = "internal_gallery"
 PAGE_SIZE = 48
 VISIBLE_ACTIONS = ("show", "blur")
-NAMED = (FaceState.IDENTIFIED.value, FaceState.CONFIRMED.value)
 
 
 class StaffFilter(enum.StrEnum):
@@ -101,7 +100,7 @@ def _guardian_scope(session: Session, principal: Principal):  # noqa: ANN202
         ),
         exists().where(
             Face.photo_id == Photo.id,
-            col(Face.state).in_(NAMED),
+            col(Face.state).in_(NAMED_STATES),
             col(Face.child_id).in_(_own_children(session, principal)),
         ),
     )
@@ -137,7 +136,7 @@ def guardian_photos(
         statement = statement.where(
             exists().where(
                 Face.photo_id == Photo.id,
-                col(Face.state).in_(NAMED),
+                col(Face.state).in_(NAMED_STATES),
                 col(Face.child_id).in_(_own_children(session, principal)),
             )
         )
@@ -190,7 +189,9 @@ def staff_photos(
     if child_id is not None:
         statement = statement.where(
             exists().where(
-                Face.photo_id == Photo.id, col(Face.state).in_(NAMED), Face.child_id == child_id
+                Face.photo_id == Photo.id,
+                col(Face.state).in_(NAMED_STATES),
+                Face.child_id == child_id,
             )
         )
     if show is StaffFilter.NEEDS_REVIEW:

@@ -39,6 +39,11 @@ class FaceState(enum.StrEnum):
     NOT_A_FACE = "not_a_face"  # staff said the detector was wrong
 
 
+# Faces that name a child, and faces waiting for staff to say who they are.
+NAMED_STATES = (FaceState.IDENTIFIED.value, FaceState.CONFIRMED.value)
+REVIEW_STATES = (FaceState.UNCERTAIN.value, FaceState.UNKNOWN.value)
+
+
 class Event(SQLModel, table=True):
     __tablename__ = "events"
     __table_args__ = (Index("ix_events_org_date", "organisation_id", "event_date"),)

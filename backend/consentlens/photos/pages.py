@@ -27,7 +27,6 @@ from consentlens.db.base import utcnow
 from consentlens.people import groups as group_service
 from consentlens.people.models import Child
 from consentlens.photos import (
-    analysis,
     derivatives,
     lookup,
     review,
@@ -36,7 +35,15 @@ from consentlens.photos import (
     verdicts,
     worker,
 )
-from consentlens.photos.models import Event, Face, FaceState, Photo, PhotoStatus, StoredVerdict
+from consentlens.photos.models import (
+    REVIEW_STATES,
+    Event,
+    Face,
+    FaceState,
+    Photo,
+    PhotoStatus,
+    StoredVerdict,
+)
 from consentlens.photos.service import EventError
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -453,8 +460,7 @@ def photo_page(
         face_reasons={v.use_code: _face_reasons(v, numbers) for v in stored},
         faces=faces,
         awaiting_review=any(
-            row.face.state in analysis.REVIEW_STATES and row.face.reviewed_at is None
-            for row in faces
+            row.face.state in REVIEW_STATES and row.face.reviewed_at is None for row in faces
         ),
         image_url=_image_url(photo.id, use, "display"),
         status_labels=STATUS_LABELS,

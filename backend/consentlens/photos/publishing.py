@@ -36,7 +36,6 @@ from consentlens.photos.models import (
 )
 
 PUBLISH_USES = ("website", "social_media", "print", "press")
-NAMED = (FaceState.IDENTIFIED.value, FaceState.CONFIRMED.value)
 
 
 class PublishError(ValueError):

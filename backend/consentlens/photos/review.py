@@ -17,7 +17,7 @@ from consentlens.core.i18n import N_
 from consentlens.people.models import Child, Organisation
 from consentlens.photos import analysis, enrollment
 from consentlens.photos.faces.grouping import group_similar
-from consentlens.photos.models import Event, Face, FaceState, Photo
+from consentlens.photos.models import REVIEW_STATES, Event, Face, FaceState, Photo
 
 
 class Choice(enum.StrEnum):
@@ -61,7 +61,7 @@ def pending_faces(session: Session, event: Event) -> list[Face]:
             .join(Photo, col(Photo.id) == Face.photo_id)
             .where(
                 Photo.event_id == event.id,
-                col(Face.state).in_(analysis.REVIEW_STATES),
+                col(Face.state).in_(REVIEW_STATES),
                 col(Face.reviewed_at).is_(None),
             )
             .order_by(col(Face.photo_id), col(Face.id))

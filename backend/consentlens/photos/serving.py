@@ -15,13 +15,12 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from consentlens.consent.policy import (
-    FaceStatus,
     VerdictAction,
     review_crop_visible,
 )
 from consentlens.people.models import Organisation
 from consentlens.photos import derivatives, storage, verdicts
-from consentlens.photos.models import Face, FaceState, Photo, StoredVerdict
+from consentlens.photos.models import Face, Photo, StoredVerdict
 
 log = logging.getLogger(__name__)
 
@@ -95,10 +94,7 @@ def image(
 
 def face_crop(*, session: Session, photo: Photo, face: Face, viewer_is_staff: bool) -> bytes:
     """The crop of one face awaiting review, for staff naming it; NotServable otherwise."""
-    status = {
-        FaceState.UNCERTAIN.value: FaceStatus.UNCERTAIN,
-        FaceState.UNKNOWN.value: FaceStatus.UNKNOWN,
-    }.get(face.state)
+    status = verdicts.STATUS_OF.get(face.state)
     if status is None or face.photo_id != photo.id:
         raise NotServable("not awaiting review")
     if not review_crop_visible(

@@ -26,11 +26,18 @@ from consentlens.consent.policy import (
 )
 from consentlens.people.models import Child, Organisation
 from consentlens.photos import derivatives, storage
-from consentlens.photos.models import Face, FaceState, Photo, PhotoStatus, StoredVerdict
+from consentlens.photos.models import (
+    NAMED_STATES,
+    Face,
+    FaceState,
+    Photo,
+    PhotoStatus,
+    StoredVerdict,
+)
 
 FACE_RECOGNITION = "face_recognition"
-NAMED_STATES = (FaceState.IDENTIFIED.value, FaceState.CONFIRMED.value)
-_STATUS_OF: dict[str, FaceStatus] = {
+# How the policy sees a face that names nobody.
+STATUS_OF: dict[str, FaceStatus] = {
     FaceState.UNCERTAIN.value: FaceStatus.UNCERTAIN,
     FaceState.UNKNOWN.value: FaceStatus.UNKNOWN,
     FaceState.TOO_SMALL.value: FaceStatus.TOO_SMALL,
@@ -147,7 +154,7 @@ def _face_input(
     """The policy's view of one face, and the moments at which that view may change."""
     assert face.id is not None
     if face.state not in NAMED_STATES:
-        return FaceInput(face.id, _STATUS_OF.get(face.state, FaceStatus.UNKNOWN)), []
+        return FaceInput(face.id, STATUS_OF.get(face.state, FaceStatus.UNKNOWN)), []
     child = children.get(face.child_id)
     if child is None or child.id is None or child.archived_at is not None:
         return FaceInput(face.id, FaceStatus.UNKNOWN), []
