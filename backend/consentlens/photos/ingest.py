@@ -19,7 +19,7 @@ from PIL import Image
 from consentlens.core.config import get_settings
 from consentlens.core.i18n import N_
 from consentlens.photos import storage
-from consentlens.photos.faces.imaging import UnreadablePhoto, load_for_analysis
+from consentlens.photos.faces.imaging import PhotoTooLarge, UnreadablePhoto, load_for_analysis
 
 _CHUNK = 1024 * 1024
 # Pillow's format name → (file extension, media type). HEIF is what phones write (HEIC).
@@ -118,9 +118,9 @@ def inspect(path: Path) -> Inspected:
     try:
         # A full (but DCT-scaled, hence quick) decode: truncated and corrupt files fail here.
         analysis = load_for_analysis(path, max_side=256)
-    except UnreadablePhoto as error:
-        if "limit" in str(error) or "too large" in str(error):
-            raise UploadRejected(N_("The image has too many pixels to process safely.")) from None
+    except PhotoTooLarge:
+        raise UploadRejected(N_("The image has too many pixels to process safely.")) from None
+    except UnreadablePhoto:
         raise UploadRejected(N_("The file is damaged or incomplete. Upload it again.")) from None
     extension, media_type = FORMATS[kind]
     width, height = analysis.original_size

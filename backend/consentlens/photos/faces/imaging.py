@@ -22,6 +22,10 @@ class UnreadablePhoto(Exception):
     """The file cannot be analysed: not an image, truncated, corrupt, or too large to decode."""
 
 
+class PhotoTooLarge(UnreadablePhoto):
+    """Too many pixels to decode safely (a decompression bomb, or simply beyond the limit)."""
+
+
 @dataclass(frozen=True, slots=True)
 class AnalysisImage:
     """An upright RGB image to analyse, and how its pixels map onto the oriented original."""
@@ -82,7 +86,7 @@ def load_for_analysis(
         with image:
             stored = image.size
             if limit is not None and stored[0] * stored[1] > limit:
-                raise UnreadablePhoto(
+                raise PhotoTooLarge(
                     f"{stored[0]}×{stored[1]} pixels exceeds the limit of {limit} pixels"
                 )
             if image.format == "JPEG":
@@ -107,7 +111,7 @@ def load_for_analysis(
         Image.DecompressionBombError,
         Image.DecompressionBombWarning,
     ) as error:
-        raise UnreadablePhoto(f"image too large to decode safely: {error}") from error
+        raise PhotoTooLarge(f"image too large to decode safely: {error}") from error
     except (OSError, SyntaxError, ValueError, EOFError, struct.error) as error:
         # OSError covers UnidentifiedImageError and "image file is truncated".
         raise UnreadablePhoto(f"cannot read image: {error}") from error
