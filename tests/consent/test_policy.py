@@ -23,6 +23,7 @@ from consentlens.consent.policy import (
     age_on,
     effective_consent,
     photo_verdict,
+    years_after,
 )
 from consentlens.core.i18n import get_translations
 
@@ -622,3 +623,20 @@ def test_reasons_translate():
     french = result.reason.text(get_translations("fr").gettext)
     assert dutch == "Geweigerd door ouder Ann Peeters op 2026-11-23."
     assert french == "Refusé par le parent Ann Peeters le 2026-11-23."
+
+
+@pytest.mark.parametrize(
+    ("birth", "years", "expected"),
+    [
+        (date(2014, 3, 9), 12, date(2026, 3, 9)),
+        (date(2012, 2, 29), 12, date(2024, 2, 29)),
+        (date(2012, 2, 29), 13, date(2025, 2, 28)),
+        (date(2026, 11, 24), -110, date(1916, 11, 24)),
+        (date(2028, 2, 29), -1, date(2027, 2, 28)),
+    ],
+)
+def test_years_after_is_the_day_age_on_counts_a_birthday(birth, years, expected):
+    assert years_after(birth, years) == expected
+    if years > 0:
+        assert age_on(birth, expected) == years
+        assert age_on(birth, expected - timedelta(days=1)) == years - 1

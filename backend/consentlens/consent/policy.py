@@ -102,6 +102,15 @@ def age_on(birth_date: date, day: date) -> int:
     return years
 
 
+def years_after(day: date, years: int) -> date:
+    """The same calendar day `years` later (earlier when negative); 29 February becomes
+    28 February in common years, the day `age_on` counts a leap-day birthday."""
+    year = day.year + years
+    if (day.month, day.day) == (2, 29) and not _is_leap(year):
+        return date(year, 2, 28)
+    return day.replace(year=year)
+
+
 def _is_leap(year: int) -> bool:
     return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
 

@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 
+from consentlens.consent.policy import years_after
 from consentlens.core.i18n import N_
 
 MAX_BYTES = 2 * 1024 * 1024
@@ -177,14 +178,6 @@ def _shown_columns(header: Sequence[str]) -> str:
     return ", ".join(names[:20]) + (", …" if len(names) > 20 else "") if names else "-"
 
 
-def years_before(day: date, years: int) -> date:
-    """The same calendar day `years` earlier (29 February becomes 28 February)."""
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:
-        return day.replace(year=day.year - years, day=28)
-
-
 def parse_birth_date(text: str, *, line: int, today: date) -> tuple[date | None, Message | None]:
     """A birth date in one of the accepted formats, or the reason it is refused."""
     value = text.strip()
@@ -212,7 +205,7 @@ def parse_birth_date(text: str, *, line: int, today: date) -> tuple[date | None,
         return None, message(
             N_("Row %(row)s: the birth date “%(value)s” is in the future."), row=line, value=value
         )
-    if born < years_before(today, MAX_AGE_YEARS):
+    if born < years_after(today, -MAX_AGE_YEARS):
         return None, message(
             N_("Row %(row)s: the birth date “%(value)s” is more than 25 years ago."),
             row=line,

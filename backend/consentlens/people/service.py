@@ -13,6 +13,7 @@ from sqlmodel import Session, col, func, or_, select
 from consentlens.audit import service as audit
 from consentlens.auth import service as accounts
 from consentlens.auth.models import Membership, Role, User
+from consentlens.consent.policy import years_after
 from consentlens.consent.service import ensure_default_uses
 from consentlens.core.i18n import N_
 from consentlens.db.base import utcnow
@@ -187,13 +188,6 @@ def parse_date(text: str) -> date | None:
         return None
 
 
-def _years_before(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return date(day.year - years, 2, 28)
-
-
 def check_child(
     *,
     session: Session,
@@ -219,7 +213,7 @@ def check_child(
         problems.append(Problem("birth_date", N_("Enter a valid birth date.")))
     elif birth_date > today:
         problems.append(Problem("birth_date", N_("The birth date cannot be in the future.")))
-    elif birth_date < _years_before(today, MAX_AGE_YEARS):
+    elif birth_date < years_after(today, -MAX_AGE_YEARS):
         problems.append(
             Problem("birth_date", N_("The birth date is more than 25 years ago. Check the year."))
         )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, delete, select
@@ -23,6 +23,7 @@ from consentlens.consent.policy import (
     UnconsentedAction,
     age_on,
     photo_verdict,
+    years_after,
 )
 from consentlens.people.models import Child, Organisation
 from consentlens.photos import derivatives, storage
@@ -61,17 +62,11 @@ def photo_uses(session: Session, organisation: Organisation) -> list[ConsentUse]
 def _next_age_change(child: Child, organisation: Organisation, now: datetime) -> datetime | None:
     """The next midnight at which the child reaches an age where other answers count."""
     tz = ZoneInfo(organisation.timezone)
-    today = now.astimezone(tz).date()
-    age = age_on(child.birth_date, today)
+    age = age_on(child.birth_date, now.astimezone(tz).date())
     for threshold in sorted({organisation.co_consent_age, organisation.sole_consent_age}):
         if age < threshold:
-            day = today
-            # At most a year ahead: walk to the birthday (leap days follow `age_on`).
-            for _ in range(367):
-                day += timedelta(days=1)
-                if age_on(child.birth_date, day) >= threshold:
-                    return datetime.combine(day, time(0, 0), tzinfo=tz)
-            break
+            birthday = years_after(child.birth_date, threshold)
+            return datetime.combine(birthday, time(0, 0), tzinfo=tz)
     return None
 
 
