@@ -6,7 +6,7 @@ database is, with the result.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 import numpy as np
@@ -56,9 +56,9 @@ def decode(blob: bytes) -> tuple[float, ...]:
 
 
 def recognisable_children(
-    *, session: Session, organisation: Organisation, now: datetime
+    *, session: Session, organisation: Organisation, child_ids: Iterable[int], now: datetime
 ) -> set[int]:
-    """Children of the organisation whose face-recognition consent is effective now."""
+    """Those of `child_ids` (of this organisation) whose face-recognition consent is effective."""
     uses = [
         use
         for use in consent.list_uses(session=session, organisation=organisation)
@@ -67,7 +67,9 @@ def recognisable_children(
     children = list(
         session.exec(
             select(Child).where(
-                Child.organisation_id == organisation.id, col(Child.archived_at).is_(None)
+                Child.organisation_id == organisation.id,
+                col(Child.id).in_(set(child_ids)),
+                col(Child.archived_at).is_(None),
             )
         )
     )
@@ -85,11 +87,16 @@ def recognisable_children(
 
 def reference_set(*, session: Session, organisation: Organisation, now: datetime) -> ReferenceSet:
     """The references matching may use now: only of children who may be recognised."""
-    allowed = recognisable_children(session=session, organisation=organisation, now=now)
     rows = session.exec(
         select(ReferenceFace.child_id, ReferenceFace.embedding)
         .where(ReferenceFace.organisation_id == organisation.id)
         .order_by(col(ReferenceFace.id))
+    ).all()
+    allowed = recognisable_children(
+        session=session,
+        organisation=organisation,
+        child_ids={child_id for child_id, _ in rows},
+        now=now,
     )
     return ReferenceSet.build(
         Reference(child_id, decode(blob)) for child_id, blob in rows if child_id in allowed

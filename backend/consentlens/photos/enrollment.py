@@ -40,8 +40,9 @@ class EnrollmentRefused(ValueError):
 def may_recognise(
     *, session: Session, organisation: Organisation, child: Child, now: datetime
 ) -> bool:
+    assert child.id is not None
     return child.id in analysis.recognisable_children(
-        session=session, organisation=organisation, now=now
+        session=session, organisation=organisation, child_ids=[child.id], now=now
     )
 
 

@@ -76,12 +76,9 @@ def evaluate(
     """The policy verdict of each photo in each photo use, from the faces and consents on record."""
     if not photos:
         return []
-    uses = photo_uses(session, organisation)
-    recognition = [
-        use
-        for use in consent.list_uses(session=session, organisation=organisation)
-        if use.code == FACE_RECOGNITION
-    ]
+    every_use = consent.list_uses(session=session, organisation=organisation)
+    uses = [use for use in every_use if use.applies_to_photos]
+    recognition = [use for use in every_use if use.code == FACE_RECOGNITION]
     photo_ids = [photo.id for photo in photos]
     faces_by_photo: dict[int, list[Face]] = {photo_id: [] for photo_id in photo_ids if photo_id}
     for face in session.exec(

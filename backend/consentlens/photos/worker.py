@@ -152,15 +152,15 @@ def maintenance(session: Session, now: datetime) -> None:
             .distinct()
         ).all()
         verdicts.refresh(session=session, organisation=organisation, photo_ids=stale, now=now)
-        allowed = analysis.recognisable_children(
-            session=session, organisation=organisation, now=now
-        )
         enrolled = set(
             session.exec(
                 select(ReferenceFace.child_id)
                 .where(ReferenceFace.organisation_id == organisation.id)
                 .distinct()
             )
+        )
+        allowed = analysis.recognisable_children(
+            session=session, organisation=organisation, child_ids=enrolled, now=now
         )
         publishing.flag_lapsed(session=session, organisation=organisation, now=now)
         publishing.notify_takedowns(session=session, organisation=organisation, now=now)
