@@ -101,13 +101,8 @@ def publish(
             if verdict.action is VerdictAction.HIDE:
                 export.left_out.append((photo, verdict.reason.text()))
                 continue
-            data = serving.image(
-                session=session,
-                organisation=organisation,
-                photo=photo,
-                use=use,
-                size=size,
-                now=now,
+            data = serving.rendered(
+                organisation=organisation, evaluation=evaluation, use=use, size=size
             )
             name = f"photo-{photo.id}.jpg"
             # Fixed timestamp: the archive itself must not leak when each photo was rendered.

@@ -71,6 +71,14 @@ def image(
     evaluation = current_evaluation(
         session=session, organisation=organisation, photo=photo, now=now
     )
+    return rendered(organisation=organisation, evaluation=evaluation, use=use, size=size)
+
+
+def rendered(
+    *, organisation: Organisation, evaluation: verdicts.Evaluation, use: str, size: str
+) -> bytes:
+    """The JPEG for `use` at `size` from an evaluation made just now (see `image`)."""
+    photo = evaluation.photo
     verdict = evaluation.verdicts[use]  # KeyError: not a photo use
     if verdict.action is VerdictAction.HIDE:
         raise NotServable(verdict.reason.text())
