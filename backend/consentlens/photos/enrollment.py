@@ -13,7 +13,7 @@ from consentlens.consent import events
 from consentlens.core.i18n import N_
 from consentlens.db.base import utcnow
 from consentlens.people.models import Child, Organisation
-from consentlens.photos import analysis, verdicts
+from consentlens.photos import analysis, publishing, verdicts
 from consentlens.photos.faces.imaging import UnreadablePhoto
 from consentlens.photos.faces.matching import match_face
 from consentlens.photos.models import (
@@ -277,8 +277,6 @@ def forget_child(
 
 def on_consent_changed(session: Session, change: events.ConsentChanged) -> None:
     """Re-judge exactly the photos a consent change affects, before the change commits."""
-    from consentlens.photos import publishing
-
     organisation = session.get(Organisation, change.organisation_id)
     child = session.get(Child, change.child_id)
     if organisation is None or child is None:

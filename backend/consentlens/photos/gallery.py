@@ -10,8 +10,9 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import exists, or_
+from sqlalchemy import ColumnElement, Select, exists, or_
 from sqlmodel import Session, col, select
 
 from consentlens.auth.deps import Principal
@@ -46,7 +47,7 @@ class Page:
     next_before: int | None
 
 
-def _own_children(session: Session, principal: Principal) -> select:  # type: ignore[valid-type]
+def _own_children(principal: Principal) -> Select[Any]:
     return (
         select(Guardianship.child_id)
         .join(Child, col(Child.id) == Guardianship.child_id)
@@ -58,10 +59,8 @@ def _own_children(session: Session, principal: Principal) -> select:  # type: ig
     )
 
 
-def _own_groups(session: Session, principal: Principal) -> select:  # type: ignore[valid-type]
-    return select(ChildGroup.group_id).where(
-        col(ChildGroup.child_id).in_(_own_children(session, principal))
-    )
+def _own_groups(principal: Principal) -> Select[Any]:
+    return select(ChildGroup.group_id).where(col(ChildGroup.child_id).in_(_own_children(principal)))
 
 
 def guardian_events(session: Session, principal: Principal) -> list[Event]:
@@ -73,7 +72,7 @@ def guardian_events(session: Session, principal: Principal) -> list[Event]:
                 Event.organisation_id == principal.organisation.id,
                 col(Event.id).in_(
                     select(EventGroup.event_id).where(
-                        col(EventGroup.group_id).in_(_own_groups(session, principal))
+                        col(EventGroup.group_id).in_(_own_groups(principal))
                     )
                 ),
             )
@@ -90,18 +89,16 @@ def _shown_in_gallery():  # noqa: ANN202 - an SQL expression
     )
 
 
-def _guardian_scope(session: Session, principal: Principal):  # noqa: ANN202
+def _guardian_scope(principal: Principal) -> ColumnElement[bool]:
     """Photos of events of the guardian's groups, or photos naming one of their children."""
     return or_(
         col(Photo.event_id).in_(
-            select(EventGroup.event_id).where(
-                col(EventGroup.group_id).in_(_own_groups(session, principal))
-            )
+            select(EventGroup.event_id).where(col(EventGroup.group_id).in_(_own_groups(principal)))
         ),
         exists().where(
             Face.photo_id == Photo.id,
             col(Face.state).in_(NAMED_STATES),
-            col(Face.child_id).in_(_own_children(session, principal)),
+            col(Face.child_id).in_(_own_children(principal)),
         ),
     )
 
@@ -127,7 +124,7 @@ def guardian_photos(
     """The photos a guardian may see (of one event, or where their own child is named)."""
     statement = select(Photo).where(
         Photo.organisation_id == principal.organisation.id,
-        _guardian_scope(session, principal),
+        _guardian_scope(principal),
         _shown_in_gallery(),
     )
     if event_id is not None:
@@ -137,7 +134,7 @@ def guardian_photos(
             exists().where(
                 Face.photo_id == Photo.id,
                 col(Face.state).in_(NAMED_STATES),
-                col(Face.child_id).in_(_own_children(session, principal)),
+                col(Face.child_id).in_(_own_children(principal)),
             )
         )
     return _page(session, statement, before, limit)
@@ -151,7 +148,7 @@ def guardian_may_see(session: Session, principal: Principal, photo: Photo) -> bo
         session.exec(
             select(Photo.id).where(
                 Photo.id == photo.id,
-                _guardian_scope(session, principal),
+                _guardian_scope(principal),
                 _shown_in_gallery(),
             )
         ).first()
