@@ -202,7 +202,8 @@ def seed_demo(*, session: Session, now: datetime) -> Organisation:
             groups=[groups[spec.group]],
         )
         for name, email, locale in spec.guardians:
-            people.add_guardian(
+            # The demo seeds its own accounts (one with a password), so no one is asked.
+            people.create_guardianship(
                 session=session,
                 organisation=club,
                 child=child,

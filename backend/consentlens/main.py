@@ -22,7 +22,7 @@ from consentlens.core.db import writer_session
 from consentlens.core.templating import STATIC_DIR
 from consentlens.forms import pages as form_pages
 from consentlens.people import api as people_api
-from consentlens.people import import_pages, members_pages
+from consentlens.people import confirm_pages, import_pages, members_pages
 from consentlens.people import pages as people_pages
 from consentlens.photos import api as photos_api
 from consentlens.photos import gallery_pages, publishing_pages, review_pages, worker
@@ -37,6 +37,7 @@ ROUTERS = (
     people_api.router,
     members_pages.router,
     import_pages.router,
+    confirm_pages.router,
     consent_pages.router,
     family_pages.router,
     consent_api.router,

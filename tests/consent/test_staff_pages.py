@@ -287,7 +287,7 @@ def test_a_new_season_expires_old_answers_and_asks_for_renewal(app, client, db, 
     overview = client.get(f"/staff/groups/{team.id}/consents")
     assert "Renewed" in overview.text and "Not yet" in overview.text
     with TestClient(app, follow_redirects=False) as parent:
-        from tests.consent.conftest import Inbox
+        from tests.mail import Inbox
 
         parent.get(Inbox.link_path(renewal))
         answer(parent, kid, {"website": "yes"})

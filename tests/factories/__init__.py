@@ -72,5 +72,7 @@ def child(
         birth_date=birth_date,
     )
     for guardian in guardians:
-        people.add_guardian(session=session, organisation=org, child=kid, user=guardian)
+        # The state after the account holder confirmed (a guardian at two clubs included);
+        # the confirmation itself is tested in tests/people/test_guardian_requests.py.
+        people.create_guardianship(session=session, organisation=org, child=kid, user=guardian)
     return kid

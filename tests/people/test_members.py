@@ -12,7 +12,7 @@ from consentlens.auth.models import ConsentLink, Membership, Role, User
 from consentlens.consent import service as consent
 from consentlens.consent.models import ConsentDecision
 from consentlens.consent.policy import ConsentState
-from consentlens.people.models import Child, ChildGroup, Group, Guardianship
+from consentlens.people.models import Child, ChildGroup, Group, Guardianship, PendingGuardianship
 from tests import factories
 from tests.conftest import csrf_from, login
 
@@ -358,8 +358,8 @@ def test_siblings_share_one_guardian_account(client, db, org, signed_in):
     assert "Lotte Peeters" in guardians_page and "Noah Peeters" in guardians_page
 
 
-def test_an_existing_account_is_linked_without_a_name_and_not_overwritten(
-    client, db, org, signed_in
+def test_another_clubs_account_is_asked_to_confirm_not_linked_or_changed(
+    client, db, org, signed_in, inbox
 ):
     other_club = factories.organisation(db)
     dad = factories.user(db, other_club, Role.GUARDIAN, name="Dirk Maes")
@@ -373,12 +373,18 @@ def test_an_existing_account_is_linked_without_a_name_and_not_overwritten(
         relation="other",
     )
     assert response.status_code == 303
+    assert "done=guardian_asked" in response.headers["location"]
+    page = client.get(response.headers["location"], headers={"accept-language": "en"}).text
+    assert "We have asked its holder by e-mail to confirm" in page
     db.refresh(dad)
-    assert dad.full_name == "Dirk Maes" and dad.phone == "0470 11 22 33"
-    assert db.exec(
-        select(Guardianship).where(Guardianship.child_id == kid.id)
-    ).one().guardian_id == (dad.id)
+    # Nothing of the account is the club's to change, and nothing is linked yet.
+    assert dad.full_name == "Dirk Maes" and dad.phone is None
+    assert db.exec(select(Guardianship).where(Guardianship.child_id == kid.id)).first() is None
+    pending = db.exec(select(PendingGuardianship).where(PendingGuardianship.child_id == kid.id))
+    assert [p.guardian_id for p in pending] == [dad.id]
     assert len(db.exec(select(User).where(User.email == dad.email)).all()) == 1
+    [mail] = inbox.to(dad.email)
+    assert "/guardian-requests/" in inbox.body(mail)
 
 
 @pytest.mark.parametrize(

@@ -10,11 +10,11 @@ from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
 from consentlens.audit.service import origin_of
-from consentlens.auth import service
-from consentlens.auth.deps import CurrentUser
+from consentlens.auth import service, sessions
+from consentlens.auth.deps import CurrentUser, oauth2_scheme
 from consentlens.core.config import get_settings
 from consentlens.core.db import SessionDep
-from consentlens.core.security import create_api_token
+from consentlens.db.base import utcnow
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 
@@ -62,10 +62,24 @@ def issue_token(
             status_code=status.HTTP_401_UNAUTHORIZED,
             headers={"WWW-Authenticate": "Bearer"},
         )
-    return Token(
-        access_token=create_api_token(user_id=result.user.id),
-        expires_in=get_settings().api_token_minutes * 60,
-    )
+    secret, _row = sessions.issue_api_token(session=session, user_id=result.user.id, now=utcnow())
+    return Token(access_token=secret, expires_in=get_settings().api_token_minutes * 60)
+
+
+@router.post(
+    "/auth/token/revoke",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={401: {"description": "Not authenticated"}},
+)
+def revoke_token(
+    session: SessionDep,
+    principal: CurrentUser,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+) -> None:
+    """End the bearer token this request carries (it stops working at once)."""
+    row = sessions.read_api_token(session=session, token=token or "", now=utcnow())
+    if row is not None:
+        sessions.revoke_api_token(session=session, row=row, now=utcnow())
 
 
 @router.get("/me", response_model=MePublic)

@@ -1,7 +1,12 @@
 """Who is asking: the signed-in principal and role checks, as typed dependencies.
 
 HTML pages authenticate with the session cookie; the JSON API (/api/...) only with bearer tokens,
-so a cookie can never be used to call the API from another site.
+so a cookie can never be used to call the API from another site. Both are checked against the
+server's own records on every request (`auth/sessions.py`), so an ended session opens nothing.
+
+A session opened by a personal link or printed code is *limited*: it may answer consent for the
+link's children in the organisation that made the link (`consent/answerer.py`), and nothing else.
+Every other page depends on `get_principal`, which refuses it.
 """
 
 from __future__ import annotations
@@ -13,20 +18,24 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
-from consentlens.auth import service
-from consentlens.auth.models import Role, User
+from consentlens.auth import links, service, sessions
+from consentlens.auth.models import AuthSession, ConsentLink, LinkKind, Role, User
 from consentlens.core.db import SessionDep
-from consentlens.core.security import read_api_token
+from consentlens.db.base import utcnow
 from consentlens.people.models import Organisation
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
-SESSION_USER_KEY = "uid"
-SESSION_ORG_KEY = "org"
+# The cookie holds the session's secret; the server holds whose session it is.
+SESSION_TOKEN_KEY = "sid"  # noqa: S105 - a key name in the cookie, not a secret
 
 
 class LoginRequired(Exception):
     """Raised when a request needs a signed-in user; pages redirect, the API answers 401."""
+
+
+class LinkSessionLimited(Exception):
+    """A session opened by a personal link asked for a page beyond answering consent."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +45,12 @@ class Principal:
     user: User
     organisation: Organisation
     roles: frozenset[Role]
+    # Set when the session was opened by a personal link or printed code (limited, see above).
+    link: ConsentLink | None = None
+
+    @property
+    def by_link(self) -> bool:
+        return self.link is not None
 
     @property
     def is_staff(self) -> bool:
@@ -50,28 +65,97 @@ class Principal:
         return Role.GUARDIAN in self.roles
 
 
+@dataclass(frozen=True)
+class Viewer:
+    """What pages show of the signed-in person: plain values, safe to use after the request's
+    database session has ended (error pages render then)."""
+
+    name: str
+    organisation_name: str
+    locale: str | None
+    default_locale: str
+    is_staff: bool
+    is_admin: bool
+    is_guardian: bool
+    by_link: bool
+
+    @classmethod
+    def of(cls, principal: Principal) -> Viewer:
+        return cls(
+            name=principal.user.full_name,
+            organisation_name=principal.organisation.name,
+            locale=principal.user.locale,
+            default_locale=principal.organisation.default_locale,
+            is_staff=principal.is_staff,
+            is_admin=principal.is_admin,
+            is_guardian=principal.is_guardian,
+            by_link=principal.by_link,
+        )
+
+
 def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def _user_id(request: Request, token: str | None) -> int | None:
-    if _is_api(request):
-        return read_api_token(token) if token else None
-    uid = request.session.get(SESSION_USER_KEY)
-    return uid if isinstance(uid, int) else None
+def current_auth_session(request: Request, session: Session) -> AuthSession | None:
+    """The live server-side session behind the request's cookie (looked up once per request)."""
+    if hasattr(request.state, "auth_session"):
+        cached: AuthSession | None = request.state.auth_session
+        return cached
+    row = sessions.lookup(
+        session=session, token=request.session.get(SESSION_TOKEN_KEY), now=utcnow()
+    )
+    request.state.auth_session = row
+    return row
+
+
+def _link_principal(session: Session, row: AuthSession, user: User) -> Principal | None:
+    link = session.get(ConsentLink, row.link_id)
+    if (
+        link is None
+        or link.kind != LinkKind.GUARDIAN.value
+        or link.guardian_id != user.id
+        or links.check_link(link, utcnow()).problem is not None
+        # A link never stands in for an account that holds staff or admin roles anywhere.
+        or service.has_staff_role(session=session, user_id=row.user_id)
+    ):
+        return None
+    organisation = session.get(Organisation, link.organisation_id)
+    if organisation is None or organisation.id is None:
+        return None
+    roles = service.roles_in(session=session, user_id=user.id, organisation_id=organisation.id)
+    if Role.GUARDIAN not in roles:
+        return None
+    return Principal(user=user, organisation=organisation, roles=roles, link=link)
+
+
+def _session_user(request: Request, session: Session) -> tuple[User, AuthSession] | None:
+    row = current_auth_session(request, session)
+    if row is None or row.user_id is None:
+        return None
+    user = session.get(User, row.user_id)
+    return (user, row) if user is not None else None
 
 
 def load_principal(*, request: Request, session: Session, token: str | None) -> Principal | None:
     """The principal behind a request, or None when nobody (still valid) is signed in."""
-    uid = _user_id(request, token)
-    user = session.get(User, uid) if uid is not None else None
+    row: AuthSession | None = None
+    if _is_api(request):
+        api_token = (
+            sessions.read_api_token(session=session, token=token, now=utcnow()) if token else None
+        )
+        user = session.get(User, api_token.user_id) if api_token else None
+    else:
+        found = _session_user(request, session)
+        user, row = found if found else (None, None)
     if user is None or not user.is_active or user.id is None:
         return None
+    if row is not None and row.link_id is not None:
+        return _link_principal(session, row, user)
     organisations = service.organisations_of(session=session, user_id=user.id)
     if not organisations:
         return None
-    chosen = request.session.get(SESSION_ORG_KEY) if not _is_api(request) else None
-    organisation = next((o for o in organisations if o.id == chosen), organisations[0])
+    organisation = organisations[0]
     assert organisation.id is not None
     roles = service.roles_in(session=session, user_id=user.id, organisation_id=organisation.id)
     return Principal(user=user, organisation=organisation, roles=roles)
@@ -82,9 +166,18 @@ def get_optional_principal(
     session: SessionDep,
     token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> Principal | None:
+    """The principal, limited link sessions included (only consent answering uses this)."""
     principal = load_principal(request=request, session=session, token=token)
     request.state.principal = principal
+    request.state.viewer = Viewer.of(principal) if principal else None
     return principal
+
+
+def get_full_principal(
+    principal: Annotated[Principal | None, Depends(get_optional_principal)],
+) -> Principal | None:
+    """The principal of a session opened with a password (or an API token), else None."""
+    return None if principal is None or principal.by_link else principal
 
 
 def get_principal(
@@ -92,6 +185,8 @@ def get_principal(
 ) -> Principal:
     if principal is None:
         raise LoginRequired
+    if principal.by_link:
+        raise LinkSessionLimited
     return principal
 
 
@@ -117,7 +212,10 @@ def get_guardian(principal: Annotated[Principal, Depends(get_principal)]) -> Pri
     return principal
 
 
-OptionalUser = Annotated[Principal | None, Depends(get_optional_principal)]
+# Signed in with a password or token; a limited link session counts as nobody here.
+OptionalUser = Annotated[Principal | None, Depends(get_full_principal)]
+# Anyone, limited link sessions included: only for consent answering and the front door.
+OptionalAnyone = Annotated[Principal | None, Depends(get_optional_principal)]
 CurrentUser = Annotated[Principal, Depends(get_principal)]
 CurrentStaff = Annotated[Principal, Depends(get_staff)]
 CurrentAdmin = Annotated[Principal, Depends(get_admin)]

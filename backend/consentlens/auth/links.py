@@ -15,6 +15,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlmodel import Session, col, select
 
 from consentlens.audit import service as audit
+from consentlens.auth import sessions
 from consentlens.auth.models import ConsentLink, LinkKind, User
 from consentlens.core.config import get_settings
 from consentlens.people.models import Child, Guardianship, Organisation
@@ -142,6 +143,8 @@ def revoke(
     if link.revoked_at is None:
         link.revoked_at = now
         session.add(link)
+        assert link.id is not None
+        sessions.end_all_for_links(session=session, link_ids=[link.id], now=now)
         audit.record(
             session=session,
             action="link.revoked",

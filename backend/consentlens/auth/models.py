@@ -92,3 +92,38 @@ class ConsentLink(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     use_count: int = 0
+
+
+class AuthSession(SQLModel, table=True):
+    """A signed-in browser, known to the server so that it can be ended (sign-out, password
+    change, link revocation), whatever the cookie still says.
+
+    The cookie carries a random token; only its SHA-256 is stored, so a copy of the database
+    opens no session. A session opened by a personal link (`link_id`) is limited to answering
+    consent for that link's children, and ends with the link.
+    """
+
+    __tablename__ = "auth_sessions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    # None for a child's own link: the child has no account.
+    user_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    link_id: int | None = Field(default=None, foreign_key="consent_links.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ip: str = Field(default="", max_length=64)
+
+
+class ApiToken(SQLModel, table=True):
+    """A bearer token for the JSON API: expires, and can be revoked; only its hash is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -1,4 +1,4 @@
-"""Sign-in and sign-out pages."""
+"""Sign-in, sign-out and password pages."""
 
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from consentlens.audit.service import origin_of
-from consentlens.auth import service
-from consentlens.auth.deps import SESSION_USER_KEY, OptionalUser
+from consentlens.auth import passwords, service, sessions
+from consentlens.auth.deps import SESSION_TOKEN_KEY, CurrentUser, OptionalUser
 from consentlens.core.db import SessionDep
 from consentlens.core.errors import safe_next
 from consentlens.core.i18n import N_
-from consentlens.core.security import csrf_token, verify_csrf
+from consentlens.core.security import MIN_PASSWORD_LENGTH, csrf_token, verify_csrf
 from consentlens.core.templating import render
+from consentlens.db.base import utcnow
 
 router = APIRouter(tags=["pages"])
 
@@ -66,14 +67,157 @@ def login_submit(
             next=target,
             errors=[N_("That e-mail address and password do not match.")],
         )
-    # A fresh session on sign-in: nothing from before (e.g. a planted cookie) carries over.
+    # A fresh session on sign-in: nothing from before (e.g. a planted cookie, or a limited
+    # session opened by a link) carries over.
+    now = utcnow()
+    sessions.end(session=session, token=request.session.get(SESSION_TOKEN_KEY), now=now)
     request.session.clear()
-    request.session[SESSION_USER_KEY] = result.user.id
+    request.session[SESSION_TOKEN_KEY] = sessions.start(
+        session=session, now=now, user_id=result.user.id, ip=origin_of(request).ip
+    )
     csrf_token(request)
     return RedirectResponse(target, status_code=303)
 
 
 @router.post("/logout", include_in_schema=False, dependencies=[Depends(verify_csrf)])
-def logout(request: Request) -> Response:
+def logout(request: Request, session: SessionDep) -> Response:
+    sessions.end(session=session, token=request.session.get(SESSION_TOKEN_KEY), now=utcnow())
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
+
+
+def _password_problems(password: str, repeat: str) -> list[str]:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return [N_("A password needs at least 10 characters.")]
+    if password != repeat:
+        return [N_("The two passwords are not the same.")]
+    return []
+
+
+@router.get("/account/password", include_in_schema=False)
+def password_form(request: Request, principal: CurrentUser) -> Response:
+    return render(request, "auth/password.html", done=False, has_password=True)
+
+
+@router.post("/account/password", include_in_schema=False, dependencies=[Depends(verify_csrf)])
+def password_submit(
+    request: Request,
+    session: SessionDep,
+    principal: CurrentUser,
+    current: Annotated[str, Form(max_length=1024)] = "",
+    password: Annotated[str, Form(max_length=1024)] = "",
+    repeat: Annotated[str, Form(max_length=1024)] = "",
+) -> Response:
+    """Change the password of the signed-in account: only with the current one."""
+    errors = []
+    if not passwords.current_password_ok(principal.user, current):
+        errors.append(N_("Your current password is not right."))
+    errors += _password_problems(password, repeat)
+    if errors:
+        return render(
+            request,
+            "auth/password.html",
+            status_code=400,
+            errors=errors,
+            done=False,
+            has_password=True,
+        )
+    passwords.set_new_password(
+        session=session,
+        user=principal.user,
+        password=password,
+        now=utcnow(),
+        origin=origin_of(request),
+        keep_session_token=request.session.get(SESSION_TOKEN_KEY),
+        how="changed",
+    )
+    return render(request, "auth/password.html", done=True, has_password=True)
+
+
+@router.get("/password/forgot", include_in_schema=False)
+def forgot_form(request: Request) -> Response:
+    return render(request, "auth/forgot.html", email="", sent=False)
+
+
+@router.post("/password/forgot", include_in_schema=False, dependencies=[Depends(verify_csrf)])
+def forgot_submit(
+    request: Request,
+    session: SessionDep,
+    email: Annotated[str, Form(max_length=254)] = "",
+) -> Response:
+    if not email.strip():
+        return render(
+            request,
+            "auth/forgot.html",
+            status_code=400,
+            email=email,
+            sent=False,
+            errors=[N_("Fill in your e-mail address.")],
+        )
+    if not passwords.request_reset(
+        session=session, email=email, now=utcnow(), origin=origin_of(request)
+    ):
+        return render(
+            request,
+            "auth/forgot.html",
+            status_code=429,
+            email=email,
+            sent=False,
+            errors=[N_("Too many requests. Try again in an hour.")],
+        )
+    return render(request, "auth/forgot.html", email=email, sent=True)
+
+
+def _reset_link_problem(request: Request) -> Response:
+    return render(
+        request,
+        "consent/link_problem.html",
+        status_code=410,
+        message=N_("This link has expired or was already used. Ask for a new one."),
+    )
+
+
+@router.get("/password/reset/{token}", include_in_schema=False)
+def reset_form(request: Request, session: SessionDep, token: str) -> Response:
+    if passwords.user_for_reset(session=session, token=token) is None:
+        return _reset_link_problem(request)
+    return render(request, "auth/password.html", done=False, has_password=False, token=token)
+
+
+@router.post(
+    "/password/reset/{token}", include_in_schema=False, dependencies=[Depends(verify_csrf)]
+)
+def reset_submit(
+    request: Request,
+    session: SessionDep,
+    token: str,
+    password: Annotated[str, Form(max_length=1024)] = "",
+    repeat: Annotated[str, Form(max_length=1024)] = "",
+) -> Response:
+    """Choose a password through a link sent to the account's own address."""
+    user = passwords.user_for_reset(session=session, token=token)
+    if user is None:
+        return _reset_link_problem(request)
+    errors = _password_problems(password, repeat)
+    if errors:
+        return render(
+            request,
+            "auth/password.html",
+            status_code=400,
+            errors=errors,
+            done=False,
+            has_password=False,
+            token=token,
+        )
+    passwords.set_new_password(
+        session=session,
+        user=user,
+        password=password,
+        now=utcnow(),
+        origin=origin_of(request),
+        how="reset_link",
+    )
+    # The link proves the address, not a sign-in: the person signs in with the new password.
+    sessions.end(session=session, token=request.session.get(SESSION_TOKEN_KEY), now=utcnow())
+    request.session.clear()
+    return render(request, "auth/password.html", done=True, has_password=False, token=token)

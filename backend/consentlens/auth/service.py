@@ -101,6 +101,21 @@ def roles_in(*, session: Session, user_id: int, organisation_id: int) -> frozens
     return frozenset(Role(role) for role in rows)
 
 
+def has_staff_role(*, session: Session, user_id: int | None) -> bool:
+    """Whether the account is staff or admin in any organisation."""
+    if user_id is None:
+        return False
+    return (
+        session.exec(
+            select(Membership.id).where(
+                Membership.user_id == user_id,
+                col(Membership.role).in_([Role.ADMIN.value, Role.STAFF.value]),
+            )
+        ).first()
+        is not None
+    )
+
+
 def organisations_of(*, session: Session, user_id: int) -> list[Organisation]:
     """The organisations a user belongs to, oldest membership first."""
     return list(

@@ -9,18 +9,16 @@ from fastapi import Depends, Request
 from sqlmodel import Session
 
 from consentlens.auth import links
-from consentlens.auth.deps import LoginRequired, OptionalUser
+from consentlens.auth.deps import LoginRequired, OptionalAnyone, current_auth_session
 from consentlens.auth.models import ConsentLink, User
 from consentlens.core.db import SessionDep
 from consentlens.db.base import utcnow
 from consentlens.people import service as people
 from consentlens.people.models import Child, Organisation
 
-SESSION_CHILD_LINK = "child_link"
-
 
 class LinkNoLongerValid(Exception):
-    """The child's link expired or was revoked while they were using it."""
+    """The link that opened this session expired or was revoked while it was being used."""
 
 
 @dataclass(frozen=True)
@@ -47,16 +45,25 @@ def _child_answerer(session: Session, link_id: int) -> Answerer:
     return Answerer(organisation=organisation, children=[child], guardian=None, link=link)
 
 
-def get_answerer(request: Request, session: SessionDep, principal: OptionalUser) -> Answerer:
-    link_id = request.session.get(SESSION_CHILD_LINK)
-    if isinstance(link_id, int):
-        return _child_answerer(session, link_id)
+def get_answerer(request: Request, session: SessionDep, principal: OptionalAnyone) -> Answerer:
+    """Who answers: a child by their own link, or a guardian (signed in, or by their link, then
+    only for their children in the organisation that made the link)."""
+    row = current_auth_session(request, session)
+    if row is not None and row.link_id is not None and row.user_id is None:
+        return _child_answerer(session, row.link_id)
     if principal is None or not principal.is_guardian:
+        if row is not None and row.link_id is not None:
+            raise LinkNoLongerValid
         raise LoginRequired
     children = people.children_of_guardian(
         session=session, organisation=principal.organisation, guardian=principal.user
     )
-    return Answerer(organisation=principal.organisation, children=children, guardian=principal.user)
+    return Answerer(
+        organisation=principal.organisation,
+        children=children,
+        guardian=principal.user,
+        link=principal.link,
+    )
 
 
 CurrentAnswerer = Annotated[Answerer, Depends(get_answerer)]

@@ -12,13 +12,13 @@ from sqlmodel import Session, func, select
 from consentlens.audit import service as audit
 from consentlens.audit.models import AuditEvent
 from consentlens.audit.service import origin_of
-from consentlens.auth import links
+from consentlens.auth import links, passwords, sessions
 from consentlens.auth import service as accounts
-from consentlens.auth.deps import SESSION_ORG_KEY, SESSION_USER_KEY, CurrentUser
-from consentlens.auth.models import LinkKind
+from consentlens.auth.deps import SESSION_TOKEN_KEY
+from consentlens.auth.models import ConsentLink, LinkKind, Role, User
 from consentlens.consent import flow, invitations
 from consentlens.consent import service as consent
-from consentlens.consent.answerer import SESSION_CHILD_LINK, Answerer, CurrentAnswerer
+from consentlens.consent.answerer import Answerer, CurrentAnswerer
 from consentlens.consent.policy import age_on
 from consentlens.core.db import SessionDep
 from consentlens.core.i18n import N_
@@ -48,16 +48,57 @@ def _open(request: Request, session: Session, check: links.LinkCheck) -> Respons
             message=_PROBLEM_MESSAGES[problem],
         )
     link = check.link
-    links.record_use(session=session, link=link, now=utcnow(), origin=origin_of(request))
-    # Whoever was signed in before, this browser now belongs to the link's owner.
+    if not _may_open(session, link):
+        audit.record(
+            session=session,
+            action="link.refused",
+            organisation_id=link.organisation_id,
+            actor_id=link.guardian_id,
+            subject_type="consent_link",
+            subject_id=link.id,
+            origin=origin_of(request),
+        )
+        return render(
+            request,
+            "consent/link_problem.html",
+            status_code=403,
+            message=N_(
+                "This link cannot open this account. Sign in with your e-mail address and "
+                "password instead."
+            ),
+        )
+    now = utcnow()
+    links.record_use(session=session, link=link, now=now, origin=origin_of(request))
+    # Whoever was signed in before, this browser now holds only a session limited to
+    # answering consent for the link's children (see auth/deps.py).
+    sessions.end(session=session, token=request.session.get(SESSION_TOKEN_KEY), now=now)
     request.session.clear()
-    if link.kind == LinkKind.CHILD.value:
-        request.session[SESSION_CHILD_LINK] = link.id
-    else:
-        request.session[SESSION_USER_KEY] = link.guardian_id
-        request.session[SESSION_ORG_KEY] = link.organisation_id
+    request.session[SESSION_TOKEN_KEY] = sessions.start(
+        session=session,
+        now=now,
+        user_id=link.guardian_id,
+        link_id=link.id,
+        link_expires_at=link.expires_at,
+        ip=origin_of(request).ip,
+    )
     csrf_token(request)
     return RedirectResponse("/consent", status_code=303)
+
+
+def _may_open(session: Session, link: ConsentLink) -> bool:
+    """A guardian's link opens a session only for an active guardian of the link's organisation
+    who holds no staff or admin role anywhere (those sign in with their password)."""
+    if link.kind == LinkKind.CHILD.value:
+        return True
+    user = session.get(User, link.guardian_id)
+    if user is None or not user.is_active or user.id is None:
+        return False
+    if accounts.has_staff_role(session=session, user_id=user.id):
+        return False
+    roles = accounts.roles_in(
+        session=session, user_id=user.id, organisation_id=link.organisation_id
+    )
+    return Role.GUARDIAN in roles
 
 
 @router.get("/c/{token}")
@@ -303,32 +344,20 @@ def own_history(request: Request, session: SessionDep, answerer: CurrentAnswerer
     )
 
 
-@router.get("/account/password")
-def password_form(request: Request, principal: CurrentUser) -> Response:
-    return render(request, "auth/password.html", done=False)
-
-
-@router.post("/account/password", dependencies=[Depends(verify_csrf)])
-def password_submit(
-    request: Request,
-    session: SessionDep,
-    principal: CurrentUser,
-    password: Annotated[str, Form(max_length=1024)] = "",
-    repeat: Annotated[str, Form(max_length=1024)] = "",
-) -> Response:
-    errors = []
-    if len(password) < 10:
-        errors.append(N_("A password needs at least 10 characters."))
-    elif password != repeat:
-        errors.append(N_("The two passwords are not the same."))
-    if errors:
-        return render(request, "auth/password.html", status_code=400, errors=errors, done=False)
-    accounts.set_password(session=session, user=principal.user, password=password)
-    audit.record(
-        session=session,
-        action="auth.password_set",
-        actor_id=principal.user.id,
-        organisation_id=principal.organisation.id,
-        origin=origin_of(request),
+@router.post("/consent/password-link", dependencies=[Depends(verify_csrf)])
+def password_link(request: Request, session: SessionDep, answerer: CurrentAnswerer) -> Response:
+    """Someone who came in by a link asks for a password: the link to choose one goes to the
+    account's own address, never to this browser."""
+    if answerer.guardian is None:
+        return RedirectResponse("/consent", status_code=303)
+    sent = passwords.request_reset(
+        session=session, email=answerer.guardian.email, now=utcnow(), origin=origin_of(request)
     )
-    return render(request, "auth/password.html", done=True)
+    return render(
+        request,
+        "auth/forgot.html",
+        status_code=200 if sent else 429,
+        email=answerer.guardian.email,
+        sent=sent,
+        errors=[] if sent else [N_("Too many requests. Try again in an hour.")],
+    )

@@ -25,6 +25,7 @@ from consentlens.core.qr import qr_svg
 from consentlens.core.security import verify_csrf
 from consentlens.core.templating import render
 from consentlens.db.base import utcnow
+from consentlens.people import guardian_requests
 from consentlens.people import service as people
 from consentlens.people.groups import get_group
 from consentlens.people.guardians import guardians_by_child
@@ -212,7 +213,7 @@ def render_child_page(
         sent=sent,
         failed=failed,
         saved=saved,
-        format_code=links.format_code,
+        pending_guardians=guardian_requests.list_pending(session=session, child=child, now=now),
         # Archived children are never recognised, whatever their consent says.
         may_recognise=bool(recognition and recognition.granted and child.archived_at is None),
         reference_count=enrollment.reference_count(session, child.id),

@@ -13,8 +13,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from consentlens.auth.deps import LoginRequired
-from consentlens.consent.answerer import SESSION_CHILD_LINK, LinkNoLongerValid
+from consentlens.auth.deps import LinkSessionLimited, LoginRequired
+from consentlens.consent.answerer import LinkNoLongerValid
 from consentlens.core.i18n import N_
 from consentlens.core.templating import render
 
@@ -50,12 +50,24 @@ async def _login_required(request: Request, _exc: Exception) -> Response:
 
 
 async def _link_no_longer_valid(request: Request, _exc: Exception) -> Response:
-    request.session.pop(SESSION_CHILD_LINK, None)
+    # The server already refuses the session; the browser forgets it too.
+    request.session.clear()
     return render(
         request,
         "consent/link_problem.html",
         status_code=410,
         message=N_("This link is no longer valid. Ask the club for a new one."),
+    )
+
+
+async def _link_session_limited(request: Request, _exc: Exception) -> Response:
+    if _wants_json(request):
+        return JSONResponse({"detail": "Not authenticated"}, status_code=401)
+    return render(
+        request,
+        "auth/link_limited.html",
+        status_code=403,
+        next=safe_next(request.url.path),
     )
 
 
@@ -89,5 +101,6 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
 def install(app: FastAPI) -> None:
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(LinkNoLongerValid, _link_no_longer_valid)
+    app.add_exception_handler(LinkSessionLimited, _link_session_limited)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy import text
 
-from consentlens.auth.deps import OptionalUser
+from consentlens.auth.deps import OptionalAnyone
 from consentlens.core.config import LOCALES, get_settings
 from consentlens.core.db import SessionDep
 from consentlens.core.errors import safe_next
@@ -16,9 +16,11 @@ router = APIRouter()
 
 
 @router.get("/", include_in_schema=False)
-def front_door(principal: OptionalUser) -> Response:
+def front_door(principal: OptionalAnyone) -> Response:
     if principal is None:
         return RedirectResponse("/login", status_code=303)
+    if principal.by_link:
+        return RedirectResponse("/consent", status_code=303)
     return RedirectResponse("/admin" if principal.is_staff else "/family", status_code=303)
 
 
@@ -34,12 +36,13 @@ def healthz(session: SessionDep) -> JSONResponse:
 
 @router.get("/lang/{locale}", include_in_schema=False)
 def switch_language(
-    locale: str, session: SessionDep, principal: OptionalUser, next: str = "/"
+    locale: str, session: SessionDep, principal: OptionalAnyone, next: str = "/"
 ) -> Response:
     """Remember the chosen language (browser cookie, and the account: e-mails follow it)."""
     if locale not in LOCALES:
         raise HTTPException(404, "Unknown language.")
-    if principal is not None and principal.user.locale != locale:
+    # A link's limited session changes this browser's language, not the account's.
+    if principal is not None and not principal.by_link and principal.user.locale != locale:
         principal.user.locale = locale
         session.add(principal.user)
     response = RedirectResponse(safe_next(next), status_code=303)

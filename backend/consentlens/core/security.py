@@ -1,16 +1,13 @@
-"""Password hashing, CSRF tokens and signed API tokens."""
+"""Password hashing and CSRF tokens."""
 
 from __future__ import annotations
 
 import hmac
 import secrets
-from typing import Any
 
 from fastapi import HTTPException, Request, status
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from passlib.context import CryptContext
 
-from consentlens.core.config import get_settings
 from consentlens.core.i18n import N_
 
 pwd_context = CryptContext(schemes=["argon2"], deprecated="auto")
@@ -58,22 +55,3 @@ async def verify_csrf(request: Request) -> None:
             status_code=status.HTTP_403_FORBIDDEN,
             detail=CSRF_ERROR,
         )
-
-
-def _token_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(get_settings().resolved_secret_key, salt="consentlens.api-token")
-
-
-def create_api_token(*, user_id: int) -> str:
-    return _token_serializer().dumps({"uid": user_id})
-
-
-def read_api_token(token: str) -> int | None:
-    """The user id in a valid, unexpired API token, else None."""
-    max_age = get_settings().api_token_minutes * 60
-    try:
-        payload: Any = _token_serializer().loads(token, max_age=max_age)
-    except (SignatureExpired, BadSignature):
-        return None
-    uid = payload.get("uid") if isinstance(payload, dict) else None
-    return uid if isinstance(uid, int) else None

@@ -89,11 +89,12 @@ def request_locale(request: Request) -> str:
     cached = getattr(request.state, "locale", None)
     if cached:
         return cached
-    principal = getattr(request.state, "principal", None)
-    default = principal.organisation.default_locale if principal else get_settings().default_locale
+    # The viewer holds plain values: error pages render after the database session has ended.
+    viewer = getattr(request.state, "viewer", None)
+    default = viewer.default_locale if viewer else get_settings().default_locale
     locale = choose_locale(
         cookie=request.cookies.get(LOCALE_COOKIE),
-        user_locale=principal.user.locale if principal else None,
+        user_locale=viewer.locale if viewer else None,
         accept_language=request.headers.get("accept-language", ""),
         default=default,
     )
@@ -125,7 +126,7 @@ def render(
         locale=locale,
         locales=[(code, LOCALE_NAMES[code]) for code in LOCALES],
         translations=translations,
-        principal=getattr(request.state, "principal", None),
+        principal=getattr(request.state, "viewer", None),
         csrf_field=CSRF_FIELD,
         csrf_token=csrf_token(request),
         **context,

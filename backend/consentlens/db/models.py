@@ -5,10 +5,26 @@ from sqlalchemy.orm import Mapper
 from sqlmodel import SQLModel
 
 from consentlens.audit.models import AuditEvent
-from consentlens.auth.models import ConsentLink, LinkKind, LoginAttempt, Membership, Role, User
+from consentlens.auth.models import (
+    ApiToken,
+    AuthSession,
+    ConsentLink,
+    LinkKind,
+    LoginAttempt,
+    Membership,
+    Role,
+    User,
+)
 from consentlens.consent.models import ConsentDecision, ConsentUse
 from consentlens.forms.models import PrintedForm
-from consentlens.people.models import Child, ChildGroup, Group, Guardianship, Organisation
+from consentlens.people.models import (
+    Child,
+    ChildGroup,
+    Group,
+    Guardianship,
+    Organisation,
+    PendingGuardianship,
+)
 from consentlens.photos.models import (
     Event,
     EventGroup,
@@ -23,7 +39,9 @@ from consentlens.photos.models import (
 )
 
 __all__ = [
+    "ApiToken",
     "AuditEvent",
+    "AuthSession",
     "Child",
     "ChildGroup",
     "ConsentDecision",
@@ -38,6 +56,7 @@ __all__ = [
     "LoginAttempt",
     "Membership",
     "Organisation",
+    "PendingGuardianship",
     "Photo",
     "PrintedForm",
     "Publication",

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from consentlens.audit import service as audit
 from consentlens.auth import links
+from consentlens.auth import service as accounts
 from consentlens.auth.models import User
 from consentlens.consent import service as consent
 from consentlens.consent.models import ConsentUse
@@ -129,7 +130,12 @@ def _print(
         wanted = {user.id for user in order.link_for}
         for user in order.guardians:
             info = pdf.GuardianInfo(name=user.full_name)
-            if user.id in wanted and user.is_active:
+            # A code never stands in for an account with staff or admin roles: they sign in.
+            if (
+                user.id in wanted
+                and user.is_active
+                and not accounts.has_staff_role(session=session, user_id=user.id)
+            ):
                 link = links.create_link(
                     session=session,
                     organisation=organisation,

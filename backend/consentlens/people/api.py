@@ -160,9 +160,10 @@ def create_child(
 ) -> ChildPublic:
     """Add a child to the caller's organisation, in active groups, with guardians (staff only).
 
-    A guardian whose e-mail address already has an account is linked to that account (its name
-    and other details are kept); otherwise an account without a password is created. Nothing is
-    written when anything is wrong: the answer is 422 with one entry per problem.
+    A guardian whose e-mail address already has an account in this organisation is linked to it
+    (its details are kept); an account of someone outside it is not linked but asked by e-mail to
+    confirm first; otherwise an account without a password is created. Nothing is written when
+    anything is wrong: the answer is 422 with one entry per problem.
     """
     organisation = principal.organisation
     try:

@@ -20,13 +20,21 @@ from consentlens.auth.models import ConsentLink, Membership, Role, User
 from consentlens.core.config import LOCALES
 from consentlens.core.i18n import N_
 from consentlens.db.base import utcnow
-from consentlens.people.models import Child, Group, Guardianship, Organisation
+from consentlens.people.guardian_requests import ask_account_holder
+from consentlens.people.models import (
+    Child,
+    Group,
+    Guardianship,
+    Organisation,
+    PendingGuardianship,
+)
 from consentlens.people.service import (
     PeopleError,
     Problem,
     add_guardian,
     check_child,
     create_child,
+    is_own_account,
     local_today,
     record_change,
 )
@@ -96,11 +104,7 @@ def find_or_create_guardian(*, session: Session, details: GuardianDetails) -> tu
         session.add(user)
         session.flush()
         return user, True
-    # Someone else's account: never overwrite what is there, only fill gaps.
-    user.phone = user.phone or details.phone.strip() or None
-    user.locale = user.locale or details.locale or None
-    session.add(user)
-    session.flush()
+    # Someone else's account: what is there is its holder's to change, not the club's.
     return user, False
 
 
@@ -112,9 +116,24 @@ def link_guardian(
     details: GuardianDetails,
     actor: User | None = None,
     origin: audit.Origin | None = None,
-) -> Guardianship:
-    """Link a guardian by e-mail to a child: an existing account is reused, never duplicated."""
+) -> Guardianship | PendingGuardianship:
+    """Link a guardian by e-mail to a child: an existing account is reused, never duplicated.
+
+    An account that is not the organisation's own is not linked: its holder is asked to confirm
+    by e-mail, and the pending request is returned instead.
+    """
     user, _created = find_or_create_guardian(session=session, details=details)
+    if not is_own_account(session=session, organisation=organisation, user=user):
+        return ask_account_holder(
+            session=session,
+            organisation=organisation,
+            child=child,
+            user=user,
+            relation=details.relation,
+            now=utcnow(),
+            actor=actor,
+            origin=origin,
+        )
     return add_guardian(
         session=session,
         organisation=organisation,
@@ -264,11 +283,14 @@ def children_by_guardian(
 
 
 def contact_is_shared(*, session: Session, organisation: Organisation, user: User) -> bool:
-    """Whether the account is also used by another organisation or by staff.
+    """Whether the account is also used by another organisation or by staff, or its holder has
+    chosen a password (then it is theirs, not the club's).
 
     Then its e-mail address and phone stay as they are: whoever controls them receives the sign-in
     and consent links, so one club's staff must not be able to redirect another's.
     """
+    if user.password_hash is not None:
+        return True
     roles = session.exec(
         select(Membership.organisation_id, Membership.role).where(Membership.user_id == user.id)
     ).all()

@@ -151,6 +151,7 @@ def finish_upload(pending: PendingImport, result: ImportResult) -> None:
         "unchanged": result.unchanged,
         "groups_created": list(result.groups_created),
         "accounts_created": result.accounts_created,
+        "confirmations_requested": result.confirmations_requested,
         "skipped": skipped,
     }
     (_folder() / f"{pending.file_id}.json").write_text(json.dumps(summary), encoding="utf-8")

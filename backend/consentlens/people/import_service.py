@@ -13,7 +13,8 @@ from consentlens.audit import service as audit
 from consentlens.auth import service as accounts
 from consentlens.auth.models import User
 from consentlens.core.i18n import N_
-from consentlens.people import importer
+from consentlens.db.base import utcnow
+from consentlens.people import guardian_requests, importer
 from consentlens.people import service as people
 from consentlens.people.importer import MemberRow, Message, message
 from consentlens.people.models import Child, ChildGroup, Group, Guardianship, Organisation
@@ -64,6 +65,8 @@ class ImportResult:
     skipped: tuple[PlannedRow, ...]
     groups_created: tuple[str, ...] = ()
     accounts_created: int = 0
+    # Existing accounts of other people: asked by e-mail to confirm, not linked.
+    confirmations_requested: int = 0
 
 
 @dataclass
@@ -267,8 +270,10 @@ class _Applier:
     origin: audit.Origin
     groups: dict[str, Group]
     users: dict[str, User]
+    linked: dict[int, list[User]]
     groups_created: list[str] = field(default_factory=list)
     accounts_created: int = 0
+    confirmations_requested: int = 0
 
     def _who(self) -> dict[str, Any]:
         return {"session": self.session, "organisation": self.organisation}
@@ -301,9 +306,24 @@ class _Applier:
     def link_guardians(self, child: Child, row: MemberRow) -> None:
         for guardian in row.guardians:
             user = self.user(guardian)
-            people.add_guardian(
-                **self._who(), child=child, user=user, actor=self.actor, origin=self.origin
-            )
+            if people.is_own_account(**self._who(), user=user):
+                people.add_guardian(
+                    **self._who(), child=child, user=user, actor=self.actor, origin=self.origin
+                )
+                continue
+            # Someone else's account: its holder confirms before the club gets any say.
+            already = any(u.id == user.id for u in self.linked.get(child.id or 0, []))
+            if not already:
+                guardian_requests.ask_account_holder(
+                    **self._who(),
+                    child=child,
+                    user=user,
+                    relation="parent",
+                    now=utcnow(),
+                    actor=self.actor,
+                    origin=self.origin,
+                )
+                self.confirmations_requested += 1
 
     def create(self, row: MemberRow) -> None:
         child = people.create_child(
@@ -345,7 +365,13 @@ def apply_import(
     """Apply the valid rows of a plan, skip the rows with errors, and audit the import once."""
     existing = _load(session, organisation, [p.row for p in plan.rows])
     applier = _Applier(
-        session, organisation, actor, origin, groups=existing.groups, users=existing.users
+        session,
+        organisation,
+        actor,
+        origin,
+        groups=existing.groups,
+        users=existing.users,
+        linked=existing.guardians,
     )
     done = {Action.CREATE: 0, Action.UPDATE: 0}
     skipped = [p for p in plan.rows if p.action is Action.ERROR]
@@ -374,6 +400,7 @@ def apply_import(
         skipped=tuple(sorted(skipped, key=lambda p: p.row.line)),
         groups_created=tuple(applier.groups_created),
         accounts_created=applier.accounts_created,
+        confirmations_requested=applier.confirmations_requested,
     )
     audit.record(
         session=session,
@@ -387,6 +414,7 @@ def apply_import(
             "skipped": len(result.skipped),
             "groups_created": len(result.groups_created),
             "accounts_created": result.accounts_created,
+            "confirmations_requested": result.confirmations_requested,
         },
         origin=origin,
     )

@@ -22,7 +22,7 @@ from consentlens.core.templating import render
 from consentlens.people import groups as group_service
 from consentlens.people import guardians as guardian_service
 from consentlens.people import service
-from consentlens.people.models import Child, Group
+from consentlens.people.models import Child, Group, Guardianship
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 CSRF = [Depends(verify_csrf)]
@@ -38,6 +38,10 @@ NOTICES = {
     "child_archived": N_("The child was archived. They no longer appear in lists."),
     "child_restored": N_("The child was restored."),
     "guardian_linked": N_("The guardian was added."),
+    "guardian_asked": N_(
+        "This e-mail address already has an account. We have asked its holder by e-mail to "
+        "confirm; they appear here once they do."
+    ),
     "guardian_removed": N_("The guardian was removed from this child."),
     "guardian_archived": N_("The guardian was removed from all children of this organisation."),
 }
@@ -453,7 +457,7 @@ def child_guardian_add(
         "relation": relation,
     }
     try:
-        guardian_service.link_guardian(
+        linked = guardian_service.link_guardian(
             session=session,
             organisation=principal.organisation,
             child=child,
@@ -471,7 +475,8 @@ def child_guardian_add(
         return _child_form_page(
             request, session, principal, child, guardian_form=typed, guardian_error=error
         )
-    return _see(f"/staff/children/{child_id}/edit?done=guardian_linked#guardians")
+    done = "guardian_linked" if isinstance(linked, Guardianship) else "guardian_asked"
+    return _see(f"/staff/children/{child_id}/edit?done={done}#guardians")
 
 
 @router.post("/staff/children/{child_id}/guardians/{guardian_id}/remove", dependencies=CSRF)

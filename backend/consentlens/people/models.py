@@ -87,3 +87,25 @@ class Guardianship(SQLModel, table=True):
     guardian_id: int = Field(foreign_key="users.id", index=True)
     relation: str = Field(default="parent", max_length=40)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class PendingGuardianship(SQLModel, table=True):
+    """An organisation's request to link an account that is not (yet) one of its own to a child.
+
+    An account belongs to a person: when staff name an e-mail address whose account already
+    exists and has no role in this organisation, nothing is linked until the account holder
+    confirms through a link sent to that address. Until then no query that grants anything
+    (consent authority, links, codes, gallery) sees it, because it is not a `Guardianship`.
+    """
+
+    __tablename__ = "pending_guardianships"
+    __table_args__ = (UniqueConstraint("child_id", "guardian_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisations.id", index=True)
+    child_id: int = Field(foreign_key="children.id", index=True)
+    guardian_id: int = Field(foreign_key="users.id", index=True)
+    relation: str = Field(default="parent", max_length=40)
+    requested_by_id: int | None = Field(default=None, foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)

@@ -421,6 +421,17 @@ def _forget_faces(
     )
 
 
+def is_own_account(*, session: Session, organisation: Organisation, user: User) -> bool:
+    """Whether the organisation may link this account without asking its holder: it already has
+    a role here, or it is a new account that nobody has claimed (no role anywhere, no password)."""
+    organisation_ids = set(
+        session.exec(select(Membership.organisation_id).where(Membership.user_id == user.id))
+    )
+    if organisation.id in organisation_ids:
+        return True
+    return not organisation_ids and user.password_hash is None
+
+
 def add_guardian(
     *,
     session: Session,
@@ -431,7 +442,39 @@ def add_guardian(
     actor: User | None = None,
     origin: audit.Origin | None = None,
 ) -> Guardianship:
-    """Link a guardian to a child; the guardian becomes a member of the organisation."""
+    """Link one of the organisation's own accounts to a child as guardian.
+
+    Someone else's account (see `is_own_account`) is refused: it is linked only once its holder
+    confirms (`people/guardian_requests.py`), so one club can never give itself a say over, or
+    links and codes for, another club's parent or admin.
+    """
+    if not is_own_account(session=session, organisation=organisation, user=user):
+        raise PeopleError("This account belongs to someone else; its holder must confirm first.")
+    return create_guardianship(
+        session=session,
+        organisation=organisation,
+        child=child,
+        user=user,
+        relation=relation,
+        actor=actor,
+        origin=origin,
+    )
+
+
+def create_guardianship(
+    *,
+    session: Session,
+    organisation: Organisation,
+    child: Child,
+    user: User,
+    relation: str = "parent",
+    actor: User | None = None,
+    origin: audit.Origin | None = None,
+) -> Guardianship:
+    """Make the link (idempotent); the guardian becomes a member of the organisation.
+
+    Only after the ownership check: `add_guardian`, or the account holder's own confirmation.
+    """
     if child.organisation_id != organisation.id:
         raise PeopleError("The child does not belong to this organisation.")
     assert child.id is not None and user.id is not None

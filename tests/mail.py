@@ -1,4 +1,5 @@
-"""A real SMTP server on loopback (aiosmtpd) that keeps what it receives."""
+"""A real SMTP server on loopback (aiosmtpd) that keeps what it receives; `inbox` is a fixture
+for every test (registered in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -32,8 +33,10 @@ class Inbox:
         return message.get_body(("plain",)).get_content()
 
     @classmethod
-    def link_path(cls, message: EmailMessage) -> str:
-        match = re.search(r"https?://[^/\s]+(/c/[A-Za-z0-9._-]+)", cls.body(message))
+    def link_path(cls, message: EmailMessage, prefix: str = "/c/") -> str:
+        """The path of the first link in the message that starts with `prefix`."""
+        pattern = r"https?://[^/\s]+(" + re.escape(prefix) + r"[A-Za-z0-9._-]+)"
+        match = re.search(pattern, cls.body(message))
         assert match, cls.body(message)
         return match.group(1)
 

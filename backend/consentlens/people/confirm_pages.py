@@ -1,0 +1,84 @@
+"""Where an account holder confirms (or declines) that they are a guardian of a child of a club
+that is not (yet) theirs. The link came to their own address; it opens no session."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
+
+from consentlens.audit.service import origin_of
+from consentlens.auth.models import User
+from consentlens.core.db import SessionDep
+from consentlens.core.i18n import N_
+from consentlens.core.security import verify_csrf
+from consentlens.core.templating import render
+from consentlens.db.base import utcnow
+from consentlens.people import guardian_requests
+from consentlens.people.models import Child, Organisation, PendingGuardianship
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+
+
+def _gone(request: Request) -> Response:
+    return render(
+        request,
+        "consent/link_problem.html",
+        status_code=410,
+        message=N_("This request has expired or was already answered."),
+    )
+
+
+def _context(session: SessionDep, pending: PendingGuardianship) -> dict[str, object]:
+    return {
+        "organisation": session.get(Organisation, pending.organisation_id),
+        "child": session.get(Child, pending.child_id),
+        "account": session.get(User, pending.guardian_id),
+    }
+
+
+@router.get("/guardian-requests/{token}")
+def request_page(request: Request, session: SessionDep, token: str) -> Response:
+    pending = guardian_requests.get_by_token(session=session, token=token, now=utcnow())
+    if pending is None:
+        return _gone(request)
+    return render(
+        request,
+        "people/guardian_request.html",
+        token=token,
+        answered=None,
+        **_context(session, pending),
+    )
+
+
+@router.post("/guardian-requests/{token}", dependencies=[Depends(verify_csrf)])
+def request_answer(
+    request: Request,
+    session: SessionDep,
+    token: str,
+    decision: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    pending = guardian_requests.get_by_token(session=session, token=token, now=utcnow())
+    if pending is None:
+        return _gone(request)
+    if decision not in ("confirm", "decline"):
+        return render(
+            request,
+            "people/guardian_request.html",
+            status_code=400,
+            token=token,
+            answered=None,
+            errors=[N_("Choose one of the two buttons.")],
+            **_context(session, pending),
+        )
+    context = _context(session, pending)
+    guardian_requests.answer(
+        session=session,
+        pending=pending,
+        confirmed=decision == "confirm",
+        origin=origin_of(request),
+    )
+    return render(
+        request, "people/guardian_request.html", token=token, answered=decision, **context
+    )
