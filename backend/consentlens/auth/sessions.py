@@ -12,7 +12,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, col, select, update
+from sqlmodel import Session, col, delete, select, update
 
 from consentlens.auth.models import ApiToken, AuthSession
 from consentlens.core.config import get_settings
@@ -135,4 +135,21 @@ def read_api_token(*, session: Session, token: str, now: datetime) -> ApiToken |
 def revoke_api_token(*, session: Session, row: ApiToken, now: datetime) -> None:
     row.revoked_at = now
     session.add(row)
+    session.flush()
+
+
+# Ended sessions and tokens are kept a while: "signed out everywhere at 14:02" stays explainable.
+KEEP_ENDED_DAYS = 30
+
+
+def delete_ended(*, session: Session, now: datetime) -> None:
+    """Forget sessions and tokens that ended (expired or revoked) a while ago."""
+    cutoff = now - timedelta(days=KEEP_ENDED_DAYS)
+    for model in (AuthSession, ApiToken):
+        session.exec(
+            delete(model).where(
+                (col(model.expires_at) < cutoff)
+                | (col(model.revoked_at).is_not(None) & (col(model.revoked_at) < cutoff))
+            )
+        )
     session.flush()

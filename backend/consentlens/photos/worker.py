@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select, update
 
+from consentlens.auth import sessions
 from consentlens.core.config import get_settings
 from consentlens.db.base import utcnow
 from consentlens.people.models import Organisation
@@ -173,6 +174,7 @@ def maintenance(session: Session, now: datetime) -> None:
                 now=now,
                 reason="Face-recognition consent is no longer effective.",
             )
+    sessions.delete_ended(session=session, now=now)
     cutoff = now - timedelta(days=get_settings().unidentified_embedding_days)
     session.exec(
         update(Face)
