@@ -45,7 +45,7 @@ def test_a_password_change_needs_the_current_password(client, db):
     new = "a-brand-new-password"
     response = client.post(
         "/account/password",
-        data={"csrf_token": token, "current": "wrong-one!!", "password": new, "repeat": new},
+        data={"csrf_token": token, "current_password": "wrong-one!!", "password": new, "repeat": new},
         headers={"accept-language": "en"},
     )
     assert response.status_code == 400
@@ -69,7 +69,7 @@ def test_a_password_change_ends_every_other_session_and_token(client, db):
             "/account/password",
             data={
                 "csrf_token": token,
-                "current": factories.PASSWORD,
+                "current_password": factories.PASSWORD,
                 "password": new,
                 "repeat": new,
             },

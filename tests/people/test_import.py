@@ -423,6 +423,7 @@ def test_the_audit_trail_records_one_event_per_import(db):
         "skipped": 1,
         "groups_created": 3,
         "accounts_created": 4,
+        "confirmations_requested": 0,
     }
 
 

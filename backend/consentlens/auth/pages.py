@@ -104,13 +104,13 @@ def password_submit(
     request: Request,
     session: SessionDep,
     principal: CurrentUser,
-    current: Annotated[str, Form(max_length=1024)] = "",
+    current_password: Annotated[str, Form(max_length=1024)] = "",
     password: Annotated[str, Form(max_length=1024)] = "",
     repeat: Annotated[str, Form(max_length=1024)] = "",
 ) -> Response:
     """Change the password of the signed-in account: only with the current one."""
     errors = []
-    if not passwords.current_password_ok(principal.user, current):
+    if not passwords.current_password_ok(principal.user, current_password):
         errors.append(N_("Your current password is not right."))
     errors += _password_problems(password, repeat)
     if errors:

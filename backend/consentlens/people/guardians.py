@@ -16,6 +16,7 @@ from sqlmodel import Session, col, func, or_, select
 
 from consentlens.audit import service as audit
 from consentlens.auth import service as accounts
+from consentlens.auth import sessions
 from consentlens.auth.models import ConsentLink, Membership, Role, User
 from consentlens.core.config import LOCALES
 from consentlens.core.i18n import N_
@@ -394,6 +395,8 @@ def _leave_if_no_children(
         link.revoked_at = now
         session.add(link)
         revoked.append(link.id)
+    # And the sessions those links opened end with them.
+    sessions.end_all_for_links(session=session, link_ids=revoked, now=now)
     session.flush()
     return revoked
 
