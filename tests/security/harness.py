@@ -36,7 +36,7 @@ class ServerError:
 
     @property
     def text(self) -> str:
-        return f"{type(self.error).__name__}: {self.error}{_while(self.error)}"
+        return f"{type(self.error).__name__}{_while(self.error)}: {self.error}"
 
 
 def _while(error: BaseException) -> str:
