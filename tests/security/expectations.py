@@ -11,7 +11,7 @@ Access categories (issue 10 §1):
   a personal link or printed code, never anonymous. Changing the password lives here.
 - GUARDIAN: a guardian signed in with a password, for their own family only (home, gallery).
 - CONSENT: answering consent, for the children of the guardian or of the link only: a password
-  guardian, or a session opened by a personal link/code (the /consent pages and the child's form).
+  guardian, or a session opened by a personal link/code (the /consent pages).
 - GALLERY_VIEWER: the gallery's image and download routes, which serve the club's staff too.
 - STAFF: staff and admins, for their own organisation only.
 - ADMIN: admins, for their own organisation only.
@@ -131,6 +131,17 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("GET", "/c/{token}"): r(PUBLIC),
     ("GET", "/code"): r(PUBLIC),
     ("POST", "/code"): r(PUBLIC, form=lambda i: {"code": "ZZZZ-ZZZZ"}),
+    # A reset link is mailed to the account's own address; the page itself is open to anyone.
+    ("GET", "/password/forgot"): r(PUBLIC),
+    ("POST", "/password/forgot"): r(PUBLIC, form=lambda i: {"email": "nobody@example.test"}),
+    ("GET", "/password/reset/{token}"): r(PUBLIC),
+    ("POST", "/password/reset/{token}"): r(
+        PUBLIC, form=lambda i: {"password": NEW_PASSWORD, "repeat": NEW_PASSWORD}
+    ),
+    # An account holder's answer to a club that asked to link them (the link came by e-mail).
+    ("GET", "/guardian-requests/{token}"): r(PUBLIC),
+    ("POST", "/guardian-requests/{token}"): r(PUBLIC, form=lambda i: {"decision": "decline"}),
+    ("POST", "/api/v1/auth/token/revoke"): r(API_SIGNED_IN),
     # --- the account: a password session only ---------------------------------------------------
     ("GET", "/account/password"): r(ACCOUNT),
     ("POST", "/account/password"): r(
@@ -150,7 +161,9 @@ TABLE: dict[tuple[str, str], Rule] = {
     ),
     ("GET", "/consent/done"): r(CONSENT),
     ("GET", "/consent/history"): r(CONSENT),
-    ("GET", "/consent/children/{child_id}/form.pdf"): r(CONSENT),
+    # The form prints a fresh personal link: a link session may not mint the next one.
+    ("GET", "/consent/children/{child_id}/form.pdf"): r(GUARDIAN),
+    ("POST", "/consent/password-link"): r(CONSENT),
     ("GET", "/gallery"): r(GUARDIAN),
     ("GET", "/gallery/mine"): r(GUARDIAN),
     ("GET", "/gallery/events/{event_id}"): r(GUARDIAN),

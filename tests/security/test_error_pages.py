@@ -56,8 +56,8 @@ CASES: list[Case] = [
         "a link session on another family's form",
         "guardian_link",
         lambda w: f"/consent/children/{w.clubs[1].a.child.id}/form.pdf",
-        404,
-        "Page not found",
+        403,
+        "Sign in to see this page",
     ),
 ]
 

@@ -91,7 +91,7 @@ def scene(harness: Harness) -> Scene:
             last_name="Pimsworth",
             birth_date=date(2016, 5, 1),
         )
-        people.add_guardian(session=session, organisation=org_a, child=child_a, user=parent_a)
+        people.create_guardianship(session=session, organisation=org_a, child=child_a, user=parent_a)
         org_b = _org(session, "Club Borvik")
         staff_b = _user(session, "bo@club-b.example", "Bo Borvik")
         accounts.add_membership(session=session, user=staff_b, organisation=org_b, role=Role.STAFF)
@@ -318,7 +318,7 @@ def test_step1_the_other_club_learns_nothing_about_the_existing_account(
 def _foreign_guardian(harness: Harness, scene: Scene, user: User) -> None:
     """What today's first step does: the account becomes a guardian of club B's child."""
     with harness.session(expire_on_commit=False) as session:
-        people.add_guardian(
+        people.create_guardianship(
             session=session,
             organisation=session.get(Organisation, scene.org_b.id),
             child=session.get(Child, scene.child_b.id),
@@ -387,7 +387,7 @@ def test_step4_not_even_its_own_clubs_link_signs_in_a_coach_who_is_a_parent(
     harness: Harness, scene: Scene, how: str
 ) -> None:
     with harness.session(expire_on_commit=False) as session:
-        people.add_guardian(
+        people.create_guardianship(
             session=session,
             organisation=session.get(Organisation, scene.org_a.id),
             child=session.get(Child, scene.child_a.id),
@@ -437,7 +437,7 @@ def test_step5_a_link_session_cannot_reach_the_password_form(
     """A parent's own link, from their own club: answering consent, nothing about the account."""
     with harness.session(expire_on_commit=False) as session:
         linkless = _user(session, "lou@family-a.example", "Lou Sallow", password=None)
-        people.add_guardian(
+        people.create_guardianship(
             session=session,
             organisation=session.get(Organisation, scene.org_a.id),
             child=session.get(Child, scene.child_a.id),

@@ -321,7 +321,7 @@ def _family(
         birth_date=born,
         groups=[team] if team else [],
     )
-    people.add_guardian(session=session, organisation=org, child=child, user=guardian)
+    people.create_guardianship(session=session, organisation=org, child=child, user=guardian)
     grant_all(session, org, child, guardian)
     photo, face = _photo_of(session, org, photo_event, child, staff)
     return Family(guardian, child, team, event, photo, face)

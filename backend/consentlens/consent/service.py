@@ -111,7 +111,8 @@ def record_decision(
         )
     assert child.id is not None and use.id is not None and organisation.id is not None
     if guardian is not None and guardian.id not in _guardian_ids(session, child.id):
-        raise ConsentError(f"{guardian.full_name} is not a guardian of {child.full_name}.")
+        # No name in the message: the id may be someone else's, of another club.
+        raise ConsentError(f"Account {guardian.id} is not a guardian of {child.full_name}.")
     if by_child:
         local_day = decided_at.astimezone(ZoneInfo(organisation.timezone)).date()
         if age_on(child.birth_date, local_day) < organisation.co_consent_age:
