@@ -45,7 +45,12 @@ def test_a_password_change_needs_the_current_password(client, db):
     new = "a-brand-new-password"
     response = client.post(
         "/account/password",
-        data={"csrf_token": token, "current_password": "wrong-one!!", "password": new, "repeat": new},
+        data={
+            "csrf_token": token,
+            "current_password": "wrong-one!!",
+            "password": new,
+            "repeat": new,
+        },
         headers={"accept-language": "en"},
     )
     assert response.status_code == 400

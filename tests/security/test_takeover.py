@@ -91,7 +91,9 @@ def scene(harness: Harness) -> Scene:
             last_name="Pimsworth",
             birth_date=date(2016, 5, 1),
         )
-        people.create_guardianship(session=session, organisation=org_a, child=child_a, user=parent_a)
+        people.create_guardianship(
+            session=session, organisation=org_a, child=child_a, user=parent_a
+        )
         org_b = _org(session, "Club Borvik")
         staff_b = _user(session, "bo@club-b.example", "Bo Borvik")
         accounts.add_membership(session=session, user=staff_b, organisation=org_b, role=Role.STAFF)
