@@ -202,6 +202,55 @@ def test_guardians_cannot_download_evidence(app, client, db, club):
         assert anonymous.get(f"/staff/evidence/{decision.id}").status_code == 303
 
 
+def test_no_club_can_point_a_decision_at_another_clubs_scan(app, client, db, club):
+    from tests.conftest import bearer
+
+    org, staff, mum, _ = club
+    kid = factories.child(db, org, guardians=(mum,))
+    login(client, staff.email, factories.PASSWORD)
+    submit_paper(
+        client, kid, mum.id, {"scan": ("f.png", png_bytes(), "image/png")}, {"website": "yes"}
+    )
+    theirs = db.exec(select(ConsentDecision)).one().evidence_ref
+    assert theirs and theirs.startswith(f"evidence/{org.id}/")
+    club_b = factories.organisation(db)
+    staff_b = factories.user(db, club_b, Role.STAFF)
+    parent_b = factories.user(db, club_b, Role.GUARDIAN)
+    kid_b = factories.child(db, club_b, guardians=(parent_b,))
+    response = client.post(
+        f"/api/v1/children/{kid_b.id}/consents",
+        headers=bearer(client, staff_b.email, factories.PASSWORD),
+        json={
+            "use": "website",
+            "decision": "granted",
+            "guardian_id": parent_b.id,
+            "method": "paper",
+            "evidence_ref": theirs,
+        },
+    )
+    assert response.status_code == 422 and "evidence_ref" in response.text
+    assert db.exec(select(ConsentDecision).where(ConsentDecision.child_id == kid_b.id)).all() == []
+    # A reference planted before the API stopped taking paths is not opened either.
+    website = next(
+        u for u in consent.list_uses(session=db, organisation=club_b) if u.code == "website"
+    )
+    planted = consent.record_decision(
+        session=db,
+        organisation=club_b,
+        child=kid_b,
+        use=website,
+        granted=True,
+        method="paper",
+        now=utcnow(),
+        guardian=parent_b,
+        evidence_ref=theirs,
+    )
+    with TestClient(app, follow_redirects=False) as other:
+        login(other, staff_b.email, factories.PASSWORD)
+        assert other.get(f"/staff/evidence/{planted.id}").status_code == 404
+    assert client.get(f"/staff/evidence/{planted.id}").status_code == 404
+
+
 def test_group_overview_counts_and_filters(client, db, club):
     org, staff, mum, team = club
     dad = factories.user(db, org, Role.GUARDIAN, password=None)

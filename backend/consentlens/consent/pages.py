@@ -418,7 +418,7 @@ async def paper_submit(
             saved += 1
     except consent.ConsentError as error:
         session.rollback()
-        evidence.discard(reference)
+        evidence.discard(reference, organisation_id=organisation.id)
         return _paper_form(
             request, session, principal, child, status_code=400, errors=[str(error)], values=values
         )
@@ -433,7 +433,9 @@ def evidence_file(
     child = session.get(Child, decision.child_id) if decision else None
     if decision is None or child is None or child.organisation_id != principal.organisation.id:
         raise HTTPException(404, N_("Page not found"))
-    path = evidence.scan_path(decision.evidence_ref or "")
+    path = evidence.scan_path(
+        decision.evidence_ref or "", organisation_id=principal.organisation.id
+    )
     if path is None:
         raise HTTPException(404, N_("Page not found"))
     audit.record(
