@@ -177,6 +177,30 @@ def test_bad_scans_are_refused_and_nothing_is_recorded(client, db, club, name, p
     assert db.exec(select(ConsentDecision)).all() == []
 
 
+@pytest.mark.parametrize(
+    ("signed_on", "message"),
+    [
+        (date(2016, 4, 30), "date of birth"),
+        (utcnow().date() + timedelta(days=2), "cannot be in the future"),
+    ],
+)
+def test_a_paper_form_dated_before_birth_or_ahead_is_refused(client, db, club, signed_on, message):
+    org, staff, mum, _ = club
+    kid = factories.child(db, org, guardians=(mum,), birth_date=date(2016, 5, 1))
+    login(client, staff.email, factories.PASSWORD)
+    response = submit_paper(
+        client,
+        kid,
+        mum.id,
+        {"scan": ("f.png", png_bytes(), "image/png")},
+        {"website": "yes"},
+        signed_on=signed_on,
+    )
+    assert response.status_code == 400
+    assert message in response.text
+    assert db.exec(select(ConsentDecision)).all() == []
+
+
 def test_paper_form_needs_a_signer_and_an_answer(client, db, club):
     org, staff, mum, _ = club
     kid = factories.child(db, org, guardians=(mum,))
@@ -388,6 +412,22 @@ def test_consent_api(client, db, club):
         ({"use": "website", "decision": "granted", "by_child": True}, "younger than 12"),
     ]:
         response = client.post(f"/api/v1/children/{kid.id}/consents", headers=headers, json=bad)
+        assert response.status_code == 422 and detail in response.text
+    born = kid.birth_date
+    for decided_at, detail in [
+        (datetime(born.year, born.month, born.day, tzinfo=UTC) - timedelta(days=1), "was born"),
+        (utcnow() + timedelta(days=1), "in the future"),
+    ]:
+        response = client.post(
+            f"/api/v1/children/{kid.id}/consents",
+            headers=headers,
+            json={
+                "use": "press",
+                "decision": "granted",
+                "guardian_id": mum.id,
+                "decided_at": decided_at.isoformat(),
+            },
+        )
         assert response.status_code == 422 and detail in response.text
     other = factories.child(db, factories.organisation(db))
     assert client.get(f"/api/v1/children/{other.id}/consents", headers=headers).status_code == 404

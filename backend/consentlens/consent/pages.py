@@ -376,6 +376,12 @@ async def paper_submit(
     except ValueError:
         signed_on = None
         errors.append(N_("Fill in the date the form was signed."))
+    today = utcnow().astimezone(ZoneInfo(organisation.timezone)).date()
+    # Checked here, not only by the service: a later date would be moved to now without a word.
+    if signed_on is not None and signed_on > today:
+        errors.append(N_("The date signed cannot be in the future."))
+    if signed_on is not None and signed_on < child.birth_date:
+        errors.append(N_("The date signed cannot be before the child's date of birth."))
     answers = {u.code: values.get(f"use-{u.code}", "") for u in uses}
     if not any(answer in ("yes", "no") for answer in answers.values()):
         errors.append(N_("Tick yes or no for at least one use, as on the form."))
