@@ -188,12 +188,7 @@ def _guardian_photo(session: Session, principal: Principal, photo_id: int) -> Ph
 
 def _rendered(session: Session, principal: Principal, photo: Photo, size: str) -> bytes | None:
     """The gallery rendering, or None when the verdict right now hides the photo."""
-    if not throttle.allow_image(principal.user.id or 0):
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            N_("You opened a lot of photos in a short time. Wait a minute and try again."),
-            headers={"Retry-After": "60"},
-        )
+    throttle.check_image(principal.user.id or 0)
     try:
         return serving.image(
             session=session,

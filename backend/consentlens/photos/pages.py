@@ -32,6 +32,7 @@ from consentlens.photos import (
     review,
     service,
     serving,
+    throttle,
     verdicts,
     worker,
 )
@@ -478,6 +479,7 @@ def photo_image(
     size: str = "display",
 ) -> Response:
     """The photo as it may appear in `use`, rendered from the verdict right now."""
+    throttle.check_image(principal.user.id or 0)
     photo = lookup.photo_or_404(session, principal, photo_id)
     if size not in derivatives.SIZES:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, N_("Unknown image size."))

@@ -23,7 +23,7 @@ from consentlens.core.templating import render
 from consentlens.db.base import utcnow
 from consentlens.people import service as people
 from consentlens.people.models import Child
-from consentlens.photos import enrollment, ingest, lookup, review, service, serving
+from consentlens.photos import enrollment, ingest, lookup, review, service, serving, throttle
 from consentlens.photos.models import Event, Face
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -189,6 +189,7 @@ def review_decide(
     responses={200: {"content": {"image/jpeg": {}}}},
 )
 def face_crop(session: SessionDep, principal: CurrentStaff, face_id: int) -> Response:
+    throttle.check_image(principal.user.id or 0)
     face = session.get(Face, face_id)
     photo = (
         service.get_photo(
