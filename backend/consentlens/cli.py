@@ -14,6 +14,10 @@ from consentlens.core.config import get_settings
 @click.group()
 def main() -> None:
     """ConsentLens: photo consent for clubs and schools."""
+    from consentlens.db.guards import install_append_only_guards
+
+    # Every command (demo, create-admin, worker --drain...) writes through the same guarded ORM.
+    install_append_only_guards()
 
 
 @main.command()

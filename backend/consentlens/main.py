@@ -20,6 +20,7 @@ from consentlens.core import errors, routes
 from consentlens.core.config import Settings, get_settings
 from consentlens.core.db import writer_session
 from consentlens.core.templating import STATIC_DIR
+from consentlens.db.guards import install_append_only_guards
 from consentlens.forms import pages as form_pages
 from consentlens.people import api as people_api
 from consentlens.people import import_pages, members_pages
@@ -97,6 +98,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    # Before anything can reach the database: the decision log and audit trail refuse changes.
+    install_append_only_guards()
     app = FastAPI(
         lifespan=_lifespan,
         title="ConsentLens",
