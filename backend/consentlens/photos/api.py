@@ -20,7 +20,9 @@ from consentlens.photos.models import Event, Face, Photo
 from consentlens.photos.service import EventError
 
 router = APIRouter(prefix="/api/v1", tags=["photos"])
-IMAGE_HEADERS = {"Cache-Control": "private, no-cache", "Content-Disposition": "inline"}
+# no-store, not no-cache: children's images never land in a (shared) browser's disk cache;
+# without validators no-cache re-downloaded them anyway.
+IMAGE_HEADERS = {"Cache-Control": "private, no-store", "Content-Disposition": "inline"}
 
 
 class EventCreate(BaseModel):

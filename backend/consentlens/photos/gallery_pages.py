@@ -46,7 +46,9 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 CSRF = [Depends(verify_csrf)]
 
 # Rendered per request from the live verdict: the browser may keep it, but must ask again.
-IMAGE_HEADERS = {"Cache-Control": "private, no-cache"}
+# no-store, not no-cache: children's images never land in a (shared) browser's disk cache;
+# without validators no-cache re-downloaded them anyway.
+IMAGE_HEADERS = {"Cache-Control": "private, no-store"}
 MESSAGE_LIMIT = 1000
 
 GUARDIAN_NOTICES = {

@@ -54,7 +54,9 @@ Text = Annotated[str, Form()]
 GALLERY = "internal_gallery"
 ANALYSED = (PhotoStatus.READY.value, PhotoStatus.NEEDS_REVIEW.value)
 BUSY = (PhotoStatus.PENDING.value, PhotoStatus.PROCESSING.value)
-IMAGE_HEADERS = {"Cache-Control": "private, no-cache", "Content-Disposition": "inline"}
+# no-store, not no-cache: children's images never land in a (shared) browser's disk cache;
+# without validators no-cache re-downloaded them anyway.
+IMAGE_HEADERS = {"Cache-Control": "private, no-store", "Content-Disposition": "inline"}
 
 STATUS_LABELS = {
     PhotoStatus.PENDING.value: N_("Queued"),

@@ -28,7 +28,9 @@ from consentlens.photos.models import Event, Face
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 CSRF = [Depends(verify_csrf)]
-CROP_HEADERS = {"Cache-Control": "private, no-cache"}
+# no-store, not no-cache: children's images never land in a (shared) browser's disk cache;
+# without validators no-cache re-downloaded them anyway.
+CROP_HEADERS = {"Cache-Control": "private, no-store"}
 # Errors that mean the queue changed under the reviewer (409), not that the form was wrong (400).
 STALE = {
     N_("Some of these faces no longer exist. Reload the page."),
