@@ -19,6 +19,7 @@ from consentlens.consent import pages as consent_pages
 from consentlens.core import errors, routes
 from consentlens.core.config import Settings, get_settings
 from consentlens.core.db import writer_session
+from consentlens.core.files import secure_storage
 from consentlens.core.templating import STATIC_DIR
 from consentlens.db.guards import install_append_only_guards
 from consentlens.forms import pages as form_pages
@@ -144,6 +145,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     # Before anything can reach the database: the decision log and audit trail refuse changes.
     install_append_only_guards()
+    # Owner-only files from here on (database, scans, imports, e-mails with sign-in links).
+    secure_storage(settings)
     app = FastAPI(
         lifespan=_lifespan,
         title="ConsentLens",

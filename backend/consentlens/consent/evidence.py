@@ -11,6 +11,7 @@ from pathlib import Path
 from PIL import Image
 
 from consentlens.core.config import get_settings
+from consentlens.core.files import write_private
 from consentlens.core.i18n import N_
 
 _KINDS = {
@@ -63,9 +64,8 @@ def store_scan(*, data: bytes, organisation_id: int) -> str:
     """Keep the scan under the media directory; returns the reference stored with the decisions."""
     scan = inspect_scan(data)
     relative = Path("evidence") / str(organisation_id) / f"{uuid.uuid4().hex}.{scan.extension}"
-    target = get_settings().resolved_media_dir / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(data)
+    # A signed form with a child's name and a parent's signature: owner-only, like the originals.
+    write_private(get_settings().resolved_media_dir / relative, data)
     return relative.as_posix()
 
 
