@@ -1,7 +1,7 @@
 """Server-side sessions and API tokens (revocable), and guardianships awaiting the account holder.
 
 Revision ID: d54bbe4d466a
-Revises: cc7055464648
+Revises: 2b9d77bbe198
 Create Date: 2026-12-01 22:01:52.292883
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import consentlens.db.base
 
 revision: str = 'd54bbe4d466a'
-down_revision: str | None = 'cc7055464648'
+down_revision: str | None = '2b9d77bbe198'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

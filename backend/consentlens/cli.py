@@ -14,6 +14,13 @@ from consentlens.core.config import get_settings
 @click.group()
 def main() -> None:
     """ConsentLens: photo consent for clubs and schools."""
+    from consentlens.core.files import secure_storage
+    from consentlens.db.guards import install_append_only_guards
+
+    # Every command (demo, create-admin, worker --drain...) writes through the same guarded ORM,
+    # and creates owner-only files (migrate creates the SQLite database, worker the derivatives).
+    install_append_only_guards()
+    secure_storage(get_settings())
 
 
 @main.command()

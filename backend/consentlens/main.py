@@ -19,7 +19,9 @@ from consentlens.consent import pages as consent_pages
 from consentlens.core import errors, routes
 from consentlens.core.config import Settings, get_settings
 from consentlens.core.db import writer_session
+from consentlens.core.files import secure_storage
 from consentlens.core.templating import STATIC_DIR
+from consentlens.db.guards import install_append_only_guards
 from consentlens.forms import pages as form_pages
 from consentlens.people import api as people_api
 from consentlens.people import confirm_pages, import_pages, members_pages
@@ -62,8 +64,20 @@ _SECURITY_HEADERS = [
 ]
 
 
+_NO_STORE = (b"cache-control", b"no-store")
+_SERVER_ERROR_PAGE = (
+    b'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>ConsentLens</title>'
+    b"</head><body><h1>Something went wrong</h1><p>The error has been logged. Go back and try "
+    b"again in a moment.</p></body></html>"
+)
+
+
 class SecurityHeaders:
-    """Adds browser hardening headers to every response."""
+    """Adds browser hardening headers to every response, an unhandled-exception 500 included.
+
+    Pages and API answers hold personal data: unless a route chose its own Cache-Control, they are
+    sent `no-store`, so no shared computer keeps a copy. Static files stay cacheable.
+    """
 
     def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
         self.app = app
@@ -75,13 +89,45 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        static = _path(scope).startswith("/static/")
+        started = False
 
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
-                message["headers"] = list(message.get("headers", [])) + self.headers
+                started = True
+                headers = list(message.get("headers", []))
+                if not static and not any(name.lower() == b"cache-control" for name, _ in headers):
+                    headers.append(_NO_STORE)
+                message["headers"] = headers + self.headers
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            # Starlette's ServerErrorMiddleware sits outside every user middleware, so its 500
+            # would carry none of the headers: answer here. No template (rendering may be what
+            # failed), no details. Re-raised: the server logs the traceback as before, and
+            # ServerErrorMiddleware sends nothing more once a response has started.
+            if not started:
+                await _server_error(scope, send_with_headers)
+            raise
+
+
+def _path(scope: Scope) -> str:
+    path: str = scope.get("path", "")
+    root = scope.get("root_path", "")
+    return path[len(root) :] if root and path.startswith(root) else path
+
+
+async def _server_error(scope: Scope, send: Send) -> None:
+    if _path(scope).startswith("/api/"):
+        body, media = b'{"detail":"Internal Server Error"}', b"application/json"
+    else:
+        body, media = _SERVER_ERROR_PAGE, b"text/html; charset=utf-8"
+    headers = [(b"content-type", media), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": 500, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 @asynccontextmanager
@@ -98,6 +144,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    # Before anything can reach the database: the decision log and audit trail refuse changes.
+    install_append_only_guards()
+    # Owner-only files from here on (database, scans, imports, e-mails with sign-in links).
+    secure_storage(settings)
     app = FastAPI(
         lifespan=_lifespan,
         title="ConsentLens",

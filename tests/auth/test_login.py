@@ -208,3 +208,75 @@ def test_a_deactivated_user_is_signed_out(client, db):
     db.add(staff)
     db.flush()
     assert client.get("/admin").status_code == 303
+
+
+def test_guesses_from_one_address_do_not_lock_the_owner_out_from_another(app, client, db):
+    from fastapi.testclient import TestClient
+
+    org = factories.organisation(db)
+    staff = factories.user(db, org, Role.STAFF)
+    token = csrf_from(client.get("/login").text)
+    for _ in range(5):
+        response = client.post(
+            "/login", data={"email": staff.email, "password": "nope-nope-nope", "csrf_token": token}
+        )
+        assert response.status_code == 400
+    locked = client.post(
+        "/login", data={"email": staff.email, "password": factories.PASSWORD, "csrf_token": token}
+    )
+    assert locked.status_code == 429
+    # The owner, at home: another address, the same account, signs in at once.
+    owner = TestClient(
+        app, base_url="http://testserver", follow_redirects=False, client=("198.51.100.7", 40000)
+    )
+    login(owner, staff.email, factories.PASSWORD)
+    assert owner.get("/admin").status_code == 200
+
+
+def _attempt(db, email: str, ip: str, password: str = "bad-password-1", *, now=None):
+    from consentlens.audit.service import Origin
+    from consentlens.auth import service
+
+    return service.login(
+        session=db, email=email, password=password, origin=Origin(ip=ip), now=now
+    ).outcome
+
+
+def test_one_address_guessing_at_many_accounts_is_stopped(db):
+    from consentlens.auth.service import LoginOutcome
+
+    org = factories.organisation(db)
+    accounts = [factories.user(db, org, Role.STAFF) for _ in range(5)]
+    # Four guesses at each of five accounts: under the per-pair limit, at the per-address one.
+    for account in accounts:
+        for _ in range(4):
+            assert _attempt(db, account.email, "10.1.1.1") is LoginOutcome.INVALID
+    fresh = factories.user(db, org, Role.STAFF)
+    assert _attempt(db, fresh.email, "10.1.1.1", factories.PASSWORD) is LoginOutcome.THROTTLED
+    assert _attempt(db, fresh.email, "10.1.1.2", factories.PASSWORD) is LoginOutcome.OK
+
+
+def test_guesses_spread_over_many_addresses_meet_the_account_ceiling(db, monkeypatch):
+    from consentlens.auth.service import LoginOutcome
+    from consentlens.core.config import get_settings
+
+    monkeypatch.setattr(get_settings(), "login_max_failures_per_account", 12)
+    org = factories.organisation(db)
+    staff = factories.user(db, org, Role.STAFF)
+    for n in range(12):
+        assert _attempt(db, staff.email, f"10.2.0.{n // 4}") is LoginOutcome.INVALID
+    assert _attempt(db, staff.email, "10.2.9.9", factories.PASSWORD) is LoginOutcome.THROTTLED
+
+
+def test_a_success_clears_the_count_of_its_own_address(db):
+    from consentlens.auth.service import LoginOutcome
+
+    org = factories.organisation(db)
+    staff = factories.user(db, org, Role.STAFF)
+    for _ in range(4):
+        assert _attempt(db, staff.email, "10.3.3.3") is LoginOutcome.INVALID
+    assert _attempt(db, staff.email, "10.3.3.3", factories.PASSWORD) is LoginOutcome.OK
+    # Two typos later the owner is not locked: the four before the success no longer count.
+    for _ in range(2):
+        assert _attempt(db, staff.email, "10.3.3.3") is LoginOutcome.INVALID
+    assert _attempt(db, staff.email, "10.3.3.3", factories.PASSWORD) is LoginOutcome.OK

@@ -14,7 +14,7 @@ from consentlens.consent import events
 from consentlens.consent import service as consent
 from consentlens.consent.models import ConsentDecision
 from consentlens.consent.policy import ConsentState
-from consentlens.db.models import AppendOnlyError
+from consentlens.db.guards import AppendOnlyError
 from tests import factories
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)

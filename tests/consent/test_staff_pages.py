@@ -177,6 +177,30 @@ def test_bad_scans_are_refused_and_nothing_is_recorded(client, db, club, name, p
     assert db.exec(select(ConsentDecision)).all() == []
 
 
+@pytest.mark.parametrize(
+    ("signed_on", "message"),
+    [
+        (date(2016, 4, 30), "date of birth"),
+        (utcnow().date() + timedelta(days=2), "cannot be in the future"),
+    ],
+)
+def test_a_paper_form_dated_before_birth_or_ahead_is_refused(client, db, club, signed_on, message):
+    org, staff, mum, _ = club
+    kid = factories.child(db, org, guardians=(mum,), birth_date=date(2016, 5, 1))
+    login(client, staff.email, factories.PASSWORD)
+    response = submit_paper(
+        client,
+        kid,
+        mum.id,
+        {"scan": ("f.png", png_bytes(), "image/png")},
+        {"website": "yes"},
+        signed_on=signed_on,
+    )
+    assert response.status_code == 400
+    assert message in response.text
+    assert db.exec(select(ConsentDecision)).all() == []
+
+
 def test_paper_form_needs_a_signer_and_an_answer(client, db, club):
     org, staff, mum, _ = club
     kid = factories.child(db, org, guardians=(mum,))
@@ -200,6 +224,55 @@ def test_guardians_cannot_download_evidence(app, client, db, club):
         assert other.get(f"/staff/evidence/{decision.id}").status_code == 403
     with TestClient(app, follow_redirects=False) as anonymous:
         assert anonymous.get(f"/staff/evidence/{decision.id}").status_code == 303
+
+
+def test_no_club_can_point_a_decision_at_another_clubs_scan(app, client, db, club):
+    from tests.conftest import bearer
+
+    org, staff, mum, _ = club
+    kid = factories.child(db, org, guardians=(mum,))
+    login(client, staff.email, factories.PASSWORD)
+    submit_paper(
+        client, kid, mum.id, {"scan": ("f.png", png_bytes(), "image/png")}, {"website": "yes"}
+    )
+    theirs = db.exec(select(ConsentDecision)).one().evidence_ref
+    assert theirs and theirs.startswith(f"evidence/{org.id}/")
+    club_b = factories.organisation(db)
+    staff_b = factories.user(db, club_b, Role.STAFF)
+    parent_b = factories.user(db, club_b, Role.GUARDIAN)
+    kid_b = factories.child(db, club_b, guardians=(parent_b,))
+    response = client.post(
+        f"/api/v1/children/{kid_b.id}/consents",
+        headers=bearer(client, staff_b.email, factories.PASSWORD),
+        json={
+            "use": "website",
+            "decision": "granted",
+            "guardian_id": parent_b.id,
+            "method": "paper",
+            "evidence_ref": theirs,
+        },
+    )
+    assert response.status_code == 422 and "evidence_ref" in response.text
+    assert db.exec(select(ConsentDecision).where(ConsentDecision.child_id == kid_b.id)).all() == []
+    # A reference planted before the API stopped taking paths is not opened either.
+    website = next(
+        u for u in consent.list_uses(session=db, organisation=club_b) if u.code == "website"
+    )
+    planted = consent.record_decision(
+        session=db,
+        organisation=club_b,
+        child=kid_b,
+        use=website,
+        granted=True,
+        method="paper",
+        now=utcnow(),
+        guardian=parent_b,
+        evidence_ref=theirs,
+    )
+    with TestClient(app, follow_redirects=False) as other:
+        login(other, staff_b.email, factories.PASSWORD)
+        assert other.get(f"/staff/evidence/{planted.id}").status_code == 404
+    assert client.get(f"/staff/evidence/{planted.id}").status_code == 404
 
 
 def test_group_overview_counts_and_filters(client, db, club):
@@ -339,6 +412,22 @@ def test_consent_api(client, db, club):
         ({"use": "website", "decision": "granted", "by_child": True}, "younger than 12"),
     ]:
         response = client.post(f"/api/v1/children/{kid.id}/consents", headers=headers, json=bad)
+        assert response.status_code == 422 and detail in response.text
+    born = kid.birth_date
+    for decided_at, detail in [
+        (datetime(born.year, born.month, born.day, tzinfo=UTC) - timedelta(days=1), "was born"),
+        (utcnow() + timedelta(days=1), "in the future"),
+    ]:
+        response = client.post(
+            f"/api/v1/children/{kid.id}/consents",
+            headers=headers,
+            json={
+                "use": "press",
+                "decision": "granted",
+                "guardian_id": mum.id,
+                "decided_at": decided_at.isoformat(),
+            },
+        )
         assert response.status_code == 422 and detail in response.text
     other = factories.child(db, factories.organisation(db))
     assert client.get(f"/api/v1/children/{other.id}/consents", headers=headers).status_code == 404

@@ -187,7 +187,7 @@ def test_a_guardian_reaches_their_groups_photos_blurred_and_nothing_of_anyone_el
     for size in ("display", "thumb"):
         response = client.get(f"/gallery/photos/{w.pair.id}/image?size={size}")
         _jpeg(response)
-        assert response.headers["cache-control"] == "private, no-cache"
+        assert response.headers["cache-control"] == "private, no-store"
         assert covered_fraction(response.content, w.pair, faces[w.c.biden.id]) > 0.9
         # Barack's face is the photo itself: what is left of it differs from the original only by
         # the resampling; Joe's differs completely.
@@ -335,7 +335,7 @@ def test_a_download_is_an_audited_attachment_of_the_gallery_rendering(client, db
     image = _jpeg(response)
     disposition = response.headers["content-disposition"]
     assert disposition == f'attachment; filename="photo-{stranger.id}.jpg"'
-    assert response.headers["cache-control"] == "private, no-cache"
+    assert response.headers["cache-control"] == "private, no-store"
     assert max(image.size) <= 1600 and not image.getexif()
     assert covered_fraction(response.content, stranger, _faces(db, stranger)[None]) > 0.9
     (event,) = db.exec(select(AuditEvent).where(AuditEvent.action == "photos.downloaded")).all()

@@ -177,7 +177,7 @@ def test_images_carry_no_exif_and_the_photo_page_explains_each_use(client, db):
         response = client.get(f"/staff/photos/{photo.id}/image?use=website&size={size}")
         assert response.status_code == 200
         assert response.headers["content-type"] == "image/jpeg"
-        assert response.headers["cache-control"] == "private, no-cache"
+        assert response.headers["cache-control"] == "private, no-store"
         assert response.headers["x-content-type-options"] == "nosniff"
         with Image.open(io.BytesIO(response.content)) as served:
             assert served.format == "JPEG"

@@ -103,7 +103,7 @@ def test_naming_a_face_confirms_it_adds_a_reference_and_rejudges_the_photo(clien
     crop = client.get(f"/staff/faces/{biden_face.id}/crop")
     assert crop.status_code == 200
     assert crop.headers["content-type"] == "image/jpeg"
-    assert crop.headers["cache-control"] == "private, no-cache"
+    assert crop.headers["cache-control"] == "private, no-store"
     image = Image.open(io.BytesIO(crop.content))
     assert image.format == "JPEG" and max(image.size) <= 200 and not image.getexif()
 

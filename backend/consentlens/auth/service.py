@@ -141,24 +141,45 @@ class LoginResult:
     retry_after_seconds: int = 0
 
 
+def _aware(moment: datetime, now: datetime) -> datetime:
+    # SQLite hands aggregates back without a time zone; every stored moment is UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=now.tzinfo)
+
+
 def _throttle_wait(*, session: Session, email: str, ip: str, now: datetime) -> int:
-    """Seconds until a login may be tried again; 0 when it may be tried now."""
+    """Seconds until a login may be tried again; 0 when it may be tried now.
+
+    Failures are counted per account *and* address, so that guesses from one address never lock
+    the owner out from another (the lockout would be a denial of service). An address is also
+    limited over all accounts (spraying), and an account over all addresses with a much higher
+    ceiling (guessing spread over many addresses). A success clears its own pair's count.
+    """
     settings = get_settings()
     window = timedelta(minutes=settings.login_window_minutes)
     since = now - window
-    limits = [(col(LoginAttempt.email) == email, settings.login_max_failures)]
+    failed = col(LoginAttempt.succeeded).is_(False)
+    pair = (col(LoginAttempt.email) == email) & (col(LoginAttempt.ip) == ip)
+    last_success = session.exec(
+        select(func.max(LoginAttempt.at)).where(
+            pair, col(LoginAttempt.succeeded).is_(True), LoginAttempt.at > since
+        )
+    ).one()
+    pair_since = max(since, _aware(last_success, now)) if last_success is not None else since
+    limits = [
+        (pair, pair_since, settings.login_max_failures),
+        (col(LoginAttempt.email) == email, since, settings.login_max_failures_per_account),
+    ]
     if ip:
-        limits.append((col(LoginAttempt.ip) == ip, settings.login_max_failures_per_ip))
+        limits.append((col(LoginAttempt.ip) == ip, since, settings.login_max_failures_per_ip))
     wait = 0
-    for condition, limit in limits:
+    for condition, after, limit in limits:
         count, oldest = session.exec(
             select(func.count(), func.min(LoginAttempt.at)).where(
-                condition, col(LoginAttempt.succeeded).is_(False), LoginAttempt.at > since
+                condition, failed, LoginAttempt.at > after
             )
         ).one()
         if count >= limit and oldest is not None:
-            oldest_at = oldest if oldest.tzinfo else oldest.replace(tzinfo=now.tzinfo)
-            wait = max(wait, int((oldest_at + window - now).total_seconds()) + 1)
+            wait = max(wait, int((_aware(oldest, now) + window - now).total_seconds()) + 1)
     return wait
 
 
@@ -170,7 +191,8 @@ def login(
     origin: audit.Origin,
     now: datetime | None = None,
 ) -> LoginResult:
-    """Check credentials, refusing to even try once an account or address has failed too often."""
+    """Check credentials, refusing to even try once this account from this address (or the
+    address, or the account from everywhere) has failed too often."""
     now = now or utcnow()
     address = normalize_email(email)[:254]
     ip = origin.ip

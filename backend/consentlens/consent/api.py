@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Request, status
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlmodel import Session
 
 from consentlens.audit.service import origin_of
@@ -30,6 +30,11 @@ class EffectiveConsentPublic(BaseModel):
 
 
 class DecisionCreate(BaseModel):
+    # No storage path is ever taken from a client (a path to another club's scan was accepted
+    # once): scans come only from the paper-form page. Unknown fields are refused, not ignored,
+    # so a client still sending `evidence_ref` learns that it is not kept.
+    model_config = ConfigDict(extra="forbid")
+
     use: str = Field(description="A consent use code, e.g. `website`.")
     decision: Literal["granted", "refused"]
     guardian_id: int | None = Field(default=None, description="The guardian who decided.")
@@ -40,7 +45,6 @@ class DecisionCreate(BaseModel):
     decided_at: datetime | None = Field(
         default=None, description="When the decision was made (a paper form's date); default now."
     )
-    evidence_ref: str | None = Field(default=None, max_length=500)
 
     @model_validator(mode="after")
     def _one_decider(self) -> DecisionCreate:
@@ -138,7 +142,6 @@ def create_decision(
             by_child=payload.by_child,
             recorded_by=principal.user,
             decided_at=payload.decided_at,
-            evidence_ref=payload.evidence_ref,
             origin=origin_of(request),
         )
     except consent.ConsentError as error:

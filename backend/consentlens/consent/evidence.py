@@ -11,6 +11,7 @@ from pathlib import Path
 from PIL import Image
 
 from consentlens.core.config import get_settings
+from consentlens.core.files import write_private
 from consentlens.core.i18n import N_
 
 _KINDS = {
@@ -63,23 +64,26 @@ def store_scan(*, data: bytes, organisation_id: int) -> str:
     """Keep the scan under the media directory; returns the reference stored with the decisions."""
     scan = inspect_scan(data)
     relative = Path("evidence") / str(organisation_id) / f"{uuid.uuid4().hex}.{scan.extension}"
-    target = get_settings().resolved_media_dir / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(data)
+    # A signed form with a child's name and a parent's signature: owner-only, like the originals.
+    write_private(get_settings().resolved_media_dir / relative, data)
     return relative.as_posix()
 
 
-def scan_path(reference: str) -> Path | None:
-    """The file behind a stored reference, if it is one of ours and still exists."""
-    root = (get_settings().resolved_media_dir / "evidence").resolve()
+def scan_path(reference: str, *, organisation_id: int) -> Path | None:
+    """The file behind a stored reference, if it is one of this organisation's scans and exists.
+
+    The organisation is checked again here, not only where the reference was made: a reference
+    is a path, and a path that points at another club's folder must never be opened.
+    """
+    root = (get_settings().resolved_media_dir / "evidence" / str(organisation_id)).resolve()
     path = (get_settings().resolved_media_dir / reference).resolve()
     if root not in path.parents or not path.is_file():
         return None
     return path
 
 
-def discard(reference: str) -> None:
+def discard(reference: str, *, organisation_id: int) -> None:
     """Remove a scan whose decisions could not be recorded."""
-    path = scan_path(reference)
+    path = scan_path(reference, organisation_id=organisation_id)
     if path is not None:
         path.unlink(missing_ok=True)

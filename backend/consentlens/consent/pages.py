@@ -377,6 +377,12 @@ async def paper_submit(
     except ValueError:
         signed_on = None
         errors.append(N_("Fill in the date the form was signed."))
+    today = utcnow().astimezone(ZoneInfo(organisation.timezone)).date()
+    # Checked here, not only by the service: a later date would be moved to now without a word.
+    if signed_on is not None and signed_on > today:
+        errors.append(N_("The date signed cannot be in the future."))
+    if signed_on is not None and signed_on < child.birth_date:
+        errors.append(N_("The date signed cannot be before the child's date of birth."))
     answers = {u.code: values.get(f"use-{u.code}", "") for u in uses}
     if not any(answer in ("yes", "no") for answer in answers.values()):
         errors.append(N_("Tick yes or no for at least one use, as on the form."))
@@ -419,7 +425,7 @@ async def paper_submit(
             saved += 1
     except consent.ConsentError as error:
         session.rollback()
-        evidence.discard(reference)
+        evidence.discard(reference, organisation_id=organisation.id)
         return _paper_form(
             request, session, principal, child, status_code=400, errors=[str(error)], values=values
         )
@@ -434,7 +440,9 @@ def evidence_file(
     child = session.get(Child, decision.child_id) if decision else None
     if decision is None or child is None or child.organisation_id != principal.organisation.id:
         raise HTTPException(404, N_("Page not found"))
-    path = evidence.scan_path(decision.evidence_ref or "")
+    path = evidence.scan_path(
+        decision.evidence_ref or "", organisation_id=principal.organisation.id
+    )
     if path is None:
         raise HTTPException(404, N_("Page not found"))
     audit.record(

@@ -109,17 +109,21 @@ def record_decision(
             f"The season ended on {organisation.season_end.isoformat()}; "
             "an admin must start the new season first."
         )
+    local_day = decided_at.astimezone(ZoneInfo(organisation.timezone)).date()
+    if local_day < child.birth_date:
+        raise ConsentError(
+            f"A decision cannot be dated before {child.full_name} was born "
+            f"({child.birth_date.isoformat()})."
+        )
     assert child.id is not None and use.id is not None and organisation.id is not None
     if guardian is not None and guardian.id not in _guardian_ids(session, child.id):
         # No name in the message: the id may be someone else's, of another club.
         raise ConsentError(f"Account {guardian.id} is not a guardian of {child.full_name}.")
-    if by_child:
-        local_day = decided_at.astimezone(ZoneInfo(organisation.timezone)).date()
-        if age_on(child.birth_date, local_day) < organisation.co_consent_age:
-            raise ConsentError(
-                f"{child.full_name} is younger than {organisation.co_consent_age}: "
-                "their guardians decide."
-            )
+    if by_child and age_on(child.birth_date, local_day) < organisation.co_consent_age:
+        raise ConsentError(
+            f"{child.full_name} is younger than {organisation.co_consent_age}: "
+            "their guardians decide."
+        )
 
     decision = ConsentDecision(
         child_id=child.id,

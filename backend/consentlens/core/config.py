@@ -28,9 +28,13 @@ class Settings(BaseSettings):
     secret_key: str = ""
     base_url: str = "http://127.0.0.1:8000"
     default_locale: Locale = "nl"
-    # Login throttling: this many failures within the window lock further attempts.
+    # Login throttling, counted over the window. Failures lock the pair of account and address
+    # first, so that a stranger's guesses cannot lock the owner out from their own address; an
+    # address guessing at many accounts is stopped by the per-address limit, and a guess spread
+    # over many addresses by the much higher per-account ceiling.
     login_max_failures: int = Field(default=5, ge=1)
     login_max_failures_per_ip: int = Field(default=20, ge=1)
+    login_max_failures_per_account: int = Field(default=100, ge=1)
     login_window_minutes: int = Field(default=15, ge=1)
     api_token_minutes: int = Field(default=60, ge=1)
     session_days: int = Field(default=14, ge=1)

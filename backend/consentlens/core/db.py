@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Iterator
 from functools import lru_cache
 from typing import Annotated, Any
@@ -11,12 +13,14 @@ from sqlalchemy import Engine, event
 from sqlmodel import Session, create_engine
 
 from consentlens.core.config import get_settings
+from consentlens.core.files import FILE_MODE, sqlite_files
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine; SQLite gets real transactions, foreign keys and WAL."""
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True, **kwargs)
+    _create_private(url)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
 
     @event.listens_for(engine, "connect")
@@ -39,6 +43,15 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         connection.exec_driver_sql(f"BEGIN {mode}".strip())
 
     return engine
+
+
+def _create_private(url: str) -> None:
+    """Create an SQLite file owner-only before SQLite does (its WAL and shm files copy the mode)."""
+    for database in sqlite_files(url)[:1]:
+        if database.parent.is_dir() and not database.exists():
+            # FileExistsError: another process has just created it, with this same mode.
+            with contextlib.suppress(FileExistsError):
+                os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
 
 
 @lru_cache

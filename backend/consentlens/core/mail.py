@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Protocol
 
 from consentlens.core.config import Settings, get_settings
+from consentlens.core.files import write_private
 
 log = logging.getLogger("consentlens.mail")
 
@@ -89,9 +90,9 @@ class OutboxMailer:
         self.sender = sender
 
     def send(self, mail: Mail) -> Path:
-        self.directory.mkdir(parents=True, exist_ok=True)
         path = self.directory / f"{uuid.uuid4().hex}.eml"
-        path.write_bytes(bytes(build_message(mail, self.sender)))
+        # The message holds a personal sign-in link: readable by the owner only.
+        write_private(path, bytes(build_message(mail, self.sender)))
         links = re.findall(r"https?://\S+", mail.text)
         log.warning(
             "no SMTP host configured: e-mail to %s written to %s%s",

@@ -1,7 +1,8 @@
-"""Every table, imported in one place so that Alembic and the tests see the whole schema."""
+"""Every table, imported in one place so that Alembic and the tests see the whole schema.
 
-from sqlalchemy import event
-from sqlalchemy.orm import Mapper
+Importing this module installs nothing: the append-only guards are wired by `db.guards`.
+"""
+
 from sqlmodel import SQLModel
 
 from consentlens.audit.models import AuditEvent
@@ -69,16 +70,3 @@ __all__ = [
     "StoredVerdict",
     "User",
 ]
-
-
-class AppendOnlyError(RuntimeError):
-    """Raised when code tries to change or delete a row of an append-only log."""
-
-
-def _refuse_change(_mapper: Mapper, _connection: object, target: object) -> None:
-    raise AppendOnlyError(f"{type(target).__name__} rows are append-only")
-
-
-for _model in (ConsentDecision, AuditEvent):
-    event.listen(_model, "before_update", _refuse_change)
-    event.listen(_model, "before_delete", _refuse_change)

@@ -11,6 +11,7 @@ from pathlib import Path
 from PIL import Image, ImageOps
 
 from consentlens.core.config import get_settings
+from consentlens.core.files import write_private
 from consentlens.core.i18n import N_
 
 MAX_BYTES = 2 * 1024 * 1024
@@ -69,9 +70,7 @@ def _clean_png(image: Image.Image) -> bytes:
 def store(*, png: bytes, organisation_id: int) -> str:
     """Write the logo under the media directory; returns its reference (relative path)."""
     relative = Path(LOGO_DIR) / f"{organisation_id}-{uuid.uuid4().hex}.png"
-    target = get_settings().resolved_media_dir / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(png)
+    write_private(get_settings().resolved_media_dir / relative, png)
     return relative.as_posix()
 
 

@@ -27,6 +27,7 @@ from consentlens.audit.service import origin_of
 from consentlens.auth.deps import CurrentStaff
 from consentlens.core.config import get_settings
 from consentlens.core.db import SessionDep
+from consentlens.core.files import private_dir, write_private
 from consentlens.core.i18n import N_
 from consentlens.core.security import verify_csrf
 from consentlens.core.templating import render, request_locale
@@ -96,11 +97,11 @@ def _sweep(folder: Path) -> None:
 
 def store_upload(*, organisation: Organisation, data: bytes, filename: str) -> str:
     """Keep an uploaded file for confirmation; returns the signed token that names it."""
-    folder = _folder()
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_dir(_folder())
     _sweep(folder)
     file_id = uuid4().hex
-    (folder / f"{file_id}.csv").write_bytes(data)
+    # Names, birth dates and parents' addresses: owner-only.
+    write_private(folder / f"{file_id}.csv", data)
     return _serializer().dumps({"file": file_id, "org": organisation.id, "name": filename[:200]})
 
 
@@ -154,7 +155,7 @@ def finish_upload(pending: PendingImport, result: ImportResult) -> None:
         "confirmations_requested": result.confirmations_requested,
         "skipped": skipped,
     }
-    (_folder() / f"{pending.file_id}.json").write_text(json.dumps(summary), encoding="utf-8")
+    write_private(_folder() / f"{pending.file_id}.json", json.dumps(summary).encode("utf-8"))
     (_folder() / f"{pending.file_id}.claimed").unlink(missing_ok=True)
 
 

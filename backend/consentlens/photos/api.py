@@ -15,12 +15,14 @@ from consentlens.auth.deps import CurrentStaff, Principal
 from consentlens.core.db import SessionDep
 from consentlens.db.base import utcnow
 from consentlens.people.service import get_child
-from consentlens.photos import enrollment, ingest, service, serving, worker
+from consentlens.photos import enrollment, ingest, service, serving, throttle, worker
 from consentlens.photos.models import Event, Face, Photo
 from consentlens.photos.service import EventError
 
 router = APIRouter(prefix="/api/v1", tags=["photos"])
-IMAGE_HEADERS = {"Cache-Control": "private, no-cache", "Content-Disposition": "inline"}
+# no-store, not no-cache: children's images never land in a (shared) browser's disk cache;
+# without validators no-cache re-downloaded them anyway.
+IMAGE_HEADERS = {"Cache-Control": "private, no-store", "Content-Disposition": "inline"}
 
 
 class EventCreate(BaseModel):
@@ -227,6 +229,7 @@ def read_image(
     size: Annotated[Literal["thumb", "display"], Query()] = "display",
 ) -> Response:
     """The photo as it may appear in `use`: faces without consent covered, no metadata."""
+    throttle.check_image(principal.user.id or 0)
     photo = _photo(session, principal, photo_id)
     try:
         data = serving.image(

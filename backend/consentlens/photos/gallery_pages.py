@@ -46,7 +46,9 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 CSRF = [Depends(verify_csrf)]
 
 # Rendered per request from the live verdict: the browser may keep it, but must ask again.
-IMAGE_HEADERS = {"Cache-Control": "private, no-cache"}
+# no-store, not no-cache: children's images never land in a (shared) browser's disk cache;
+# without validators no-cache re-downloaded them anyway.
+IMAGE_HEADERS = {"Cache-Control": "private, no-store"}
 MESSAGE_LIMIT = 1000
 
 GUARDIAN_NOTICES = {
@@ -188,12 +190,7 @@ def _guardian_photo(session: Session, principal: Principal, photo_id: int) -> Ph
 
 def _rendered(session: Session, principal: Principal, photo: Photo, size: str) -> bytes | None:
     """The gallery rendering, or None when the verdict right now hides the photo."""
-    if not throttle.allow_image(principal.user.id or 0):
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            N_("You opened a lot of photos in a short time. Wait a minute and try again."),
-            headers={"Retry-After": "60"},
-        )
+    throttle.check_image(principal.user.id or 0)
     try:
         return serving.image(
             session=session,

@@ -32,6 +32,7 @@ from consentlens.photos import (
     review,
     service,
     serving,
+    throttle,
     verdicts,
     worker,
 )
@@ -53,7 +54,9 @@ Text = Annotated[str, Form()]
 GALLERY = "internal_gallery"
 ANALYSED = (PhotoStatus.READY.value, PhotoStatus.NEEDS_REVIEW.value)
 BUSY = (PhotoStatus.PENDING.value, PhotoStatus.PROCESSING.value)
-IMAGE_HEADERS = {"Cache-Control": "private, no-cache", "Content-Disposition": "inline"}
+# no-store, not no-cache: children's images never land in a (shared) browser's disk cache;
+# without validators no-cache re-downloaded them anyway.
+IMAGE_HEADERS = {"Cache-Control": "private, no-store", "Content-Disposition": "inline"}
 
 STATUS_LABELS = {
     PhotoStatus.PENDING.value: N_("Queued"),
@@ -478,6 +481,7 @@ def photo_image(
     size: str = "display",
 ) -> Response:
     """The photo as it may appear in `use`, rendered from the verdict right now."""
+    throttle.check_image(principal.user.id or 0)
     photo = lookup.photo_or_404(session, principal, photo_id)
     if size not in derivatives.SIZES:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, N_("Unknown image size."))

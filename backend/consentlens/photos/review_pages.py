@@ -23,12 +23,14 @@ from consentlens.core.templating import render
 from consentlens.db.base import utcnow
 from consentlens.people import service as people
 from consentlens.people.models import Child
-from consentlens.photos import enrollment, ingest, lookup, review, service, serving
+from consentlens.photos import enrollment, ingest, lookup, review, service, serving, throttle
 from consentlens.photos.models import Event, Face
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 CSRF = [Depends(verify_csrf)]
-CROP_HEADERS = {"Cache-Control": "private, no-cache"}
+# no-store, not no-cache: children's images never land in a (shared) browser's disk cache;
+# without validators no-cache re-downloaded them anyway.
+CROP_HEADERS = {"Cache-Control": "private, no-store"}
 # Errors that mean the queue changed under the reviewer (409), not that the form was wrong (400).
 STALE = {
     N_("Some of these faces no longer exist. Reload the page."),
@@ -189,6 +191,7 @@ def review_decide(
     responses={200: {"content": {"image/jpeg": {}}}},
 )
 def face_crop(session: SessionDep, principal: CurrentStaff, face_id: int) -> Response:
+    throttle.check_image(principal.user.id or 0)
     face = session.get(Face, face_id)
     photo = (
         service.get_photo(

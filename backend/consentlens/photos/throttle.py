@@ -11,7 +11,10 @@ import time
 from collections import deque
 from collections.abc import Callable, Hashable
 
+from fastapi import HTTPException, status
+
 from consentlens.core.config import get_settings
+from consentlens.core.i18n import N_
 
 
 class SlidingWindow:
@@ -51,3 +54,17 @@ def allow_image(user_id: int) -> bool:
     if _images is None:
         _images = SlidingWindow(get_settings().image_requests_per_minute, 60.0)
     return _images.allow(user_id)
+
+
+def check_image(user_id: int) -> None:
+    """Refuse (429) one more image for this user once their budget for the minute is spent.
+
+    Every route that sends image bytes calls this first (gallery, staff pages, API, face crops):
+    one budget per user over all of them, so no door is left open to bulk scraping.
+    """
+    if not allow_image(user_id):
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            N_("You opened a lot of photos in a short time. Wait a minute and try again."),
+            headers={"Retry-After": "60"},
+        )

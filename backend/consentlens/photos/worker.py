@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select, update
 from consentlens.auth import sessions
 from consentlens.core.config import get_settings
 from consentlens.db.base import utcnow
+from consentlens.db.guards import install_append_only_guards
 from consentlens.people.models import Organisation
 from consentlens.photos import analysis, enrollment, publishing, retention, storage, verdicts
 from consentlens.photos.faces.detector import PhotoFaces
@@ -205,6 +206,8 @@ class PhotoWorker:
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
+        # The worker may run in a process of its own, without create_app: wire the guards here.
+        install_append_only_guards()
         with self.make_session() as session:
             recovered = recover(session)
         if recovered:
