@@ -172,6 +172,8 @@ def test_reference_portraits_through_the_api(client, db, club):
         assert response.status_code == 422, (sample.name, response.status_code, response.text)
         check_refused(sample, response, PORTRAIT_REFUSALS, before)
         assert isinstance(response.json()["detail"], str)
+        if sample.accepted_by:
+            assert response.json()["detail"].startswith("No face was found."), sample.name
     check_healthy(client)
 
 
