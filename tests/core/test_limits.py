@@ -18,7 +18,7 @@ from tests import factories
 from tests.conftest import bearer, csrf_from, login
 from tests.photos import helpers
 
-FORM = {"content-type": "application/x-www-form-urlencoded"}
+FORM = {"content-type": "application/x-www-form-urlencoded", "accept-language": "en"}
 
 
 def api_routes() -> list[APIRoute]:
@@ -186,6 +186,7 @@ def test_scans_logos_imports_and_portraits_have_their_own_limits(client, db, pat
     c = helpers.club(db)
     admin = factories.user(db, c.org, Role.ADMIN, locale="en")
     login(client, admin.email, factories.PASSWORD)
+    client.cookies.set("lang", "en")
     url = path.format(child=c.obama.id)
     big = b"\0" * (limit + limits.MULTIPART_OVERHEAD)
     response = client.post(url, data={"csrf_token": "x"}, files={field: ("f", big, "image/png")})
