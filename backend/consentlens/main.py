@@ -16,15 +16,16 @@ from consentlens.auth import pages as auth_pages
 from consentlens.consent import api as consent_api
 from consentlens.consent import family_pages
 from consentlens.consent import pages as consent_pages
-from consentlens.core import errors, routes
+from consentlens.core import errors, limits, routes
 from consentlens.core.config import Settings, get_settings
 from consentlens.core.db import writer_session
 from consentlens.core.files import secure_storage
 from consentlens.core.templating import STATIC_DIR
 from consentlens.db.guards import install_append_only_guards
+from consentlens.forms import logo
 from consentlens.forms import pages as form_pages
 from consentlens.people import api as people_api
-from consentlens.people import confirm_pages, import_pages, members_pages
+from consentlens.people import confirm_pages, import_pages, importer, members_pages
 from consentlens.people import pages as people_pages
 from consentlens.photos import api as photos_api
 from consentlens.photos import gallery_pages, publishing_pages, review_pages, worker
@@ -50,6 +51,33 @@ ROUTERS = (
     publishing_pages.router,
     photos_api.router,
 )
+
+# Request bodies: every route not named here accepts an ordinary form (DEFAULT_BODY). Uploads get
+# room for their one file; the photo routes for one photo per request (the upload page sends
+# each file on its own). Limits from the settings are read per request.
+DEFAULT_BODY = limits.fixed(64 * limits.KIB)
+_SIGN_IN = limits.fixed(8 * limits.KIB)
+_LONG_FORM = limits.fixed(256 * limits.KIB)
+_PHOTO = limits.upload(lambda: get_settings().photo_max_bytes)
+BODY_LIMITS: dict[str, limits.BodyLimit] = {
+    # Anyone can reach these: a few fields each.
+    "/login": _SIGN_IN,
+    "/code": _SIGN_IN,
+    "/api/v1/auth/token": _SIGN_IN,
+    # A checkbox per photo or face.
+    "/staff/publish": _LONG_FORM,
+    "/staff/events/{event_id}/review": _LONG_FORM,
+    "/staff/events/{event_id}/photos": _PHOTO,
+    "/api/v1/events/{event_id}/photos": _PHOTO,
+    "/staff/children/{child_id}/reference-photos": _PHOTO,
+    "/api/v1/children/{child_id}/reference-photos": _PHOTO,
+    "/staff/children/{child_id}/paper": limits.upload(lambda: get_settings().evidence_max_bytes),
+    "/staff/settings/forms": limits.upload(lambda: logo.MAX_BYTES),
+    "/staff/import/preview": limits.upload(lambda: importer.MAX_BYTES),
+}
+# Form parsing: one file per form unless a route says otherwise (the photo uploads), and no text
+# field larger than an ordinary form.
+FORM_LIMITS = {"max_files": 1, "max_fields": 1000, "max_part_size": 64 * limits.KIB}
 
 _SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -155,7 +183,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
+        form_limits=FORM_LIMITS,
     )
+    # Inside the session middleware: the 413 page needs the session (its CSRF token).
+    app.add_middleware(limits.BodyLimitMiddleware, limits=BODY_LIMITS, default=DEFAULT_BODY)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.resolved_secret_key,
@@ -167,6 +198,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders, hsts=settings.is_production)
     app.state.settings = settings
     errors.install(app)
+    app.add_exception_handler(limits.BodyTooLarge, limits.body_too_large)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in ROUTERS:
         app.include_router(router)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import uuid
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image
+from sqlalchemy.orm import Session
 
+from consentlens.core import images, transactions
 from consentlens.core.config import get_settings
 from consentlens.core.files import write_private
 from consentlens.core.i18n import N_
@@ -20,6 +19,9 @@ _KINDS = {
     b"\x89PNG\r\n\x1a\n": ("png", "image/png"),
 }
 MEDIA_TYPES = {ext: media for ext, media in _KINDS.values()}
+_FORMATS = {"jpg": "JPEG", "png": "PNG"}
+# An A4 page at 600 dpi is 35 megapixels.
+SCAN_MAX_PIXELS = 64_000_000
 
 
 class EvidenceError(ValueError):
@@ -49,24 +51,30 @@ def inspect_scan(data: bytes) -> Scan:
             raise EvidenceError(N_("The PDF is incomplete. Save or scan it again."))
         return Scan(extension, media_type)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as image:
-                image.verify()
-            with Image.open(io.BytesIO(data)) as image:
-                image.load()
-    except (OSError, SyntaxError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+        # The header and structure only: the scan is kept as it came, so nothing here needs its
+        # pixels, and decoding a small file can cost gigabytes.
+        images.read_header(data, max_pixels=SCAN_MAX_PIXELS, formats=(_FORMATS[extension],))
+    except images.ImageRefused as refused:
+        if refused.reason is images.Reason.TOO_MANY_PIXELS:
+            raise EvidenceError(
+                N_("The scan has too many pixels. Scan at a lower resolution (300 dpi is enough).")
+            ) from None
         raise EvidenceError(N_("The image is damaged or incomplete. Scan it again.")) from None
     return Scan(extension, media_type)
 
 
-def store_scan(*, data: bytes, organisation_id: int) -> str:
-    """Keep the scan under the media directory; returns the reference stored with the decisions."""
+def store_scan(*, session: Session, data: bytes, organisation_id: int) -> str:
+    """Keep the scan under the media directory; returns the reference stored with the decisions.
+
+    The file is removed again if the transaction recording the decisions does not commit.
+    """
     scan = inspect_scan(data)
     relative = Path("evidence") / str(organisation_id) / f"{uuid.uuid4().hex}.{scan.extension}"
     # A signed form with a child's name and a parent's signature: owner-only, like the originals.
     write_private(get_settings().resolved_media_dir / relative, data)
-    return relative.as_posix()
+    reference = relative.as_posix()
+    transactions.on_rollback(session, lambda: discard(reference, organisation_id=organisation_id))
+    return reference
 
 
 def scan_path(reference: str, *, organisation_id: int) -> Path | None:

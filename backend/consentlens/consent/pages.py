@@ -19,6 +19,7 @@ from consentlens.consent import evidence, invitations, season, staff
 from consentlens.consent import service as consent
 from consentlens.consent.models import ConsentDecision
 from consentlens.consent.policy import age_on
+from consentlens.core.config import get_settings
 from consentlens.core.db import SessionDep
 from consentlens.core.i18n import N_
 from consentlens.core.qr import qr_svg
@@ -352,17 +353,25 @@ def _signed_moment(signed_on: date, tz: str, now: datetime) -> datetime:
     return min(datetime.combine(signed_on, time(12, 0), tzinfo=ZoneInfo(tz)), now)
 
 
+async def _form_values(request: Request) -> dict[str, str]:
+    """The form's text fields: one answer per use, named after the use. FastAPI has already
+    parsed the (size-limited) form, so this only reads it."""
+    form = await request.form()
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
 @router.post("/staff/children/{child_id}/paper", dependencies=CSRF)
-async def paper_submit(
+def paper_submit(
     request: Request,
     session: SessionDep,
     principal: CurrentStaff,
     child_id: int,
+    values: Annotated[dict[str, str], Depends(_form_values)],
     scan: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
+    # A plain function: it runs in the thread pool, so checking the scan and writing the
+    # decisions never hold up the event loop (and every other request with it).
     child = _child(session, principal, child_id)
-    form = await request.form()
-    values = {k: v for k, v in form.items() if isinstance(v, str)}
     organisation = principal.organisation
     uses = consent.list_uses(session=session, organisation=organisation)
     errors: list[str] = []
@@ -386,7 +395,8 @@ async def paper_submit(
     answers = {u.code: values.get(f"use-{u.code}", "") for u in uses}
     if not any(answer in ("yes", "no") for answer in answers.values()):
         errors.append(N_("Tick yes or no for at least one use, as on the form."))
-    data = await scan.read() if scan is not None else b""
+    # One byte past the limit is enough to tell that the scan is too large.
+    data = scan.file.read(get_settings().evidence_max_bytes + 1) if scan is not None else b""
     if not data:
         errors.append(N_("Add the scan or photo of the signed form."))
     if errors:
@@ -396,7 +406,7 @@ async def paper_submit(
     assert signed_on is not None and organisation.id is not None
     now = utcnow()
     try:
-        reference = evidence.store_scan(data=data, organisation_id=organisation.id)
+        reference = evidence.store_scan(session=session, data=data, organisation_id=organisation.id)
     except evidence.EvidenceError as error:
         return _paper_form(
             request, session, principal, child, status_code=400, errors=[str(error)], values=values
@@ -424,8 +434,8 @@ async def paper_submit(
             )
             saved += 1
     except consent.ConsentError as error:
+        # The rollback removes the scan as well (evidence.store_scan).
         session.rollback()
-        evidence.discard(reference, organisation_id=organisation.id)
         return _paper_form(
             request, session, principal, child, status_code=400, errors=[str(error)], values=values
         )

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     evidence_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     # Event photos: the largest file accepted per upload.
     photo_max_bytes: int = Field(default=40 * 1024 * 1024, ge=1024)
+    # ... and the most pixels (width × height), read from the header before anything is decoded:
+    # a small file can unpack to gigabytes. 64 MP takes 61 MP cameras and 48 MP phones.
+    photo_max_pixels: int = Field(default=64_000_000, ge=1_000_000)
     # The photo worker: run it inside the web process (the embedded default), and how many
     # analysis processes it uses (0 = one per CPU core).
     run_worker: bool = True

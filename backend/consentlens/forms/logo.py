@@ -5,11 +5,12 @@ from __future__ import annotations
 import base64
 import io
 import uuid
-import warnings
+import zlib
 from pathlib import Path
 
 from PIL import Image, ImageOps
 
+from consentlens.core import images
 from consentlens.core.config import get_settings
 from consentlens.core.files import write_private
 from consentlens.core.i18n import N_
@@ -35,22 +36,21 @@ def prepare(data: bytes) -> bytes:
     if kind is None:
         raise LogoError(N_("The logo must be a PNG or JPEG image."))
     too_big = LogoError(N_("The logo has too many pixels: at most 4000 × 4000."))
+    damaged = LogoError(N_("The logo is damaged or incomplete. Save it again and retry."))
     try:
-        # A small file can unpack to billions of pixels: Pillow's bomb warning becomes an error,
-        # and the size is checked from the header before any pixel is decoded.
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data), formats=[kind]) as image:
-                if max(image.size) > MAX_SIDE:
-                    raise too_big
-                image.load()
-                return _clean_png(image)
-    except LogoError:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise too_big from None
-    except (OSError, SyntaxError, ValueError):
-        raise LogoError(N_("The logo is damaged or incomplete. Save it again and retry.")) from None
+        # A small file can unpack to billions of pixels: the size (and the metadata chunks) are
+        # checked from the file's structure before any pixel is decoded.
+        header = images.read_header(data, max_pixels=MAX_SIDE * MAX_SIDE, formats=(kind,))
+    except images.ImageRefused as refused:
+        raise (too_big if refused.reason is images.Reason.TOO_MANY_PIXELS else damaged) from None
+    if max(header.size) > MAX_SIDE:
+        raise too_big
+    try:
+        with Image.open(io.BytesIO(data), formats=[kind]) as image:
+            image.load()
+            return _clean_png(image)
+    except (OSError, SyntaxError, ValueError, EOFError, zlib.error):
+        raise damaged from None
 
 
 def _clean_png(image: Image.Image) -> bytes:

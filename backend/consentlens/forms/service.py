@@ -18,6 +18,7 @@ from consentlens.auth.models import User
 from consentlens.consent import service as consent
 from consentlens.consent.models import ConsentUse
 from consentlens.consent.policy import age_on
+from consentlens.core import transactions
 from consentlens.core.config import LOCALES, get_settings
 from consentlens.core.i18n import N_
 from consentlens.forms import logo, pdf
@@ -373,7 +374,10 @@ def save_settings(
     organisation.privacy_contact_email = email
     previous_logo = organisation.logo_ref
     if png is not None:
-        organisation.logo_ref = logo.store(png=png, organisation_id=organisation.id)
+        stored = logo.store(png=png, organisation_id=organisation.id)
+        # The new file goes again if the settings are not saved; the old one once they are.
+        transactions.on_rollback(session, lambda: logo.discard(stored))
+        organisation.logo_ref = stored
         changed.append("logo")
     elif remove_logo and previous_logo:
         organisation.logo_ref = None
@@ -381,7 +385,7 @@ def save_settings(
     session.add(organisation)
     session.flush()
     if organisation.logo_ref != previous_logo:
-        logo.discard(previous_logo)
+        transactions.on_commit(session, lambda: logo.discard(previous_logo))
     audit.record(
         session=session,
         action="forms.settings_changed",

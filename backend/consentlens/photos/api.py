@@ -136,7 +136,12 @@ def read_event(event_id: int, session: SessionDep, principal: CurrentStaff) -> E
     return _event_public(session, _event(session, principal, event_id))
 
 
-@router.post("/events/{event_id}/photos", response_model=list[UploadOutcome])
+@router.post(
+    "/events/{event_id}/photos",
+    response_model=list[UploadOutcome],
+    form_limits={"max_files": ingest.MAX_FILES_PER_REQUEST},
+    responses={413: {"description": "The request is larger than one photo may be."}},
+)
 def upload_photos(
     event_id: int,
     files: Annotated[list[UploadFile], File(description="One or more photos.")],
@@ -145,7 +150,10 @@ def upload_photos(
     principal: CurrentStaff,
 ) -> list[UploadOutcome]:
     """Upload photos into an event. Each file is judged on its own: kept, recognised as a
-    duplicate, or rejected with the reason; one bad file does not affect the others."""
+    duplicate, or rejected with the reason; one bad file does not affect the others.
+
+    The whole request may be as large as one photo (413 beyond): send large photos one per
+    request."""
     event = _event(session, principal, event_id)
     outcomes = []
     for upload in files:

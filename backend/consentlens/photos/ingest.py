@@ -6,7 +6,6 @@ Only the bytes decide what a file is; the name and the browser's content type ar
 from __future__ import annotations
 
 import hashlib
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,13 +15,16 @@ from typing import IO
 
 from PIL import Image
 
+from consentlens.core import images
 from consentlens.core.config import get_settings
 from consentlens.core.i18n import N_
 from consentlens.photos import storage
-from consentlens.photos.faces.imaging import PhotoTooLarge, UnreadablePhoto, load_for_analysis
 
 _CHUNK = 1024 * 1024
-# Pillow's format name → (file extension, media type). HEIF is what phones write (HEIC).
+# Files in one upload request (the request body is bounded too: see main.BODY_LIMITS).
+MAX_FILES_PER_REQUEST = 100
+# Pillow's format name → (file extension, media type). HEIF is what phones write (HEIC); their
+# multi-picture JPEGs (MPO) come as JPEG from images.read_header.
 FORMATS = {
     "JPEG": ("jpg", "image/jpeg"),
     "PNG": ("png", "image/png"),
@@ -97,39 +99,41 @@ def receive(source: IO[bytes]) -> Iterator[Received]:
         path.unlink(missing_ok=True)
 
 
+_REFUSALS = {
+    images.Reason.UNREADABLE: N_(
+        "This is not a photo ConsentLens can read. Use JPEG, PNG, WebP or HEIC."
+    ),
+    images.Reason.TOO_MANY_PIXELS: N_("The image has too many pixels to process safely."),
+    images.Reason.INCOMPLETE: N_("The file is damaged or incomplete. Upload it again."),
+    images.Reason.OVERSIZED_METADATA: N_(
+        "The image carries oversized metadata (text or a colour profile) and cannot be read "
+        "safely. Export it again without it."
+    ),
+    images.Reason.ANIMATED: N_("Animated images are not accepted. Upload a photo."),
+}
+
+
 def inspect(path: Path) -> Inspected:
-    """What the file holds, or UploadRejected with a message for the person who uploaded it."""
+    """What the file holds, or UploadRejected with a message for the person who uploaded it.
+
+    Only the header and the file's structure are read: the pixels are decoded by the photo
+    worker, so an upload request costs the same whatever the image unpacks to.
+    """
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
-                kind = image.format
-                taken_at = _capture_time(image)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise UploadRejected(N_("The image has too many pixels to process safely.")) from None
-    except (OSError, SyntaxError, ValueError):
+        header = images.read_header(path, max_pixels=get_settings().photo_max_pixels)
+    except images.ImageRefused as refused:
+        raise UploadRejected(_REFUSALS[refused.reason]) from None
+    if header.format not in FORMATS:
         raise UploadRejected(
-            N_("This is not a photo ConsentLens can read. Use JPEG, PNG, WebP or HEIC.")
-        ) from None
-    if kind not in FORMATS:
-        raise UploadRejected(
-            N_("{kind} files are not accepted. Use JPEG, PNG, WebP or HEIC."), kind=str(kind)
+            N_("{kind} files are not accepted. Use JPEG, PNG, WebP or HEIC."), kind=header.format
         )
-    try:
-        # A full (but DCT-scaled, hence quick) decode: truncated and corrupt files fail here.
-        analysis = load_for_analysis(path, max_side=256)
-    except PhotoTooLarge:
-        raise UploadRejected(N_("The image has too many pixels to process safely.")) from None
-    except UnreadablePhoto:
-        raise UploadRejected(N_("The file is damaged or incomplete. Upload it again.")) from None
-    extension, media_type = FORMATS[kind]
-    width, height = analysis.original_size
-    return Inspected(extension, media_type, width, height, taken_at)
+    extension, media_type = FORMATS[header.format]
+    width, height = header.oriented_size
+    return Inspected(extension, media_type, width, height, _capture_time(header.exif))
 
 
-def _capture_time(image: Image.Image) -> datetime | None:
+def _capture_time(exif: Image.Exif) -> datetime | None:
     try:
-        exif = image.getexif()
         raw = exif.get_ifd(_EXIF_IFD).get(_DATETIME_ORIGINAL) or exif.get(_DATETIME)
     except Exception:
         return None

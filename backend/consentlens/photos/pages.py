@@ -28,6 +28,7 @@ from consentlens.people import groups as group_service
 from consentlens.people.models import Child
 from consentlens.photos import (
     derivatives,
+    ingest,
     lookup,
     review,
     service,
@@ -319,7 +320,11 @@ def event_page(
     )
 
 
-@router.post("/staff/events/{event_id}/photos", dependencies=CSRF)
+@router.post(
+    "/staff/events/{event_id}/photos",
+    dependencies=CSRF,
+    form_limits={"max_files": ingest.MAX_FILES_PER_REQUEST},
+)
 def event_upload(
     request: Request,
     session: SessionDep,

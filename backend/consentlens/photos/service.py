@@ -150,7 +150,9 @@ def add_upload(
     origin: audit.Origin | None = None,
 ) -> UploadResult:
     """Receive one file: rejected with a reason, recognised as already uploaded, or kept."""
-    filename = (filename or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:255]
+    # A label only (the stored file is named by its hash): no path, no control characters.
+    filename = (filename or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
+    filename = "".join(ch for ch in filename if ch.isprintable())[:255]
     try:
         with ingest.receive(source) as received:
             existing = session.exec(
@@ -192,7 +194,7 @@ def add_upload(
                 ).one()
                 return UploadResult(filename, existing, duplicate=True)
             savepoint.commit()
-            storage.keep(received.path, ref)
+            storage.keep(received.path, ref, session=session)
     except ingest.UploadRejected as rejected:
         return UploadResult(filename, error=rejected.message, error_params=rejected.params)
     audit.record(

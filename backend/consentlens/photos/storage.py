@@ -5,18 +5,23 @@ Paths in the database are relative to the media directory, so the directory can 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlmodel import Session, col, select
 
+from consentlens.core import transactions
 from consentlens.core.config import get_settings
+from consentlens.photos.models import Photo
 
 ORIGINALS = "originals"
 DERIVATIVES = "derivatives"
+# Older leftovers of an upload cannot belong to one still in progress (uploads take seconds).
+STALE_AFTER = timedelta(minutes=30)
 
 
 def media_root() -> Path:
@@ -49,13 +54,27 @@ def path_of(ref: str) -> Path:
     return path
 
 
-def keep(incoming: Path, ref: str) -> Path:
-    """Move an inspected upload to its final, private place (owner-only permissions)."""
+def keep(incoming: Path, ref: str, *, session: Session) -> Path:
+    """Move an inspected upload to its final, private place (owner-only permissions).
+
+    Call it after the photo's row is flushed: the file is in place before the row commits (so
+    the worker never finds a row without its file) and removed again if the row does not
+    commit. A crash in between leaves a file no row points to, which `sweep` removes.
+    """
     target = path_of(ref)
     target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.chmod(incoming, 0o600)
     os.replace(incoming, target)
+    kept = target.stat().st_ino
+    transactions.on_rollback(session, lambda: _remove_if_same(target, kept))
     return target
+
+
+def _remove_if_same(path: Path, inode: int) -> None:
+    # Another upload of the same file may have taken the place once our row was rolled back.
+    with contextlib.suppress(FileNotFoundError):
+        if path.stat().st_ino == inode:
+            path.unlink()
 
 
 def remove(ref: str) -> None:
@@ -84,21 +103,45 @@ def remove_after_commit(session: Session, refs: list[str], photo_ids: list[int])
     Deleting first would leave rows without files if the commit failed; after the commit, a
     crash at worst leaves an orphaned file, which holds nothing a row still points to.
     """
-    pending = session.info.setdefault("photo_files_to_remove", ([], []))
-    pending[0].extend(refs)
-    pending[1].extend(photo_ids)
-    if not event.contains(session, "after_commit", _remove_pending):
-        event.listen(session, "after_commit", _remove_pending)
-        event.listen(session, "after_rollback", _forget_pending)
+    refs, photo_ids = list(refs), list(photo_ids)
+
+    def remove_files() -> None:
+        for ref in refs:
+            remove(ref)
+        for photo_id in photo_ids:
+            remove_derivatives(photo_id)
+
+    transactions.on_commit(session, remove_files)
 
 
-def _remove_pending(session: Session) -> None:
-    refs, photo_ids = session.info.pop("photo_files_to_remove", ([], []))
-    for ref in refs:
-        remove(ref)
-    for photo_id in photo_ids:
-        remove_derivatives(photo_id)
+def sweep(*, session: Session, now: datetime, stale_after: timedelta = STALE_AFTER) -> int:
+    """Delete what interrupted uploads left behind: incoming files, and originals no row points
+    to (a crash between putting the file in place and committing its row). Run at start-up.
 
-
-def _forget_pending(session: Session) -> None:
-    session.info.pop("photo_files_to_remove", None)
+    Only files older than `stale_after` go: younger ones may belong to an upload in progress in
+    another process. Returns how many files were deleted.
+    """
+    cutoff = (now - stale_after).timestamp()
+    removed = 0
+    for path in incoming_dir().glob("*.part"):
+        with contextlib.suppress(FileNotFoundError):
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+    root = media_root()
+    candidates = [
+        path
+        for path in (root / ORIGINALS).glob("*/*/*")
+        if path.is_file() and path.stat().st_mtime < cutoff
+    ]
+    for start in range(0, len(candidates), 500):
+        chunk = candidates[start : start + 500]
+        batch = {path.relative_to(root).as_posix(): path for path in chunk}
+        referenced = set(
+            session.exec(select(Photo.original_ref).where(col(Photo.original_ref).in_(batch)))
+        )
+        for ref, path in batch.items():
+            if ref not in referenced:
+                path.unlink(missing_ok=True)
+                removed += 1
+    return removed

@@ -55,6 +55,21 @@ def recover(session: Session) -> int:
     return result.rowcount or 0
 
 
+def start_up(session: Session, now: datetime) -> None:
+    """What a crash left: photos claimed by a dead worker, and files of interrupted uploads."""
+    recovered = recover(session)
+    if recovered:
+        log.info("re-queued %s photo(s) left processing by an earlier run", recovered)
+    try:
+        swept = storage.sweep(session=session, now=now)
+    except Exception:
+        # Leftover files take space but no harm: failing to sweep must not stop the worker.
+        log.exception("sweeping interrupted uploads failed")
+        return
+    if swept:
+        log.info("removed %s file(s) left by interrupted uploads", swept)
+
+
 def reclaim_expired(session: Session, now: datetime) -> int:
     """Claims older than the lease belong to a worker that died; queue those photos again."""
     result = session.exec(
@@ -209,9 +224,7 @@ class PhotoWorker:
         # The worker may run in a process of its own, without create_app: wire the guards here.
         install_append_only_guards()
         with self.make_session() as session:
-            recovered = recover(session)
-        if recovered:
-            log.info("re-queued %s photo(s) left processing by an earlier run", recovered)
+            start_up(session, utcnow())
         self._thread = threading.Thread(target=self._run, name="photo-worker", daemon=True)
         self._thread.start()
 

@@ -116,6 +116,17 @@
       finished(item, false, text.tSession);
       return;
     }
+    if (xhr.status === 413) {
+      // Too large to send: the server says how much it takes, in the reader's language.
+      let detail = "";
+      try {
+        detail = JSON.parse(xhr.responseText).detail || "";
+      } catch (error) {
+        detail = "";
+      }
+      finished(item, false, detail || fill(text.tServer, { status: xhr.status }));
+      return;
+    }
     let result = null;
     if (xhr.status === 200) {
       try {
