@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from consentlens.audit.service import origin_of
 from consentlens.auth import service
 from consentlens.auth.deps import CurrentUser
+from consentlens.core.api_errors import AUTHENTICATED, UNREADABLE_BODY, error
 from consentlens.core.config import get_settings
 from consentlens.core.db import SessionDep
 from consentlens.core.security import create_api_token
@@ -37,7 +38,7 @@ class MePublic(BaseModel):
 @router.post(
     "/auth/token",
     response_model=Token,
-    responses={401: {"description": "Wrong credentials"}, 429: {"description": "Throttled"}},
+    responses={**UNREADABLE_BODY, **error(401, "Wrong credentials"), **error(429, "Throttled")},
 )
 def issue_token(
     request: Request,
@@ -68,7 +69,7 @@ def issue_token(
     )
 
 
-@router.get("/me", response_model=MePublic)
+@router.get("/me", response_model=MePublic, responses=AUTHENTICATED)
 def read_me(principal: CurrentUser) -> MePublic:
     assert principal.user.id is not None and principal.organisation.id is not None
     return MePublic(
