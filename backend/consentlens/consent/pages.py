@@ -357,7 +357,7 @@ async def paper_submit(
     request: Request,
     session: SessionDep,
     principal: CurrentStaff,
-    child_id: int,
+    child_id: Id,
     scan: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
     child = _child(session, principal, child_id)

@@ -173,7 +173,7 @@ def publish_page(
     principal: CurrentStaff,
     use: str = DEFAULT_USE,
     event: str = "",
-    photo: Annotated[list[int], Query()] = [],  # noqa: B006 - FastAPI copies defaults
+    photo: Annotated[list[Id], Query()] = [],  # noqa: B006 - FastAPI copies defaults
 ) -> Response:
     return _publish_page(
         request, session, principal, use=use, event_id=_event_id(event), selection=photo
