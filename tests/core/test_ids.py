@@ -12,7 +12,6 @@ from annotated_types import Interval
 from fastapi.routing import APIRoute
 from sqlmodel import Session
 
-from consentlens.auth.models import Role
 from consentlens.core.db import SessionDep
 from consentlens.core.ids import MAX_ID, parse_id
 from consentlens.main import ROUTERS, create_app
@@ -228,12 +227,3 @@ def test_an_untyped_huge_id_is_a_404_not_a_500(probe_app, db: Session, huge):
         assert page.status_code == 404 and "text/html" in page.headers["content-type"]
         # The request's transaction was rolled back cleanly: the database still answers.
         assert client.get("/api/v1/probe/1").json() == {"found": False}
-
-
-def test_a_405_names_every_method_of_the_path(client, db):
-    org = factories.organisation(db)
-    factories.user(db, org, Role.STAFF)
-    response = client.delete("/api/v1/children")
-    assert response.status_code == 405
-    assert response.headers["allow"] == "GET, POST"
-    assert response.json() == {"detail": "Method Not Allowed"}

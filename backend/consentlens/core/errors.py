@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from urllib.parse import quote
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.exception_handlers import (
     http_exception_handler,
     request_validation_exception_handler,
@@ -132,12 +132,23 @@ async def _method_not_allowed(request: Request, exc: Exception) -> Response:
     return await _http_error(request, StarletteHTTPException(405, exc.detail, headers=headers))
 
 
+async def _unprocessable(request: Request, exc: Exception) -> Response:
+    """An API 422 raised with a sentence still goes out as the documented list of problems."""
+    assert isinstance(exc, StarletteHTTPException)
+    if _wants_json(request) and not isinstance(exc.detail, list):
+        problem = {"loc": ["body"], "msg": str(exc.detail), "type": "value_error"}
+        exc = HTTPException(422, [problem], headers=exc.headers)
+    return await _http_error(request, exc)
+
+
 def install_safety_nets(app: FastAPI) -> None:
     """Handlers that keep refusals clean and truthful: a database's refusal of an impossible
-    value becomes a 404, a 405 names all the methods its path has."""
+    value becomes a 404, a 405 names all the methods its path has, an API 422 has the documented
+    shape however it was raised."""
     app.add_exception_handler(OverflowError, _number_out_of_range)
     app.add_exception_handler(DataError, _number_out_of_range)
     app.add_exception_handler(405, _method_not_allowed)
+    app.add_exception_handler(422, _unprocessable)
 
 
 def install(app: FastAPI) -> None:

@@ -142,7 +142,7 @@ def create_event(
             origin=origin_of(request),
         )
     except EventError as error:
-        raise unprocessable(str(error), "body", "group_ids") from None
+        raise unprocessable(str(error), "body") from None
     return _event_public(session, event)
 
 
