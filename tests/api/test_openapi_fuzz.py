@@ -85,6 +85,13 @@ def _aim_at_rows(case: Any, seed: Seed) -> None:
             body["guardian_id"] = seed.guardian_id
         if isinstance(body.get("group_ids"), list) and len(body["group_ids"]) % 2 == 1:
             body["group_ids"] = [seed.group_id]
+        # A new child: a plausible birth date and real-looking addresses, so some are created.
+        if "birth_date" in body and len(str(body.get("first_name"))) % 2 == 1:
+            body["birth_date"] = "2016-05-01"
+            for n, guardian in enumerate(body.get("guardians") or []):
+                if isinstance(guardian, dict):
+                    guardian["email"] = f"guardian{n}@example.test"
+                    guardian["full_name"] = f"Guardian {n}"
 
 
 @schema.parametrize()
