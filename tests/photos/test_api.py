@@ -137,7 +137,8 @@ def test_a_group_photo_is_no_reference(client, db):
         headers=auth,
     )
     assert response.status_code == 422
-    assert "faces" in response.json()["detail"]
+    (problem,) = response.json()["detail"]
+    assert problem["loc"] == ["body", "file"] and "faces" in problem["msg"]
 
 
 def test_unknown_use_is_422(client, db):

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from consentlens.audit.service import origin_of
 from consentlens.auth import service, sessions
 from consentlens.auth.deps import CurrentUser, oauth2_scheme
+from consentlens.core.api_errors import AUTHENTICATED, UNREADABLE_BODY, error
 from consentlens.core.config import get_settings
 from consentlens.core.db import SessionDep
 from consentlens.db.base import utcnow
@@ -37,7 +38,7 @@ class MePublic(BaseModel):
 @router.post(
     "/auth/token",
     response_model=Token,
-    responses={401: {"description": "Wrong credentials"}, 429: {"description": "Throttled"}},
+    responses={**UNREADABLE_BODY, **error(401, "Wrong credentials"), **error(429, "Throttled")},
 )
 def issue_token(
     request: Request,
@@ -69,7 +70,7 @@ def issue_token(
 @router.post(
     "/auth/token/revoke",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses={401: {"description": "Not authenticated"}},
+    responses=AUTHENTICATED,
 )
 def revoke_token(
     session: SessionDep,
@@ -82,7 +83,7 @@ def revoke_token(
         sessions.revoke_api_token(session=session, row=row, now=utcnow())
 
 
-@router.get("/me", response_model=MePublic)
+@router.get("/me", response_model=MePublic, responses=AUTHENTICATED)
 def read_me(principal: CurrentUser) -> MePublic:
     assert principal.user.id is not None and principal.organisation.id is not None
     return MePublic(

@@ -13,12 +13,14 @@ from consentlens.audit.service import origin_of
 from consentlens.auth.deps import CurrentStaff, Principal
 from consentlens.auth.models import User
 from consentlens.consent import service as consent
+from consentlens.core.api_errors import AUTHENTICATED, UNREADABLE_BODY, not_found, unprocessable
 from consentlens.core.db import SessionDep
+from consentlens.core.ids import Id
 from consentlens.db.base import utcnow
 from consentlens.people.models import Child
 from consentlens.people.service import get_child
 
-router = APIRouter(prefix="/api/v1", tags=["consent"])
+router = APIRouter(prefix="/api/v1", tags=["consent"], responses=AUTHENTICATED)
 
 
 class EffectiveConsentPublic(BaseModel):
@@ -37,7 +39,7 @@ class DecisionCreate(BaseModel):
 
     use: str = Field(description="A consent use code, e.g. `website`.")
     decision: Literal["granted", "refused"]
-    guardian_id: int | None = Field(default=None, description="The guardian who decided.")
+    guardian_id: Id | None = Field(default=None, description="The guardian who decided.")
     by_child: bool = Field(
         default=False, description="The child decided (from the co-consent age)."
     )
@@ -98,9 +100,13 @@ def _effective(
     ]
 
 
-@router.get("/children/{child_id}/consents", response_model=list[EffectiveConsentPublic])
+@router.get(
+    "/children/{child_id}/consents",
+    response_model=list[EffectiveConsentPublic],
+    responses=not_found("No such child"),
+)
 def read_consents(
-    child_id: int, session: SessionDep, principal: CurrentStaff
+    child_id: Id, session: SessionDep, principal: CurrentStaff
 ) -> list[EffectiveConsentPublic]:
     """The effective consent of a child for every use now, with the policy's reason."""
     return _effective(session, principal, _child(session, principal, child_id))
@@ -110,10 +116,14 @@ def read_consents(
     "/children/{child_id}/consents",
     response_model=DecisionPublic,
     status_code=status.HTTP_201_CREATED,
-    responses={404: {"description": "No such child"}, 422: {"description": "Not recordable"}},
+    responses={
+        **not_found("No such child"),
+        **UNREADABLE_BODY,
+        422: {"description": "Not recordable"},
+    },
 )
 def create_decision(
-    child_id: int,
+    child_id: Id,
     payload: DecisionCreate,
     request: Request,
     session: SessionDep,
@@ -125,10 +135,12 @@ def create_decision(
         u.code: u for u in consent.list_uses(session=session, organisation=principal.organisation)
     }
     if payload.use not in uses:
-        raise HTTPException(422, f"Unknown use '{payload.use}'; use one of {', '.join(uses)}.")
+        raise unprocessable(
+            f"Unknown use '{payload.use}'; use one of {', '.join(uses)}.", "body", "use"
+        )
     guardian = session.get(User, payload.guardian_id) if payload.guardian_id is not None else None
     if payload.guardian_id is not None and guardian is None:
-        raise HTTPException(422, f"No guardian with id {payload.guardian_id}.")
+        raise unprocessable(f"No guardian with id {payload.guardian_id}.", "body", "guardian_id")
     try:
         decision = consent.record_decision(
             session=session,
@@ -145,7 +157,7 @@ def create_decision(
             origin=origin_of(request),
         )
     except consent.ConsentError as error:
-        raise HTTPException(422, str(error)) from error
+        raise unprocessable(str(error), "body") from error
     assert decision.id is not None
     effective = next(e for e in _effective(session, principal, child) if e.use == payload.use)
     return DecisionPublic(

@@ -22,6 +22,7 @@ from consentlens.consent.policy import age_on
 from consentlens.core.config import get_settings
 from consentlens.core.db import SessionDep
 from consentlens.core.i18n import N_
+from consentlens.core.ids import Id
 from consentlens.core.qr import qr_svg
 from consentlens.core.security import verify_csrf
 from consentlens.core.templating import render
@@ -65,7 +66,7 @@ def group_overview(
     request: Request,
     session: SessionDep,
     principal: CurrentStaff,
-    group_id: int,
+    group_id: Id,
     state: str = "all",
     use: str = "any",
     q: str = "",
@@ -132,7 +133,7 @@ def invite_group(
     request: Request,
     session: SessionDep,
     principal: CurrentStaff,
-    group_id: int,
+    group_id: Id,
     who: Annotated[str, Form()] = "all",
 ) -> Response:
     group = _group(session, principal, group_id)
@@ -159,7 +160,7 @@ def child_page(
     request: Request,
     session: SessionDep,
     principal: CurrentStaff,
-    child_id: int,
+    child_id: Id,
     sent: int | None = None,
     failed: int = 0,
     saved: int | None = None,
@@ -228,8 +229,8 @@ def invite_child_guardians(
     request: Request,
     session: SessionDep,
     principal: CurrentStaff,
-    child_id: int,
-    guardian_id: Annotated[int | None, Form()] = None,
+    child_id: Id,
+    guardian_id: Annotated[Id | None, Form()] = None,
 ) -> Response:
     child = _child(session, principal, child_id)
     recipients = invitations.guardians_of(session=session, children=[child])
@@ -254,7 +255,7 @@ def invite_child_guardians(
 
 @router.post("/staff/children/{child_id}/child-link", dependencies=CSRF)
 def create_child_link(
-    request: Request, session: SessionDep, principal: CurrentStaff, child_id: int
+    request: Request, session: SessionDep, principal: CurrentStaff, child_id: Id
 ) -> Response:
     child = _child(session, principal, child_id)
     organisation = principal.organisation
@@ -297,7 +298,7 @@ def create_child_link(
 
 @router.post("/staff/links/{link_id}/revoke", dependencies=CSRF)
 def revoke_link(
-    request: Request, session: SessionDep, principal: CurrentStaff, link_id: int
+    request: Request, session: SessionDep, principal: CurrentStaff, link_id: Id
 ) -> Response:
     link = session.get(ConsentLink, link_id)
     if link is None or link.organisation_id != principal.organisation.id:
@@ -343,7 +344,7 @@ def _paper_form(
 
 @router.get("/staff/children/{child_id}/paper")
 def paper_form(
-    request: Request, session: SessionDep, principal: CurrentStaff, child_id: int
+    request: Request, session: SessionDep, principal: CurrentStaff, child_id: Id
 ) -> Response:
     return _paper_form(request, session, principal, _child(session, principal, child_id))
 
@@ -365,7 +366,7 @@ def paper_submit(
     request: Request,
     session: SessionDep,
     principal: CurrentStaff,
-    child_id: int,
+    child_id: Id,
     values: Annotated[dict[str, str], Depends(_form_values)],
     scan: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
@@ -444,7 +445,7 @@ def paper_submit(
 
 @router.get("/staff/evidence/{decision_id}")
 def evidence_file(
-    request: Request, session: SessionDep, principal: CurrentStaff, decision_id: int
+    request: Request, session: SessionDep, principal: CurrentStaff, decision_id: Id
 ) -> Response:
     decision = session.get(ConsentDecision, decision_id)
     child = session.get(Child, decision.child_id) if decision else None

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import quote
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.exception_handlers import (
     http_exception_handler,
     request_validation_exception_handler,
 )
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from psycopg import errors as pg_errors
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from consentlens.auth.deps import LinkSessionLimited, LoginRequired
 from consentlens.consent.answerer import LinkNoLongerValid
@@ -98,7 +102,69 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     )
 
 
+_log = logging.getLogger(__name__)
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _is_number_out_of_range(exc: Exception) -> bool:
+    # SQLite's driver refuses an int beyond 64 bits when binding it; PostgreSQL one beyond the
+    # column's type (ids are 32-bit INTEGER there). Other OverflowErrors and DataErrors are bugs.
+    if isinstance(exc, OverflowError):
+        return "SQLite INTEGER" in str(exc)
+    return isinstance(exc, DataError) and isinstance(exc.orig, pg_errors.NumericValueOutOfRange)
+
+
+async def _number_out_of_range(request: Request, exc: Exception) -> Response:
+    """Safety net behind `core.ids.Id`: a number the database cannot hold names no row.
+
+    Ids are validated where requests are parsed; this answers 404 instead of 500 for one that a
+    route forgot to type, and logs it so the route gets fixed.
+    """
+    if not _is_number_out_of_range(exc):
+        raise exc
+    _log.warning(
+        "%s %s: a number out of the database's range: %s", request.method, request.url.path, exc
+    )
+    detail = "Not found." if _wants_json(request) else N_("Page not found")
+    return await _http_error(request, StarletteHTTPException(404, detail))
+
+
+async def _method_not_allowed(request: Request, exc: Exception) -> Response:
+    """405 with an `Allow` naming every method of the path, not only the first route's."""
+    assert isinstance(exc, StarletteHTTPException)
+    allowed = [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL
+            for route in request.app.router.routes
+        )
+    ]
+    headers = {**(exc.headers or {}), **({"Allow": ", ".join(allowed)} if allowed else {})}
+    return await _http_error(request, StarletteHTTPException(405, exc.detail, headers=headers))
+
+
+async def _unprocessable(request: Request, exc: Exception) -> Response:
+    """An API 422 raised with a sentence still goes out as the documented list of problems."""
+    assert isinstance(exc, StarletteHTTPException)
+    if _wants_json(request) and not isinstance(exc.detail, list):
+        problem = {"loc": ["body"], "msg": str(exc.detail), "type": "value_error"}
+        exc = HTTPException(422, [problem], headers=exc.headers)
+    return await _http_error(request, exc)
+
+
+def install_safety_nets(app: FastAPI) -> None:
+    """Handlers that keep refusals clean and truthful: a database's refusal of an impossible
+    value becomes a 404, a 405 names all the methods its path has, an API 422 has the documented
+    shape however it was raised."""
+    app.add_exception_handler(OverflowError, _number_out_of_range)
+    app.add_exception_handler(DataError, _number_out_of_range)
+    app.add_exception_handler(405, _method_not_allowed)
+    app.add_exception_handler(422, _unprocessable)
+
+
 def install(app: FastAPI) -> None:
+    install_safety_nets(app)
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(LinkNoLongerValid, _link_no_longer_valid)
     app.add_exception_handler(LinkSessionLimited, _link_session_limited)

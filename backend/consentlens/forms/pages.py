@@ -14,6 +14,7 @@ from consentlens.auth.deps import CurrentAdmin, CurrentGuardian, CurrentStaff, P
 from consentlens.core.config import Locale
 from consentlens.core.db import SessionDep
 from consentlens.core.i18n import N_
+from consentlens.core.ids import Id
 from consentlens.core.security import verify_csrf
 from consentlens.core.templating import render, request_locale
 from consentlens.db.base import utcnow
@@ -60,7 +61,7 @@ def staff_child_form(
     request: Request,
     session: SessionDep,
     principal: CurrentStaff,
-    child_id: int,
+    child_id: Id,
     locale: Locale | None = None,
 ) -> Response:
     organisation = principal.organisation
@@ -81,7 +82,7 @@ def staff_child_form(
 
 @router.get("/staff/groups/{group_id}/forms.pdf")
 def staff_group_forms(
-    request: Request, session: SessionDep, principal: CurrentStaff, group_id: int
+    request: Request, session: SessionDep, principal: CurrentStaff, group_id: Id
 ) -> Response:
     organisation = principal.organisation
     group = get_group(session=session, organisation=organisation, group_id=group_id)
@@ -121,7 +122,7 @@ def staff_blank_form(
 
 @router.get("/consent/children/{child_id}/form.pdf")
 def guardian_child_form(
-    request: Request, session: SessionDep, principal: CurrentGuardian, child_id: int
+    request: Request, session: SessionDep, principal: CurrentGuardian, child_id: Id
 ) -> Response:
     organisation = principal.organisation
     children = people.children_of_guardian(

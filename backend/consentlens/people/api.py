@@ -13,14 +13,22 @@ from sqlmodel import Session
 from consentlens.audit.service import origin_of
 from consentlens.auth.deps import CurrentStaff
 from consentlens.consent import service as consent
+from consentlens.core.api_errors import (
+    AUTHENTICATED,
+    UNREADABLE_BODY,
+    not_found,
+    unprocessable,
+    unprocessable_all,
+)
 from consentlens.core.db import SessionDep
+from consentlens.core.ids import Id
 from consentlens.people import groups as group_service
 from consentlens.people import guardians as guardian_service
 from consentlens.people import service
 from consentlens.people.models import Child
 from consentlens.people.schemas import ChildCreate, ChildPublic, GuardianPublic
 
-router = APIRouter(prefix="/api/v1", tags=["organisation"])
+router = APIRouter(prefix="/api/v1", tags=["organisation"], responses=AUTHENTICATED)
 
 
 class ConsentUsePublic(BaseModel):
@@ -104,27 +112,22 @@ def _children_public(session: Session, children: Sequence[Child]) -> list[ChildP
 
 def _unprocessable(error: service.PeopleError) -> HTTPException:
     """A people error in the shape of FastAPI's own validation errors."""
-    return HTTPException(
-        status.HTTP_422_UNPROCESSABLE_CONTENT,
-        detail=[
-            {
-                "loc": ["body", *problem.field.split(".")] if problem.field else ["body"],
-                "msg": problem.message,
-                "type": "value_error",
-            }
+    return unprocessable_all(
+        [
+            (["body", *problem.field.split(".")] if problem.field else ["body"], problem.message)
             for problem in error.problems
-        ],
+        ]
     )
 
 
-_NOT_FOUND = {404: {"description": "No such child in the caller's organisation"}}
+_NOT_FOUND = not_found("No such child in the caller's organisation")
 
 
 @router.get("/children", response_model=list[ChildPublic], tags=["children"])
 def list_children(
     session: SessionDep,
     principal: CurrentStaff,
-    group_id: Annotated[int | None, Query(description="Only children in this group.")] = None,
+    group_id: Annotated[Id | None, Query(description="Only children in this group.")] = None,
     include_archived: Annotated[
         bool, Query(description="Also list archived children (`archived` is true).")
     ] = False,
@@ -138,7 +141,7 @@ def list_children(
         group_service.get_group(session=session, organisation=organisation, group_id=group_id)
         is None
     ):
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail="Unknown group_id.")
+        raise unprocessable("Unknown group_id.", "query", "group_id")
     children = service.list_children(
         session=session,
         organisation=organisation,
@@ -153,7 +156,10 @@ def list_children(
     response_model=ChildPublic,
     status_code=status.HTTP_201_CREATED,
     tags=["children"],
-    responses={422: {"description": "Invalid details, a duplicate external id or unknown group"}},
+    responses={
+        **UNREADABLE_BODY,
+        422: {"description": "Invalid details, a duplicate external id or unknown group"},
+    },
 )
 def create_child(
     request: Request, session: SessionDep, principal: CurrentStaff, payload: ChildCreate
@@ -199,7 +205,7 @@ def create_child(
 @router.get(
     "/children/{child_id}", response_model=ChildPublic, tags=["children"], responses=_NOT_FOUND
 )
-def read_child(session: SessionDep, principal: CurrentStaff, child_id: int) -> ChildPublic:
+def read_child(session: SessionDep, principal: CurrentStaff, child_id: Id) -> ChildPublic:
     """One child of the caller's organisation, archived or not (staff only)."""
     child = service.get_child(
         session=session, organisation=principal.organisation, child_id=child_id

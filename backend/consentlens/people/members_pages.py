@@ -17,6 +17,7 @@ from consentlens.auth.models import User
 from consentlens.core.config import LOCALES
 from consentlens.core.db import SessionDep
 from consentlens.core.i18n import LOCALE_NAMES, N_
+from consentlens.core.ids import Id
 from consentlens.core.security import verify_csrf
 from consentlens.core.templating import render
 from consentlens.people import groups as group_service
@@ -161,7 +162,7 @@ def group_edit_page(
     request: Request,
     session: SessionDep,
     principal: CurrentStaff,
-    group_id: int,
+    group_id: Id,
     done: str | None = None,
 ) -> Response:
     group = _group_or_404(session, principal, group_id)
@@ -170,7 +171,7 @@ def group_edit_page(
 
 @router.post("/staff/groups/{group_id}/edit", dependencies=CSRF)
 def group_edit(
-    request: Request, session: SessionDep, principal: CurrentStaff, group_id: int, name: Text = ""
+    request: Request, session: SessionDep, principal: CurrentStaff, group_id: Id, name: Text = ""
 ) -> Response:
     group = _group_or_404(session, principal, group_id)
     try:
@@ -205,14 +206,14 @@ def _set_group_archived(
 
 @router.post("/staff/groups/{group_id}/archive", dependencies=CSRF)
 def group_archive(
-    request: Request, session: SessionDep, principal: CurrentStaff, group_id: int
+    request: Request, session: SessionDep, principal: CurrentStaff, group_id: Id
 ) -> Response:
     return _set_group_archived(request, session, principal, group_id, True)
 
 
 @router.post("/staff/groups/{group_id}/restore", dependencies=CSRF)
 def group_restore(
-    request: Request, session: SessionDep, principal: CurrentStaff, group_id: int
+    request: Request, session: SessionDep, principal: CurrentStaff, group_id: Id
 ) -> Response:
     return _set_group_archived(request, session, principal, group_id, False)
 
@@ -360,7 +361,7 @@ def child_create(
     last_name: Text = "",
     birth_date: Text = "",
     external_id: Text = "",
-    group_ids: Annotated[list[int], Form()] = [],  # noqa: B006 - FastAPI copies defaults
+    group_ids: Annotated[list[Id], Form()] = [],  # noqa: B006 - FastAPI copies defaults
 ) -> Response:
     form = {
         "first_name": first_name,
@@ -391,7 +392,7 @@ def child_edit_page(
     request: Request,
     session: SessionDep,
     principal: CurrentStaff,
-    child_id: int,
+    child_id: Id,
     done: str | None = None,
 ) -> Response:
     child = _child_or_404(session, principal, child_id)
@@ -403,12 +404,12 @@ def child_edit(
     request: Request,
     session: SessionDep,
     principal: CurrentStaff,
-    child_id: int,
+    child_id: Id,
     first_name: Text = "",
     last_name: Text = "",
     birth_date: Text = "",
     external_id: Text = "",
-    group_ids: Annotated[list[int], Form()] = [],  # noqa: B006 - FastAPI copies defaults
+    group_ids: Annotated[list[Id], Form()] = [],  # noqa: B006 - FastAPI copies defaults
 ) -> Response:
     child = _child_or_404(session, principal, child_id)
     form = {
@@ -441,7 +442,7 @@ def child_guardian_add(
     request: Request,
     session: SessionDep,
     principal: CurrentStaff,
-    child_id: int,
+    child_id: Id,
     full_name: Text = "",
     email: Text = "",
     phone: Text = "",
@@ -481,7 +482,7 @@ def child_guardian_add(
 
 @router.post("/staff/children/{child_id}/guardians/{guardian_id}/remove", dependencies=CSRF)
 def child_guardian_remove(
-    request: Request, session: SessionDep, principal: CurrentStaff, child_id: int, guardian_id: int
+    request: Request, session: SessionDep, principal: CurrentStaff, child_id: Id, guardian_id: Id
 ) -> Response:
     child = _child_or_404(session, principal, child_id)
     guardian = guardian_service.get_guardian(
@@ -517,14 +518,14 @@ def _set_child_archived(
 
 @router.post("/staff/children/{child_id}/archive", dependencies=CSRF)
 def child_archive(
-    request: Request, session: SessionDep, principal: CurrentStaff, child_id: int
+    request: Request, session: SessionDep, principal: CurrentStaff, child_id: Id
 ) -> Response:
     return _set_child_archived(request, session, principal, child_id, True)
 
 
 @router.post("/staff/children/{child_id}/restore", dependencies=CSRF)
 def child_restore(
-    request: Request, session: SessionDep, principal: CurrentStaff, child_id: int
+    request: Request, session: SessionDep, principal: CurrentStaff, child_id: Id
 ) -> Response:
     return _set_child_archived(request, session, principal, child_id, False)
 
@@ -609,7 +610,7 @@ def guardian_edit_page(
     request: Request,
     session: SessionDep,
     principal: CurrentStaff,
-    guardian_id: int,
+    guardian_id: Id,
     done: str | None = None,
 ) -> Response:
     guardian = _guardian_or_404(session, principal, guardian_id)
@@ -621,7 +622,7 @@ def guardian_edit(
     request: Request,
     session: SessionDep,
     principal: CurrentStaff,
-    guardian_id: int,
+    guardian_id: Id,
     full_name: Text = "",
     email: Text = "",
     phone: Text = "",
@@ -648,7 +649,7 @@ def guardian_edit(
 
 @router.post("/staff/guardians/{guardian_id}/archive", dependencies=CSRF)
 def guardian_archive(
-    request: Request, session: SessionDep, principal: CurrentStaff, guardian_id: int
+    request: Request, session: SessionDep, principal: CurrentStaff, guardian_id: Id
 ) -> Response:
     guardian = _guardian_or_404(session, principal, guardian_id)
     guardian_service.archive_guardian(

@@ -7,6 +7,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from consentlens.core.api_types import IsoDate
+from consentlens.core.ids import Id
+
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 
 
@@ -31,11 +34,11 @@ class ChildCreate(BaseModel):
 
     first_name: Name
     last_name: Name
-    birth_date: date = Field(description="Not in the future and at most 25 years ago.")
+    birth_date: IsoDate = Field(description="Not in the future and at most 25 years ago.")
     external_id: Annotated[str, StringConstraints(strip_whitespace=True, max_length=80)] | None = (
         Field(default=None, description="Your own id for the child, unique in the organisation.")
     )
-    group_ids: list[int] = Field(default_factory=list, description="Active groups to join.")
+    group_ids: list[Id] = Field(default_factory=list, description="Active groups to join.")
     guardians: list[GuardianIn] = Field(default_factory=list, max_length=10)
 
 

@@ -12,14 +12,23 @@ from sqlmodel import Session, col, select
 
 from consentlens.audit.service import origin_of
 from consentlens.auth.deps import CurrentStaff, Principal
+from consentlens.core.api_errors import (
+    AUTHENTICATED,
+    UNREADABLE_BODY,
+    error,
+    not_found,
+    unprocessable,
+)
+from consentlens.core.api_types import IsoDate
 from consentlens.core.db import SessionDep
+from consentlens.core.ids import Id
 from consentlens.db.base import utcnow
 from consentlens.people.service import get_child
 from consentlens.photos import enrollment, ingest, service, serving, throttle, worker
 from consentlens.photos.models import Event, Face, Photo
 from consentlens.photos.service import EventError
 
-router = APIRouter(prefix="/api/v1", tags=["photos"])
+router = APIRouter(prefix="/api/v1", tags=["photos"], responses=AUTHENTICATED)
 # no-store, not no-cache: children's images never land in a (shared) browser's disk cache;
 # without validators no-cache re-downloaded them anyway.
 IMAGE_HEADERS = {"Cache-Control": "private, no-store", "Content-Disposition": "inline"}
@@ -27,8 +36,8 @@ IMAGE_HEADERS = {"Cache-Control": "private, no-store", "Content-Disposition": "i
 
 class EventCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
-    date: date
-    group_ids: list[int] = Field(default_factory=list)
+    date: IsoDate
+    group_ids: list[Id] = Field(default_factory=list)
 
 
 class EventPublic(BaseModel):
@@ -80,6 +89,10 @@ class ReferencePublic(BaseModel):
     references: int = Field(description="How many reference faces the child now has.")
 
 
+_NO_EVENT = not_found("No such event.")
+_NO_PHOTO = not_found("No such photo.")
+
+
 def _event(session: Session, principal: Principal, event_id: int) -> Event:
     event = service.get_event(
         session=session, organisation=principal.organisation, event_id=event_id
@@ -110,7 +123,12 @@ def _event_public(session: Session, event: Event) -> EventPublic:
     )
 
 
-@router.post("/events", response_model=EventPublic, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/events",
+    response_model=EventPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses=UNREADABLE_BODY,
+)
 def create_event(
     payload: EventCreate, request: Request, session: SessionDep, principal: CurrentStaff
 ) -> EventPublic:
@@ -126,12 +144,12 @@ def create_event(
             origin=origin_of(request),
         )
     except EventError as error:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from None
+        raise unprocessable(str(error), "body") from None
     return _event_public(session, event)
 
 
-@router.get("/events/{event_id}", response_model=EventPublic)
-def read_event(event_id: int, session: SessionDep, principal: CurrentStaff) -> EventPublic:
+@router.get("/events/{event_id}", response_model=EventPublic, responses=_NO_EVENT)
+def read_event(event_id: Id, session: SessionDep, principal: CurrentStaff) -> EventPublic:
     """An event with the number of its photos in each processing status."""
     return _event_public(session, _event(session, principal, event_id))
 
@@ -140,10 +158,14 @@ def read_event(event_id: int, session: SessionDep, principal: CurrentStaff) -> E
     "/events/{event_id}/photos",
     response_model=list[UploadOutcome],
     form_limits={"max_files": ingest.MAX_FILES_PER_REQUEST},
-    responses={413: {"description": "The request is larger than one photo may be."}},
+    responses={
+        **_NO_EVENT,
+        **UNREADABLE_BODY,
+        413: {"description": "The request is larger than one photo may be."},
+    },
 )
 def upload_photos(
-    event_id: int,
+    event_id: Id,
     files: Annotated[list[UploadFile], File(description="One or more photos.")],
     request: Request,
     session: SessionDep,
@@ -209,8 +231,8 @@ def photo_public(session: Session, photo: Photo) -> PhotoPublic:
     )
 
 
-@router.get("/photos/{photo_id}", response_model=PhotoPublic)
-def read_photo(photo_id: int, session: SessionDep, principal: CurrentStaff) -> PhotoPublic:
+@router.get("/photos/{photo_id}", response_model=PhotoPublic, responses=_NO_PHOTO)
+def read_photo(photo_id: Id, session: SessionDep, principal: CurrentStaff) -> PhotoPublic:
     """A photo's status, its faces and the verdict per use with the policy's reason."""
     photo = _photo(session, principal, photo_id)
     # Judge now: a consent that lapsed since the last evaluation shows here at once.
@@ -225,12 +247,12 @@ def read_photo(photo_id: int, session: SessionDep, principal: CurrentStaff) -> P
     response_class=Response,
     responses={
         200: {"content": {"image/jpeg": {}}, "description": "Rendered per the use's verdict."},
-        403: {"description": "The verdict hides this photo in this use."},
-        404: {"description": "No such photo."},
+        **error(403, "The verdict hides this photo in this use."),
+        **_NO_PHOTO,
     },
 )
 def read_image(
-    photo_id: int,
+    photo_id: Id,
     session: SessionDep,
     principal: CurrentStaff,
     use: Annotated[str, Query(description="A photo use code, e.g. `website`.")],
@@ -249,7 +271,7 @@ def read_image(
             now=utcnow(),
         )
     except KeyError:
-        raise HTTPException(422, f"Unknown photo use '{use}'.") from None
+        raise unprocessable(f"Unknown photo use '{use}'.", "query", "use") from None
     except serving.NotServable as hidden:
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"Hidden in this use: {hidden}") from None
     return Response(data, media_type="image/jpeg", headers=IMAGE_HEADERS)
@@ -260,12 +282,14 @@ def read_image(
     response_model=ReferencePublic,
     status_code=status.HTTP_201_CREATED,
     responses={
-        409: {"description": "The child has no face-recognition consent."},
+        **not_found("No such child."),
+        **UNREADABLE_BODY,
+        **error(409, "The child has no face-recognition consent."),
         422: {"description": "The photo cannot be used as a reference."},
     },
 )
 def enroll_child(
-    child_id: int,
+    child_id: Id,
     file: Annotated[UploadFile, File(description="A portrait of the child alone.")],
     request: Request,
     session: SessionDep,
@@ -291,10 +315,11 @@ def enroll_child(
                 origin=origin_of(request),
             )
     except ingest.UploadRejected as rejected:
-        raise HTTPException(422, str(rejected)) from None
+        raise unprocessable(str(rejected), "body", "file") from None
     except enrollment.EnrollmentRefused as refused:
-        code = status.HTTP_409_CONFLICT if refused.conflict else 422
-        raise HTTPException(code, str(refused)) from None
+        if refused.conflict:
+            raise HTTPException(status.HTTP_409_CONFLICT, str(refused)) from None
+        raise unprocessable(str(refused), "body", "file") from None
     assert reference.id is not None
     return ReferencePublic(
         id=reference.id,

@@ -23,6 +23,7 @@ from consentlens.consent.models import ConsentUse
 from consentlens.consent.policy import VerdictAction
 from consentlens.core.db import SessionDep
 from consentlens.core.i18n import N_
+from consentlens.core.ids import Id
 from consentlens.core.security import verify_csrf
 from consentlens.core.templating import render
 from consentlens.db.base import utcnow
@@ -209,7 +210,7 @@ def photo_image(
     request: Request,
     session: SessionDep,
     principal: CurrentUser,
-    photo_id: int,
+    photo_id: Id,
     size: str = "thumb",
 ) -> Response:
     """The photo as the internal gallery may show it right now (staff and guardians)."""
@@ -228,7 +229,7 @@ def photo_image(
 
 @router.get("/gallery/photos/{photo_id}/download")
 def photo_download(
-    request: Request, session: SessionDep, principal: CurrentUser, photo_id: int
+    request: Request, session: SessionDep, principal: CurrentUser, photo_id: Id
 ) -> Response:
     photo = _viewable_photo(session, principal, photo_id)
     data = _rendered(session, principal, photo, "display")
@@ -291,7 +292,7 @@ def guardian_home(request: Request, session: SessionDep, principal: CurrentGuard
 
 @router.get("/gallery/mine")
 def guardian_mine(
-    request: Request, session: SessionDep, principal: CurrentGuardian, before: int | None = None
+    request: Request, session: SessionDep, principal: CurrentGuardian, before: Id | None = None
 ) -> Response:
     page = gallery.guardian_photos(session, principal, mine=True, before=before)
     return _photos_page(request, session, principal, page, event=None, more_url="/gallery/mine")
@@ -302,8 +303,8 @@ def guardian_event(
     request: Request,
     session: SessionDep,
     principal: CurrentGuardian,
-    event_id: int,
-    before: int | None = None,
+    event_id: Id,
+    before: Id | None = None,
 ) -> Response:
     event = service.get_event(
         session=session, organisation=principal.organisation, event_id=event_id
@@ -366,7 +367,7 @@ def guardian_photo(
     request: Request,
     session: SessionDep,
     principal: CurrentGuardian,
-    photo_id: int,
+    photo_id: Id,
     done: str | None = None,
 ) -> Response:
     photo = _guardian_photo(session, principal, photo_id)
@@ -380,7 +381,7 @@ def guardian_removal(
     request: Request,
     session: SessionDep,
     principal: CurrentGuardian,
-    photo_id: int,
+    photo_id: Id,
     message: Annotated[str, Form()] = "",
 ) -> Response:
     photo = _guardian_photo(session, principal, photo_id)
@@ -437,7 +438,7 @@ def staff_gallery(
     event: str = "",
     child: str = "",
     show: str = "",
-    before: int | None = None,
+    before: Id | None = None,
 ) -> Response:
     organisation = principal.organisation
     chosen = {"group": _id_or_none(group), "event": _id_or_none(event), "child": _id_or_none(child)}
@@ -515,7 +516,7 @@ def staff_resolve(
     request: Request,
     session: SessionDep,
     principal: CurrentStaff,
-    request_id: int,
+    request_id: Id,
     resolution: Annotated[str, Form()] = "",
 ) -> Response:
     removal = removals.get_removal_request(

@@ -21,6 +21,7 @@ from consentlens.audit.service import origin_of
 from consentlens.auth.deps import CurrentStaff, Principal
 from consentlens.core.db import SessionDep
 from consentlens.core.i18n import N_, get_translations
+from consentlens.core.ids import Id
 from consentlens.core.security import verify_csrf
 from consentlens.core.templating import render, request_locale
 from consentlens.db.base import utcnow
@@ -274,7 +275,7 @@ def event_create(
     principal: CurrentStaff,
     name: Text = "",
     event_date: Text = "",
-    group_ids: Annotated[list[int], Form()] = [],  # noqa: B006 - FastAPI copies defaults
+    group_ids: Annotated[list[Id], Form()] = [],  # noqa: B006 - FastAPI copies defaults
 ) -> Response:
     form = {"name": name, "event_date": event_date, "group_ids": set(group_ids), "invalid": ""}
     try:
@@ -305,7 +306,7 @@ def event_page(
     request: Request,
     session: SessionDep,
     principal: CurrentStaff,
-    event_id: int,
+    event_id: Id,
     done: str | None = None,
 ) -> Response:
     event = lookup.event_or_404(session, principal, event_id)
@@ -329,7 +330,7 @@ def event_upload(
     request: Request,
     session: SessionDep,
     principal: CurrentStaff,
-    event_id: int,
+    event_id: Id,
     files: Annotated[list[UploadFile], File()] = [],  # noqa: B006 - FastAPI copies defaults
 ) -> Response:
     """Receive photos; each file is kept, recognised as a duplicate or rejected on its own."""
@@ -371,7 +372,7 @@ def event_upload(
 
 @router.get("/staff/events/{event_id}/progress")
 def event_progress(
-    request: Request, session: SessionDep, principal: CurrentStaff, event_id: int
+    request: Request, session: SessionDep, principal: CurrentStaff, event_id: Id
 ) -> JSONResponse:
     event = lookup.event_or_404(session, principal, event_id)
     return JSONResponse(
@@ -381,7 +382,7 @@ def event_progress(
 
 
 @router.post("/staff/photos/{photo_id}/retry", dependencies=CSRF)
-def photo_retry(session: SessionDep, principal: CurrentStaff, photo_id: int) -> Response:
+def photo_retry(session: SessionDep, principal: CurrentStaff, photo_id: Id) -> Response:
     photo = lookup.photo_or_404(session, principal, photo_id)
     service.retry_photo(session=session, photo=photo)
     session.commit()
@@ -428,7 +429,7 @@ def photo_page(
     request: Request,
     session: SessionDep,
     principal: CurrentStaff,
-    photo_id: int,
+    photo_id: Id,
     use: str = GALLERY,
 ) -> Response:
     organisation = principal.organisation
@@ -481,7 +482,7 @@ def photo_page(
 def photo_image(
     session: SessionDep,
     principal: CurrentStaff,
-    photo_id: int,
+    photo_id: Id,
     use: str = GALLERY,
     size: str = "display",
 ) -> Response:

@@ -19,6 +19,7 @@ from consentlens.auth.models import User
 from consentlens.consent.models import ConsentUse
 from consentlens.core.db import SessionDep
 from consentlens.core.i18n import N_
+from consentlens.core.ids import Id, parse_id
 from consentlens.core.security import verify_csrf
 from consentlens.core.templating import render, request_locale
 from consentlens.db.base import utcnow
@@ -51,7 +52,7 @@ def _image_url(photo_id: int, use: str) -> str:
 
 def _event_id(raw: str) -> int | None:
     # An empty choice in the event select arrives as "", which is "no event", not an error.
-    return int(raw) if raw.strip().isdigit() else None
+    return parse_id(raw)
 
 
 # --- publishing -------------------------------------------------------------------------------
@@ -172,7 +173,7 @@ def publish_page(
     principal: CurrentStaff,
     use: str = DEFAULT_USE,
     event: str = "",
-    photo: Annotated[list[int], Query()] = [],  # noqa: B006 - FastAPI copies defaults
+    photo: Annotated[list[Id], Query()] = [],  # noqa: B006 - FastAPI copies defaults
 ) -> Response:
     return _publish_page(
         request, session, principal, use=use, event_id=_event_id(event), selection=photo
@@ -188,8 +189,8 @@ def publish_submit(
     size: Annotated[str, Form()] = "display",
     title: Annotated[str, Form()] = "",
     event: Annotated[str, Form()] = "",
-    photo: Annotated[list[int], Form()] = [],  # noqa: B006 - FastAPI copies defaults
-    selection: Annotated[list[int], Form()] = [],  # noqa: B006
+    photo: Annotated[list[Id], Form()] = [],  # noqa: B006 - FastAPI copies defaults
+    selection: Annotated[list[Id], Form()] = [],  # noqa: B006
 ) -> Response:
     organisation = principal.organisation
     found = (
@@ -316,7 +317,7 @@ def takedowns_page(
 
 @router.post("/staff/takedowns/{published_id}", dependencies=CSRF)
 def takedown_submit(
-    request: Request, session: SessionDep, principal: CurrentStaff, published_id: int
+    request: Request, session: SessionDep, principal: CurrentStaff, published_id: Id
 ) -> Response:
     try:
         publishing.mark_taken_down(

@@ -18,6 +18,7 @@ from consentlens.auth.deps import CurrentStaff, Principal
 from consentlens.consent.pages import render_child_page
 from consentlens.core.db import SessionDep
 from consentlens.core.i18n import N_
+from consentlens.core.ids import Id
 from consentlens.core.security import verify_csrf
 from consentlens.core.templating import render
 from consentlens.db.base import utcnow
@@ -119,7 +120,7 @@ def review_queue(
     request: Request,
     session: SessionDep,
     principal: CurrentStaff,
-    event_id: int,
+    event_id: Id,
     done: str | None = None,
     faces: str | None = None,
     child: str | None = None,
@@ -146,7 +147,7 @@ def review_decide(
     request: Request,
     session: SessionDep,
     principal: CurrentStaff,
-    event_id: int,
+    event_id: Id,
     choice: Annotated[str, Form()] = "",
     face_ids: Annotated[list[str] | None, Form()] = None,
     child_id: Annotated[str, Form()] = "",
@@ -190,7 +191,7 @@ def review_decide(
     response_class=Response,
     responses={200: {"content": {"image/jpeg": {}}}},
 )
-def face_crop(session: SessionDep, principal: CurrentStaff, face_id: int) -> Response:
+def face_crop(session: SessionDep, principal: CurrentStaff, face_id: Id) -> Response:
     throttle.check_image(principal.user.id or 0)
     face = session.get(Face, face_id)
     photo = (
@@ -216,7 +217,7 @@ def reference_add(
     request: Request,
     session: SessionDep,
     principal: CurrentStaff,
-    child_id: int,
+    child_id: Id,
     file: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
     child = _child(session, principal, child_id)
@@ -260,7 +261,7 @@ def reference_delete(
     request: Request,
     session: SessionDep,
     principal: CurrentStaff,
-    child_id: int,
+    child_id: Id,
     confirm: Annotated[str, Form()] = "",
 ) -> Response:
     child = _child(session, principal, child_id)
