@@ -37,8 +37,8 @@ def lax_umask() -> Iterator[None]:
         os.umask(previous)
 
 
-def test_scans_imports_and_outbox_mails_are_owner_only_whatever_the_umask(lax_umask, tmp_path):
-    reference = evidence.store_scan(data=png_bytes(), organisation_id=987_654_321)
+def test_scans_imports_and_outbox_mails_are_owner_only_whatever_the_umask(lax_umask, tmp_path, db):
+    reference = evidence.store_scan(session=db, data=png_bytes(), organisation_id=987_654_321)
     scan = get_settings().resolved_media_dir / reference
     assert mode(scan) == 0o600 and mode(scan.parent) == 0o700
 

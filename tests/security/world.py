@@ -377,7 +377,7 @@ def _club(session: Session, number: int) -> Club:
     )
     now = utcnow()
     uses = {u.code: u for u in consent.list_uses(session=session, organisation=org)}
-    scan = evidence.store_scan(data=png(number), organisation_id=org.id)
+    scan = evidence.store_scan(session=session, data=png(number), organisation_id=org.id)
     decision = consent.record_decision(
         session=session,
         organisation=org,

@@ -11,12 +11,12 @@ from sqlmodel import Session
 
 from consentlens.audit.service import origin_of
 from consentlens.auth.deps import CurrentStaff, Principal
-from consentlens.auth.models import User
 from consentlens.consent import service as consent
 from consentlens.core.api_errors import AUTHENTICATED, UNREADABLE_BODY, not_found, unprocessable
 from consentlens.core.db import SessionDep
 from consentlens.core.ids import Id
 from consentlens.db.base import utcnow
+from consentlens.people.guardians import get_guardian
 from consentlens.people.models import Child
 from consentlens.people.service import get_child
 
@@ -138,7 +138,14 @@ def create_decision(
         raise unprocessable(
             f"Unknown use '{payload.use}'; use one of {', '.join(uses)}.", "body", "use"
         )
-    guardian = session.get(User, payload.guardian_id) if payload.guardian_id is not None else None
+    # Only this organisation's guardians: another club's account is "no guardian" here too.
+    guardian = (
+        get_guardian(
+            session=session, organisation=principal.organisation, guardian_id=payload.guardian_id
+        )
+        if payload.guardian_id is not None
+        else None
+    )
     if payload.guardian_id is not None and guardian is None:
         raise unprocessable(f"No guardian with id {payload.guardian_id}.", "body", "guardian_id")
     try:
