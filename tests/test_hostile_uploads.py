@@ -171,7 +171,9 @@ def test_reference_portraits_through_the_api(client, db, club):
         )
         assert response.status_code == 422, (sample.name, response.status_code, response.text)
         check_refused(sample, response, PORTRAIT_REFUSALS, before)
-        assert isinstance(response.json()["detail"], str)
+        # The API's documented 422: a list of problems, each with its message.
+        detail = response.json()["detail"]
+        assert isinstance(detail, list) and detail and isinstance(detail[0]["msg"], str)
         if sample.accepted_by:
             assert response.json()["detail"].startswith("No face was found."), sample.name
     check_healthy(client)
