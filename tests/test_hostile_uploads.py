@@ -175,7 +175,7 @@ def test_reference_portraits_through_the_api(client, db, club):
         detail = response.json()["detail"]
         assert isinstance(detail, list) and detail and isinstance(detail[0]["msg"], str)
         if sample.accepted_by:
-            assert response.json()["detail"].startswith("No face was found."), sample.name
+            assert detail[0]["msg"].startswith("No face was found."), sample.name
     check_healthy(client)
 
 
