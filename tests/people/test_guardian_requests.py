@@ -83,7 +83,49 @@ def test_a_declined_request_links_nothing(client, db, inbox):
     response = client.post(path, data={"csrf_token": csrf_from(page.text), "decision": "decline"})
     assert response.status_code == 200
     assert db.exec(select(Guardianship).where(Guardianship.child_id == kid.id)).first() is None
-    assert db.exec(select(PendingGuardianship)).first() is None
+    (declined,) = db.exec(select(PendingGuardianship)).all()
+    assert declined.declined_at is not None
+    # Asking again sends nothing more: the holder said no.
+    _ask(db, org_b, kid, parent.email)
+    assert len(inbox.to(parent.email)) == 1
+    assert client.get(path).status_code == 410
+
+
+def test_asking_again_and_again_mails_once_a_day(db, inbox):
+    org_a = factories.organisation(db)
+    parent = factories.user(db, org_a, Role.GUARDIAN)
+    org_b = factories.organisation(db)
+    kid = factories.child(db, org_b)
+    for _ in range(4):
+        _ask(db, org_b, kid, parent.email)
+    assert len(inbox.to(parent.email)) == 1
+
+
+def test_an_old_link_never_opens_a_later_request(client, db, inbox):
+    """Request links carry a nonce and the address: a spent link, a reused row id or a changed
+    address open nothing."""
+    org_a = factories.organisation(db)
+    mallory = factories.user(db, org_a, Role.GUARDIAN)
+    bart = factories.user(db, org_a, Role.GUARDIAN)
+    org_b = factories.organisation(db)
+    kid = factories.child(db, org_b)
+    first = _ask(db, org_b, kid, mallory.email)
+    db.commit()
+    old_path = inbox.link_path(inbox.to(mallory.email)[0], prefix="/guardian-requests/")
+    # The row goes away (confirmed and unlinked, say); the next request may reuse its id.
+    db.delete(first)
+    db.flush()
+    second = _ask(db, org_b, kid, bart.email)
+    db.commit()
+    assert client.get(old_path).status_code == 410
+    new_path = inbox.link_path(inbox.to(bart.email)[0], prefix="/guardian-requests/")
+    assert client.get(new_path).status_code == 200
+    # And once the address changes, the link mailed to the old one no longer answers.
+    bart.email = "bart.elsewhere@example.test"
+    db.add(bart)
+    db.commit()
+    assert client.get(new_path).status_code == 410
+    assert second.declined_at is None
 
 
 def test_an_account_with_a_password_is_never_the_clubs_to_link(db):

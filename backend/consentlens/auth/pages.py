@@ -14,7 +14,7 @@ from consentlens.core.db import SessionDep
 from consentlens.core.errors import safe_next
 from consentlens.core.i18n import N_
 from consentlens.core.security import MIN_PASSWORD_LENGTH, csrf_token, verify_csrf
-from consentlens.core.templating import render
+from consentlens.core.templating import prefer_locale, render
 from consentlens.db.base import utcnow
 
 router = APIRouter(tags=["pages"])
@@ -179,8 +179,10 @@ def _reset_link_problem(request: Request) -> Response:
 
 @router.get("/password/reset/{token}", include_in_schema=False)
 def reset_form(request: Request, session: SessionDep, token: str) -> Response:
-    if passwords.user_for_reset(session=session, token=token) is None:
+    user = passwords.user_for_reset(session=session, token=token)
+    if user is None:
         return _reset_link_problem(request)
+    prefer_locale(request, user.locale)
     return render(request, "auth/password.html", done=False, has_password=False, token=token)
 
 
@@ -198,6 +200,7 @@ def reset_submit(
     user = passwords.user_for_reset(session=session, token=token)
     if user is None:
         return _reset_link_problem(request)
+    prefer_locale(request, user.locale)
     errors = _password_problems(password, repeat)
     if errors:
         return render(

@@ -43,7 +43,13 @@ class DecisionCreate(BaseModel):
     by_child: bool = Field(
         default=False, description="The child decided (from the co-consent age)."
     )
-    method: Literal["paper", "online", "staff"] = "staff"
+    # Not "online": that method means the guardian (or child) answered themselves on the consent
+    # page, and staff recording it would make a forged answer look self-given.
+    method: Literal["paper", "staff"] = Field(
+        default="staff",
+        description="`paper`: from a signed form; `staff`: told to staff (online answers are "
+        "recorded only by the guardian's own consent page).",
+    )
     decided_at: datetime | None = Field(
         default=None, description="When the decision was made (a paper form's date); default now."
     )

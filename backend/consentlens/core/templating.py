@@ -102,6 +102,13 @@ def request_locale(request: Request) -> str:
     return locale
 
 
+def prefer_locale(request: Request, locale: str | None) -> None:
+    """Answer in this language (e.g. the account's, on a page opened from its e-mail) unless the
+    browser chose one with the language switch."""
+    if locale in LOCALES and not request.cookies.get(LOCALE_COOKIE):
+        request.state.locale = locale
+
+
 def render_text(name: str, *, locale: str, **context: Any) -> str:
     """Render a plain-text template (e-mail) in a given language."""
     return environment.get_template(name).render(

@@ -13,7 +13,7 @@ from consentlens.auth.models import User
 from consentlens.core.db import SessionDep
 from consentlens.core.i18n import N_
 from consentlens.core.security import verify_csrf
-from consentlens.core.templating import render
+from consentlens.core.templating import prefer_locale, render
 from consentlens.db.base import utcnow
 from consentlens.people import guardian_requests
 from consentlens.people.models import Child, Organisation, PendingGuardianship
@@ -30,11 +30,18 @@ def _gone(request: Request) -> Response:
     )
 
 
-def _context(session: SessionDep, pending: PendingGuardianship) -> dict[str, object]:
+def _context(
+    request: Request, session: SessionDep, pending: PendingGuardianship
+) -> dict[str, object]:
+    organisation = session.get(Organisation, pending.organisation_id)
+    account = session.get(User, pending.guardian_id)
+    assert organisation is not None and account is not None
+    # Opened from the e-mail: in the account's own language, where it chose one.
+    prefer_locale(request, account.locale)
     return {
-        "organisation": session.get(Organisation, pending.organisation_id),
+        "organisation": organisation,
         "child": session.get(Child, pending.child_id),
-        "account": session.get(User, pending.guardian_id),
+        "account": account,
     }
 
 
@@ -48,7 +55,7 @@ def request_page(request: Request, session: SessionDep, token: str) -> Response:
         "people/guardian_request.html",
         token=token,
         answered=None,
-        **_context(session, pending),
+        **_context(request, session, pending),
     )
 
 
@@ -70,9 +77,9 @@ def request_answer(
             token=token,
             answered=None,
             errors=[N_("Choose one of the two buttons.")],
-            **_context(session, pending),
+            **_context(request, session, pending),
         )
-    context = _context(session, pending)
+    context = _context(request, session, pending)
     guardian_requests.answer(
         session=session,
         pending=pending,

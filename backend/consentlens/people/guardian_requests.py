@@ -8,6 +8,8 @@ guardian to send links to, print codes for, or count consent from.
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,32 +22,52 @@ from consentlens.core.config import get_settings
 from consentlens.core.i18n import get_translations
 from consentlens.core.mail import Mail, MailError, get_mailer
 from consentlens.core.templating import render_text
+from consentlens.db.base import utcnow
 from consentlens.people.models import Child, Guardianship, Organisation, PendingGuardianship
 from consentlens.people.service import create_guardianship
+
+MAIL_COOLDOWN_HOURS = 24
+DECLINED_DAYS = 90
 
 
 def _serializer() -> URLSafeSerializer:
     return URLSafeSerializer(get_settings().resolved_secret_key, salt="consentlens.guardian-ask")
 
 
-def token_for(pending: PendingGuardianship) -> str:
-    return _serializer().dumps(pending.id)
+def _address_key(email: str) -> str:
+    return hashlib.sha256(email.encode()).hexdigest()[:16]
 
 
-def url_for(pending: PendingGuardianship) -> str:
-    return f"{get_settings().base_url.rstrip('/')}/guardian-requests/{token_for(pending)}"
+def token_for(pending: PendingGuardianship, user: User) -> str:
+    """The link's token: the request, its nonce, and the address it was mailed to."""
+    return _serializer().dumps([pending.id, pending.nonce, _address_key(user.email)])
+
+
+def url_for(pending: PendingGuardianship, user: User) -> str:
+    base = get_settings().base_url.rstrip("/")
+    return f"{base}/guardian-requests/{token_for(pending, user)}"
 
 
 def get_by_token(*, session: Session, token: str, now: datetime) -> PendingGuardianship | None:
     """The open request behind a link, else None (unknown, expired or already answered)."""
     try:
-        pending_id: Any = _serializer().loads(token)
+        payload: Any = _serializer().loads(token)
     except BadSignature:
         return None
-    if not isinstance(pending_id, int):
+    if not (isinstance(payload, list) and len(payload) == 3 and isinstance(payload[0], int)):
         return None
+    pending_id, nonce, address = payload
     pending = session.get(PendingGuardianship, pending_id)
-    if pending is None or pending.expires_at <= now:
+    if (
+        pending is None
+        or pending.expires_at <= now
+        or pending.declined_at is not None
+        or pending.nonce != nonce
+    ):
+        return None
+    user = session.get(User, pending.guardian_id)
+    # The answer belongs to whoever holds the address the request was sent to, still.
+    if user is None or _address_key(user.email) != address:
         return None
     return pending
 
@@ -67,7 +89,7 @@ def _send(
             user=user,
             organisation=organisation,
             child=child,
-            url=url_for(pending),
+            url=url_for(pending, user),
             expires=pending.expires_at.date(),
         ),
         reply_to=organisation.privacy_contact_email,
@@ -90,7 +112,11 @@ def ask_account_holder(
     actor: User | None = None,
     origin: audit.Origin | None = None,
 ) -> PendingGuardianship:
-    """Record the organisation's request and e-mail the account holder (again, if asked again)."""
+    """Record the organisation's request and e-mail the account holder.
+
+    Asking again about the same child re-mails at most once a day, and never after the holder
+    declined (for `DECLINED_DAYS`): staff or a re-imported file cannot flood someone's inbox.
+    """
     assert child.id is not None and user.id is not None and organisation.id is not None
     pending = session.exec(
         select(PendingGuardianship).where(
@@ -104,14 +130,29 @@ def ask_account_holder(
             guardian_id=user.id,
             relation=relation,
             requested_by_id=actor.id if actor else None,
+            nonce=secrets.token_urlsafe(16),
             created_at=now,
             expires_at=now,
         )
-    pending.relation = relation
-    pending.expires_at = now + timedelta(days=get_settings().link_days)
+    declined = pending.declined_at is not None and pending.declined_at > now - timedelta(
+        days=DECLINED_DAYS
+    )
+    recent = pending.mailed_at is not None and pending.mailed_at > now - timedelta(
+        hours=MAIL_COOLDOWN_HOURS
+    )
+    sent = False
+    if not declined:
+        pending.relation = relation
+        pending.declined_at = None
+        pending.expires_at = now + timedelta(days=get_settings().link_days)
+        if not recent:
+            # A new nonce per mailing: only the newest e-mail's link answers.
+            pending.nonce = secrets.token_urlsafe(16)
+            pending.mailed_at = now
     session.add(pending)
     session.flush()
-    sent = _send(session, pending, user, organisation)
+    if not declined and not recent:
+        sent = _send(session, pending, user, organisation)
     audit.record(
         session=session,
         action="people.guardian_confirmation_requested",
@@ -119,21 +160,46 @@ def ask_account_holder(
         actor_id=actor.id if actor else None,
         subject_type="child",
         subject_id=child.id,
-        details={"guardian_id": user.id, "relation": relation, "mailed": sent},
+        details={
+            "guardian_id": user.id,
+            "relation": relation,
+            "mailed": sent,
+            "held_back": "declined" if declined else "mailed_today" if recent else "",
+        },
         origin=origin,
     )
     return pending
 
 
-def list_pending(*, session: Session, child: Child, now: datetime) -> list[tuple[User, datetime]]:
-    """Who was asked to confirm for this child, and until when the request stands."""
+def is_asked_elsewhere(*, session: Session, organisation: Organisation, user: User) -> bool:
+    """Whether another organisation has asked this account holder (answered or not)."""
+    return (
+        session.exec(
+            select(PendingGuardianship.id).where(
+                PendingGuardianship.guardian_id == user.id,
+                PendingGuardianship.organisation_id != organisation.id,
+            )
+        ).first()
+        is not None
+    )
+
+
+def list_pending(
+    *, session: Session, child: Child, now: datetime
+) -> list[tuple[str, PendingGuardianship]]:
+    """Who was asked about this child (the address only: the holder's name is theirs), with the
+    request: until when it stands, or when it was declined."""
     rows = session.exec(
-        select(User, PendingGuardianship.expires_at)
+        select(User.email, PendingGuardianship)
         .join(PendingGuardianship, col(PendingGuardianship.guardian_id) == User.id)
-        .where(PendingGuardianship.child_id == child.id, PendingGuardianship.expires_at > now)
+        .where(
+            PendingGuardianship.child_id == child.id,
+            (PendingGuardianship.expires_at > now)
+            | col(PendingGuardianship.declined_at).is_not(None),
+        )
         .order_by(col(PendingGuardianship.created_at))
     ).all()
-    return [(user, expires) for user, expires in rows]
+    return [(email, pending) for email, pending in rows]
 
 
 def answer(
@@ -143,12 +209,18 @@ def answer(
     confirmed: bool,
     origin: audit.Origin | None = None,
 ) -> Guardianship | None:
-    """The account holder's answer: confirmed, the link is made; either way the request ends."""
+    """The account holder's answer: confirmed, the link is made and the request ends; declined,
+    the request is kept as declined (so the club cannot simply ask again)."""
     organisation = session.get(Organisation, pending.organisation_id)
     child = session.get(Child, pending.child_id)
     user = session.get(User, pending.guardian_id)
     assert organisation is not None and child is not None and user is not None
-    session.delete(pending)
+    if confirmed:
+        session.delete(pending)
+    else:
+        pending.declined_at = utcnow()
+        pending.nonce = secrets.token_urlsafe(16)
+        session.add(pending)
     session.flush()
     audit.record(
         session=session,

@@ -21,7 +21,7 @@ from consentlens.auth.models import ConsentLink, Membership, Role, User
 from consentlens.core.config import LOCALES
 from consentlens.core.i18n import N_
 from consentlens.db.base import utcnow
-from consentlens.people.guardian_requests import ask_account_holder
+from consentlens.people.guardian_requests import ask_account_holder, is_asked_elsewhere
 from consentlens.people.models import (
     Child,
     Group,
@@ -284,13 +284,16 @@ def children_by_guardian(
 
 
 def contact_is_shared(*, session: Session, organisation: Organisation, user: User) -> bool:
-    """Whether the account is also used by another organisation or by staff, or its holder has
-    chosen a password (then it is theirs, not the club's).
+    """Whether the account is also used (or asked for) by another organisation or by staff, or
+    its holder has chosen a password: then it is theirs, not this club's to edit.
 
-    Then its e-mail address and phone stay as they are: whoever controls them receives the sign-in
-    and consent links, so one club's staff must not be able to redirect another's.
+    Its e-mail address, phone, name and language stay as they are: whoever controls the address
+    receives the sign-in and consent links and the other clubs' requests, so one club's staff must
+    not be able to redirect, or relabel, an account another club relies on.
     """
     if user.password_hash is not None:
+        return True
+    if is_asked_elsewhere(session=session, organisation=organisation, user=user):
         return True
     roles = session.exec(
         select(Membership.organisation_id, Membership.role).where(Membership.user_id == user.id)
@@ -316,22 +319,27 @@ def update_guardian(
         problems.append(Problem("full_name", N_("Enter the guardian's name.")))
     address = accounts.normalize_email(email)
     new_phone = phone.strip() or None
-    contact_changed = address != guardian.email or new_phone != guardian.phone
+    details_changed = (
+        address != guardian.email
+        or new_phone != guardian.phone
+        or full_name.strip() != guardian.full_name
+        or (locale or None) != guardian.locale
+    )
     if (
         address != guardian.email
         and not any(p.field == "email" for p in problems)
         and accounts.get_user_by_email(session=session, email=address) is not None
     ):
         problems.append(Problem("email", N_("Another account already uses this e-mail address.")))
-    if contact_changed and contact_is_shared(
+    if details_changed and contact_is_shared(
         session=session, organisation=organisation, user=guardian
     ):
         problems.append(
             Problem(
                 "email",
                 N_(
-                    "This account is also used elsewhere, so its e-mail address and phone "
-                    "number cannot be changed here."
+                    "This account is also used elsewhere or managed by its holder, so its "
+                    "details cannot be changed here."
                 ),
             )
         )

@@ -107,5 +107,11 @@ class PendingGuardianship(SQLModel, table=True):
     guardian_id: int = Field(foreign_key="users.id", index=True)
     relation: str = Field(default="parent", max_length=40)
     requested_by_id: int | None = Field(default=None, foreign_key="users.id")
+    # Random per mailing, signed into the link with the address it went to: an old link never
+    # opens a later request that happens to reuse the row's id, nor one whose address changed.
+    nonce: str = Field(max_length=32)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime)
+    mailed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Kept when the holder says no, so that asking again does not mail them again.
+    declined_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
