@@ -21,6 +21,7 @@ from sqlmodel import Session
 from consentlens.auth import links, service, sessions
 from consentlens.auth.models import AuthSession, ConsentLink, LinkKind, Role, User
 from consentlens.core.db import SessionDep
+from consentlens.core.i18n import N_
 from consentlens.db.base import utcnow
 from consentlens.people.models import Organisation
 
@@ -191,7 +192,7 @@ def get_principal(
 
 
 def _forbidden() -> HTTPException:
-    return HTTPException(status.HTTP_403_FORBIDDEN, "You do not have access to this page.")
+    return HTTPException(status.HTTP_403_FORBIDDEN, N_("You do not have access to this page."))
 
 
 def get_staff(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
