@@ -51,6 +51,7 @@ import numpy as np  # noqa: E402
 from PIL import Image, ImageOps  # noqa: E402
 from sqlmodel import Session, col, func, select  # noqa: E402
 
+from consentlens import wiring  # noqa: E402
 from consentlens.auth import service as accounts  # noqa: E402
 from consentlens.auth.models import Role, User  # noqa: E402
 from consentlens.consent import service as consent  # noqa: E402
@@ -95,7 +96,9 @@ def reference_portraits(labels: dict[str, dict]) -> dict[str, str]:
 
 
 def database() -> SessionFactory:
-    """Migrate the throw-away SQLite database; a factory of sessions on it."""
+    """Wire the process, migrate the throw-away SQLite database; a factory of sessions on it."""
+    # An entry point like the CLI: guards, and the listener that re-judges photos on consent.
+    wiring.install_process()
     migrate.upgrade()
     engine = get_engine()
     return lambda: Session(engine)

@@ -24,14 +24,15 @@ from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import Engine  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
+from consentlens import wiring  # noqa: E402
 from consentlens.core.db import get_session, make_engine  # noqa: E402
 from consentlens.db import migrate  # noqa: E402
-from consentlens.db.guards import install_append_only_guards  # noqa: E402
 from consentlens.main import create_app  # noqa: E402
 from tests.mail import inbox  # noqa: E402, F401 - the real SMTP server fixture, for every test
 
-# The tests are an entry point like the app and the worker: services run under the same guards.
-install_append_only_guards()
+# The tests are an entry point like the app and the worker: services run under the same guards,
+# with the same consent listeners.
+wiring.install_process()
 
 POSTGRES_ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/{name}"

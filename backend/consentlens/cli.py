@@ -14,12 +14,13 @@ from consentlens.core.config import get_settings
 @click.group()
 def main() -> None:
     """ConsentLens: photo consent for clubs and schools."""
+    from consentlens import wiring
     from consentlens.core.files import secure_storage
-    from consentlens.db.guards import install_append_only_guards
 
-    # Every command (demo, create-admin, worker --drain...) writes through the same guarded ORM,
-    # and creates owner-only files (migrate creates the SQLite database, worker the derivatives).
-    install_append_only_guards()
+    # Every command (demo, create-admin, worker...) writes through the same guarded ORM, with the
+    # consent listeners in place, and creates owner-only files (migrate creates the SQLite
+    # database, worker the derivatives).
+    wiring.install_process()
     secure_storage(get_settings())
 
 

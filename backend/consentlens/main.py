@@ -1,4 +1,4 @@
-"""Builds the FastAPI application: routers, static files, middleware."""
+"""Builds the FastAPI application: middleware and static files; `wiring` adds the rest."""
 
 from __future__ import annotations
 
@@ -10,47 +10,17 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from consentlens import __version__
-from consentlens.auth import api as auth_api
-from consentlens.auth import pages as auth_pages
-from consentlens.consent import api as consent_api
-from consentlens.consent import family_pages
-from consentlens.consent import pages as consent_pages
-from consentlens.core import errors, limits, routes
+from consentlens import __version__, wiring
+from consentlens.core import limits
 from consentlens.core.config import Settings, get_settings
 from consentlens.core.db import writer_session
 from consentlens.core.files import secure_storage
 from consentlens.core.templating import STATIC_DIR
-from consentlens.db.guards import install_append_only_guards
 from consentlens.forms import logo
-from consentlens.forms import pages as form_pages
-from consentlens.people import api as people_api
-from consentlens.people import confirm_pages, import_pages, importer, members_pages
-from consentlens.people import pages as people_pages
-from consentlens.photos import api as photos_api
-from consentlens.photos import gallery_pages, publishing_pages, review_pages, worker
-from consentlens.photos import pages as photos_pages
+from consentlens.people import importer
+from consentlens.photos import worker
 
 SESSION_COOKIE = "consentlens_session"
-ROUTERS = (
-    routes.router,
-    auth_pages.router,
-    auth_api.router,
-    people_pages.router,
-    people_api.router,
-    members_pages.router,
-    import_pages.router,
-    confirm_pages.router,
-    consent_pages.router,
-    family_pages.router,
-    consent_api.router,
-    form_pages.router,
-    photos_pages.router,
-    review_pages.router,
-    gallery_pages.router,
-    publishing_pages.router,
-    photos_api.router,
-)
 
 # Request bodies: every route not named here accepts an ordinary form (DEFAULT_BODY). Uploads get
 # room for their one file; the photo routes for one photo per request (the upload page sends
@@ -172,8 +142,6 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    # Before anything can reach the database: the decision log and audit trail refuse changes.
-    install_append_only_guards()
     # Owner-only files from here on (database, scans, imports, e-mails with sign-in links).
     secure_storage(settings)
     app = FastAPI(
@@ -197,9 +165,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(SecurityHeaders, hsts=settings.is_production)
     app.state.settings = settings
-    errors.install(app)
-    app.add_exception_handler(limits.BodyTooLarge, limits.body_too_large)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for router in ROUTERS:
-        app.include_router(router)
+    # Guards on the logs, consent listeners, template globals, error handlers, routers.
+    wiring.install_app(app)
     return app

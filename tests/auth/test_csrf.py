@@ -6,7 +6,7 @@ from fastapi.routing import APIRoute
 
 from consentlens.auth.models import Role
 from consentlens.core.security import verify_csrf
-from consentlens.main import ROUTERS
+from consentlens.wiring import ROUTERS
 from tests import factories
 from tests.conftest import csrf_from, login
 

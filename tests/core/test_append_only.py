@@ -84,16 +84,16 @@ def test_the_app_factory_installs_the_guards(unguarded, db, change):
         change(db, decision)
 
 
-def test_the_worker_start_installs_the_guards(unguarded):
+def test_the_worker_refuses_to_start_unwired(unguarded):
+    # Its entry points (`consentlens worker`, the app's lifespan, a bench) call the wiring.
     class Stop(Exception):
         pass
 
     def no_database() -> Session:
-        raise Stop  # start() has wired the guards by the time it asks for a session
+        raise Stop  # reached only if start() went on without the guards
 
-    with pytest.raises(Stop):
+    with pytest.raises(RuntimeError, match="not installed"):
         PhotoWorker(no_database, processes=1).start()
-    guards.require_append_only_guards()
 
 
 def test_every_cli_command_runs_guarded(unguarded):

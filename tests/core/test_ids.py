@@ -14,8 +14,9 @@ from sqlmodel import Session
 
 from consentlens.core.db import SessionDep
 from consentlens.core.ids import MAX_ID, parse_id
-from consentlens.main import ROUTERS, create_app
+from consentlens.main import create_app
 from consentlens.people.models import Child
+from consentlens.wiring import ROUTERS
 from tests import factories
 from tests.conftest import bearer, csrf_from, login
 from tests.photos import helpers

@@ -10,7 +10,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.params import File
 from fastapi.routing import APIRoute
 
-from consentlens import main
+from consentlens import main, wiring
 from consentlens.auth.models import Role
 from consentlens.core import limits
 from consentlens.core.config import get_settings
@@ -22,7 +22,7 @@ FORM = {"content-type": "application/x-www-form-urlencoded", "accept-language": 
 
 
 def api_routes() -> list[APIRoute]:
-    return [r for router in main.ROUTERS for r in router.routes if isinstance(r, APIRoute)]
+    return [r for router in wiring.ROUTERS for r in router.routes if isinstance(r, APIRoute)]
 
 
 def takes_files(dependant: Dependant) -> bool:

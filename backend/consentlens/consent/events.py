@@ -1,7 +1,9 @@
 """The one hook through which a consent change reaches the rest of the system.
 
-The photo pipeline subscribes here to re-evaluate affected photos. Listeners run inside the
-transaction that recorded the change, so no later request can see a verdict the change made stale.
+Consent knows no listener: `consentlens.wiring` subscribes them (the photo pipeline, which
+re-evaluates affected photos) at every entry point. Listeners run inside the transaction that
+recorded the change, so no later request can see a verdict the change made stale. A change with
+nobody listening is refused: a process that skipped the wiring must fail, not leave stale verdicts.
 """
 
 from __future__ import annotations
@@ -34,13 +36,25 @@ def unsubscribe(listener: ConsentListener) -> None:
         _listeners.remove(listener)
 
 
-def _subscribe_built_in() -> None:
-    # Imported here, not at the top: the photo pipeline depends on the consent package. Whatever
-    # entry point records a decision (web, API, CLI, tests), the photos always hear of it.
-    import consentlens.photos.enrollment  # noqa: F401
+def is_subscribed(listener: ConsentListener) -> bool:
+    return listener in _listeners
+
+
+class ListenersMissing(RuntimeError):
+    """A consent change was recorded in a process whose entry point did not call the wiring."""
+
+
+def require_listeners() -> None:
+    """Raise unless the wiring has subscribed the listeners (`consentlens.wiring`)."""
+    if not _listeners:
+        raise ListenersMissing(
+            "no consent listener is installed: call consentlens.wiring at start-up, "
+            "or photos would keep verdicts this change made stale"
+        )
 
 
 def notify(session: Session, change: ConsentChanged) -> None:
-    _subscribe_built_in()
+    """Tell every listener, inside the caller's transaction; raise if nobody listens."""
+    require_listeners()
     for listener in list(_listeners):
         listener(session, change)

@@ -1,9 +1,12 @@
-"""Errors as pages for people and as JSON for the API."""
+"""Errors as pages for people and as JSON for the API: the generic handlers.
+
+A domain's own exceptions are answered by its own handlers (`auth.errors`, `consent.errors`),
+installed by `consentlens.wiring`; this module knows no domain.
+"""
 
 from __future__ import annotations
 
 import logging
-from urllib.parse import quote
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exception_handlers import (
@@ -11,14 +14,12 @@ from fastapi.exception_handlers import (
     request_validation_exception_handler,
 )
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import Response
 from psycopg import errors as pg_errors
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from consentlens.auth.deps import LinkSessionLimited, LoginRequired
-from consentlens.consent.answerer import LinkNoLongerValid
 from consentlens.core.i18n import N_
 from consentlens.core.templating import render
 
@@ -31,7 +32,8 @@ _TITLES = {
 }
 
 
-def _wants_json(request: Request) -> bool:
+def wants_json(request: Request) -> bool:
+    """Whether to answer in JSON (the API, the health check) rather than with a page."""
     return request.url.path.startswith("/api/") or request.url.path == "/healthz"
 
 
@@ -42,42 +44,9 @@ def safe_next(target: str | None, default: str = "/") -> str:
     return target
 
 
-async def _login_required(request: Request, _exc: Exception) -> Response:
-    if _wants_json(request):
-        return JSONResponse(
-            {"detail": "Not authenticated"},
-            status_code=401,
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse(f"/login?next={quote(safe_next(target))}", status_code=303)
-
-
-async def _link_no_longer_valid(request: Request, _exc: Exception) -> Response:
-    # The server already refuses the session; the browser forgets it too.
-    request.session.clear()
-    return render(
-        request,
-        "consent/link_problem.html",
-        status_code=410,
-        message=N_("This link is no longer valid. Ask the club for a new one."),
-    )
-
-
-async def _link_session_limited(request: Request, _exc: Exception) -> Response:
-    if _wants_json(request):
-        return JSONResponse({"detail": "Not authenticated"}, status_code=401)
-    return render(
-        request,
-        "auth/link_limited.html",
-        status_code=403,
-        next=safe_next(request.url.path),
-    )
-
-
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
-    if _wants_json(request):
+    if wants_json(request):
         return await http_exception_handler(request, exc)
     return render(
         request,
@@ -91,7 +60,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    if _wants_json(request):
+    if wants_json(request):
         return await request_validation_exception_handler(request, exc)
     return render(
         request,
@@ -125,7 +94,7 @@ async def _number_out_of_range(request: Request, exc: Exception) -> Response:
     _log.warning(
         "%s %s: a number out of the database's range: %s", request.method, request.url.path, exc
     )
-    detail = "Not found." if _wants_json(request) else N_("Page not found")
+    detail = "Not found." if wants_json(request) else N_("Page not found")
     return await _http_error(request, StarletteHTTPException(404, detail))
 
 
@@ -147,7 +116,7 @@ async def _method_not_allowed(request: Request, exc: Exception) -> Response:
 async def _unprocessable(request: Request, exc: Exception) -> Response:
     """An API 422 raised with a sentence still goes out as the documented list of problems."""
     assert isinstance(exc, StarletteHTTPException)
-    if _wants_json(request) and not isinstance(exc.detail, list):
+    if wants_json(request) and not isinstance(exc.detail, list):
         problem = {"loc": ["body"], "msg": str(exc.detail), "type": "value_error"}
         exc = HTTPException(422, [problem], headers=exc.headers)
     return await _http_error(request, exc)
@@ -164,9 +133,7 @@ def install_safety_nets(app: FastAPI) -> None:
 
 
 def install(app: FastAPI) -> None:
+    """The generic handlers: HTTP errors, validation errors and the safety nets."""
     install_safety_nets(app)
-    app.add_exception_handler(LoginRequired, _login_required)
-    app.add_exception_handler(LinkNoLongerValid, _link_no_longer_valid)
-    app.add_exception_handler(LinkSessionLimited, _link_session_limited)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

@@ -13,7 +13,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context,
 from jinja2.runtime import Context
 
 from consentlens.core.config import LOCALES, get_settings
-from consentlens.core.i18n import LOCALE_NAMES, N_, choose_locale, get_translations
+from consentlens.core.i18n import LOCALE_NAMES, choose_locale, get_translations
 from consentlens.core.security import CSRF_FIELD, csrf_token
 
 FRONTEND_DIR = Path(__file__).resolve().parents[3] / "frontend"
@@ -60,28 +60,10 @@ def localtime(moment: datetime, timezone: str) -> str:
     return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
 
 
-METHOD_LABELS = {
-    "online": N_("Online"),
-    "paper": N_("Paper form"),
-    "staff": N_("Recorded by staff"),
-}
-
-STATE_LABELS = {
-    "all": N_("All answers"),
-    "incomplete": N_("Not (yet) yes"),
-    "granted": N_("Yes"),
-    "refused": N_("No"),
-    "no_answer": N_("No answer"),
-    "expired": N_("Expired"),
-    "waiting": N_("Waiting"),
-}
-
 environment = _make_environment()
 environment.filters["localdate"] = localdate
 environment.filters["localtime"] = localtime
 environment.filters["lastday"] = lastday
-environment.globals["method_labels"] = METHOD_LABELS
-environment.globals["state_labels"] = STATE_LABELS
 
 
 def request_locale(request: Request) -> str:

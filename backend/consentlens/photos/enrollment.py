@@ -275,6 +275,7 @@ def forget_child(
     return sorted(photo_ids)
 
 
+# Subscribed to `consent.events` by `consentlens.wiring` at every entry point, not on import.
 def on_consent_changed(session: Session, change: events.ConsentChanged) -> None:
     """Re-judge exactly the photos a consent change affects, before the change commits."""
     organisation = session.get(Organisation, change.organisation_id)
@@ -302,6 +303,3 @@ def on_consent_changed(session: Session, change: events.ConsentChanged) -> None:
     publishing.flag_lapsed(
         session=session, organisation=organisation, now=now, child_ids=[change.child_id]
     )
-
-
-events.subscribe(on_consent_changed)

@@ -20,9 +20,10 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select, update
 
 from consentlens.auth import sessions
+from consentlens.consent import events
 from consentlens.core.config import get_settings
 from consentlens.db.base import utcnow
-from consentlens.db.guards import install_append_only_guards
+from consentlens.db.guards import require_append_only_guards
 from consentlens.people.models import Organisation
 from consentlens.photos import analysis, enrollment, publishing, retention, storage, verdicts
 from consentlens.photos.faces.detector import PhotoFaces
@@ -221,8 +222,10 @@ class PhotoWorker:
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        # The worker may run in a process of its own, without create_app: wire the guards here.
-        install_append_only_guards()
+        # The worker may run in a process of its own: its entry point (`consentlens worker`, the
+        # app, a bench) must have called `consentlens.wiring`, or the worker does not start.
+        require_append_only_guards()
+        events.require_listeners()
         with self.make_session() as session:
             start_up(session, utcnow())
         self._thread = threading.Thread(target=self._run, name="photo-worker", daemon=True)

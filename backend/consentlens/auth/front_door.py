@@ -1,0 +1,46 @@
+"""The front door and the language switch: routes that depend on who is signed in."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import RedirectResponse, Response
+
+from consentlens.auth.deps import OptionalAnyone
+from consentlens.core.config import LOCALES, get_settings
+from consentlens.core.db import SessionDep
+from consentlens.core.errors import safe_next
+from consentlens.core.templating import LOCALE_COOKIE
+
+router = APIRouter()
+
+
+@router.get("/", include_in_schema=False)
+def front_door(principal: OptionalAnyone) -> Response:
+    if principal is None:
+        return RedirectResponse("/login", status_code=303)
+    if principal.by_link:
+        return RedirectResponse("/consent", status_code=303)
+    return RedirectResponse("/admin" if principal.is_staff else "/family", status_code=303)
+
+
+@router.get("/lang/{locale}", include_in_schema=False)
+def switch_language(
+    locale: str, session: SessionDep, principal: OptionalAnyone, next: str = "/"
+) -> Response:
+    """Remember the chosen language (browser cookie, and the account: e-mails follow it)."""
+    if locale not in LOCALES:
+        raise HTTPException(404, "Unknown language.")
+    # A link's limited session changes this browser's language, not the account's.
+    if principal is not None and not principal.by_link and principal.user.locale != locale:
+        principal.user.locale = locale
+        session.add(principal.user)
+    response = RedirectResponse(safe_next(next), status_code=303)
+    response.set_cookie(
+        LOCALE_COOKIE,
+        locale,
+        max_age=365 * 24 * 3600,
+        samesite="lax",
+        secure=get_settings().is_production,
+        httponly=True,
+    )
+    return response

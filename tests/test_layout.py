@@ -1,0 +1,168 @@
+"""The import graph keeps to the layout: `core` imports no domain, packages import in one direction.
+
+Every module under backend/consentlens is parsed with `ast`; imports at module level and inside
+functions both count (a function-level import is still a dependency, only a later one).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import defaultdict
+from pathlib import Path
+
+import consentlens
+
+ROOT = Path(consentlens.__file__).resolve().parent
+ENTRY_MODULES = {"consentlens.main", "consentlens.wiring", "consentlens.cli"}
+
+# Package edges that close a cycle today, each to remove in the package split (issue 11). The test
+# fails on any other cycle, and on an entry here that no longer exists (delete it then).
+KNOWN_CYCLE_EDGES = {
+    # db/models.py (every table, for Alembic) and db/guards.py sit above the domains, while
+    # db/base.py (UTCDateTime, utcnow) sits below them all.
+    ("db", "audit"),
+    ("db", "auth"),
+    ("db", "consent"),
+    ("db", "forms"),
+    ("db", "people"),
+    ("db", "photos"),
+    # auth/deps, links, service use people.models (Organisation, Child, Guardianship).
+    ("auth", "people"),
+    # people/api, pages, importer show and import consent answers (consent.service, .policy).
+    ("people", "consent"),
+    # people/service forgets an archived child's reference faces and publications.
+    ("people", "photos"),
+    # consent/pages: the child page shows the reference-photo count (photos.enrollment) and
+    # reads the face-recognition use code from photos.verdicts.
+    ("consent", "photos"),
+}
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _modules() -> dict[str, Path]:
+    return {_module_name(path): path for path in ROOT.rglob("*.py")}
+
+
+def _imports(name: str, path: Path, known: set[str]) -> set[str]:
+    """The consentlens modules that `name` imports, anywhere in its body."""
+    is_package = path.name == "__init__.py"
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = name.split(".") if is_package else name.split(".")[:-1]
+                base = base[: len(base) - node.level + 1]
+                module = ".".join([*base, *([node.module] if node.module else [])])
+            else:
+                module = node.module or ""
+            for alias in node.names:
+                # `from consentlens.photos import enrollment` imports the module enrollment.
+                submodule = f"{module}.{alias.name}"
+                found.add(submodule if submodule in known else module)
+    return {target for target in found if target.startswith("consentlens.")}
+
+
+def _graph() -> dict[str, set[str]]:
+    modules = _modules()
+    known = set(modules)
+    return {name: _imports(name, path, known) for name, path in modules.items()}
+
+
+def _package(module: str) -> str:
+    return module.split(".")[1]
+
+
+def _package_edges() -> dict[tuple[str, str], list[str]]:
+    edges: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for source, targets in _graph().items():
+        if source == "consentlens":
+            continue
+        for target in targets:
+            if _package(source) != _package(target):
+                edges[(_package(source), _package(target))].append(f"{source} -> {target}")
+    return edges
+
+
+def _cycles(edges: set[tuple[str, str]]) -> list[list[str]]:
+    """Strongly connected components of more than one package (Tarjan)."""
+    graph: dict[str, set[str]] = defaultdict(set)
+    for source, target in edges:
+        graph[source].add(target)
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    components: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for nxt in sorted(graph[node]):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                components.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return components
+
+
+def test_the_graph_sees_module_and_function_level_imports():
+    graph = _graph()
+    assert "consentlens.photos.enrollment" in graph["consentlens.wiring"]  # module level
+    assert "consentlens.photos.worker" in graph["consentlens.cli"]  # inside a command
+
+
+def test_core_imports_no_domain():
+    offending = [
+        f"{source} -> {target}"
+        for source, targets in _graph().items()
+        if source.startswith("consentlens.core.")
+        for target in targets
+        if not target.startswith("consentlens.core.")
+    ]
+    assert offending == []
+
+
+def test_no_package_imports_an_entry_point():
+    offending = [
+        f"{source} -> {target}"
+        for source, targets in _graph().items()
+        if source not in ENTRY_MODULES
+        for target in targets
+        if target in ENTRY_MODULES
+    ]
+    assert offending == []
+
+
+def test_no_new_import_cycle_between_packages():
+    edges = _package_edges()
+    stale = sorted(KNOWN_CYCLE_EDGES - set(edges))
+    assert stale == [], f"allow-listed edges are gone, remove them from the list: {stale}"
+    cycles = _cycles(set(edges) - KNOWN_CYCLE_EDGES)
+    details = {
+        cycle: [
+            line for (a, b), lines in edges.items() if a in cycle and b in cycle for line in lines
+        ]
+        for cycle in map(tuple, cycles)
+    }
+    assert cycles == [], f"import cycles between packages: {details}"
