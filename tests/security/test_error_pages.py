@@ -51,7 +51,13 @@ CASES: list[Case] = [
         "Page not found",
     ),
     ("a wrong method", "guardian_b", lambda w: "/logout", 405, "Not allowed"),
-    ("an id that is not a number", "staff_1", lambda w: "/staff/children/abc", 400, ""),
+    (
+        "an id that is not a number",
+        "staff_1",
+        lambda w: "/staff/children/abc",
+        404,
+        "Page not found",
+    ),
     (
         "a link session on another family's form",
         "guardian_link",

@@ -62,6 +62,10 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     if wants_json(request):
         return await request_validation_exception_handler(request, exc)
+    errors = exc.errors()
+    if errors and all(error.get("loc", ("",))[0] == "path" for error in errors):
+        # An address naming no possible page (/staff/children/abc, a 30-digit id): not a form.
+        return render(request, "error.html", status_code=404, title=_TITLES[404], message="")
     return render(
         request,
         "error.html",
