@@ -3,7 +3,7 @@ deactivated accounts, and the limits of a session opened by a personal link."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -231,3 +231,14 @@ def test_a_reset_link_sent_to_the_address_sets_a_password_once(client, db, inbox
     assert client.get("/family").status_code == 200
     # Used once, it is spent.
     assert client.get(path).status_code == 410
+
+
+def test_a_childs_own_link_session_finds_its_way_back_from_the_front_door(client, db):
+    org = factories.organisation(db)
+    kid = factories.child(db, org, birth_date=date(2012, 5, 1))
+    link = links.create_link(session=db, organisation=org, now=utcnow(), child=kid)
+    _open_link(client, link)
+    response = client.get("/")
+    assert response.status_code == 303 and response.headers["location"] == "/consent"
+    assert client.get("/consent").status_code == 200
+    assert client.get("/family").status_code == 303

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
-from consentlens.auth.deps import OptionalAnyone
+from consentlens.auth.deps import OptionalAnyone, current_auth_session
 from consentlens.core.config import LOCALES, get_settings
 from consentlens.core.db import SessionDep
 from consentlens.core.errors import safe_next
@@ -15,11 +15,13 @@ router = APIRouter()
 
 
 @router.get("/", include_in_schema=False)
-def front_door(principal: OptionalAnyone) -> Response:
+def front_door(request: Request, session: SessionDep, principal: OptionalAnyone) -> Response:
+    row = current_auth_session(request, session)
+    # Any session opened by a link (a guardian's or a child's own) has one place to go.
+    if (principal is not None and principal.by_link) or (row is not None and row.link_id):
+        return RedirectResponse("/consent", status_code=303)
     if principal is None:
         return RedirectResponse("/login", status_code=303)
-    if principal.by_link:
-        return RedirectResponse("/consent", status_code=303)
     return RedirectResponse("/admin" if principal.is_staff else "/family", status_code=303)
 
 
