@@ -19,7 +19,7 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
 from consentlens.auth import links, service, sessions
-from consentlens.auth.models import AuthSession, ConsentLink, LinkKind, Role, User
+from consentlens.auth.models import AuthSession, ConsentLink, Role, User
 from consentlens.core.db import SessionDep
 from consentlens.core.i18n import N_
 from consentlens.db.base import utcnow
@@ -112,21 +112,17 @@ def current_auth_session(request: Request, session: Session) -> AuthSession | No
 
 def _link_principal(session: Session, row: AuthSession, user: User) -> Principal | None:
     link = session.get(ConsentLink, row.link_id)
+    # Judged again on every request: a role gained since, or a revoked link, ends the session.
     if (
         link is None
-        or link.kind != LinkKind.GUARDIAN.value
-        or link.guardian_id != user.id
         or links.check_link(link, utcnow()).problem is not None
-        # A link never stands in for an account that holds staff or admin roles anywhere.
-        or service.has_staff_role(session=session, user_id=row.user_id)
+        or not links.opens_session_for(session=session, link=link, user=user)
     ):
         return None
     organisation = session.get(Organisation, link.organisation_id)
     if organisation is None or organisation.id is None:
         return None
     roles = service.roles_in(session=session, user_id=user.id, organisation_id=organisation.id)
-    if Role.GUARDIAN not in roles:
-        return None
     return Principal(user=user, organisation=organisation, roles=roles, link=link)
 
 

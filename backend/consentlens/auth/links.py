@@ -15,8 +15,8 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlmodel import Session, col, select
 
 from consentlens.audit import service as audit
-from consentlens.auth import sessions
-from consentlens.auth.models import ConsentLink, LinkKind, User
+from consentlens.auth import service, sessions
+from consentlens.auth.models import ConsentLink, LinkKind, Role, User
 from consentlens.core.config import get_settings
 from consentlens.people.models import Child, Guardianship, Organisation
 
@@ -102,6 +102,20 @@ def check_link(link: ConsentLink | None, now: datetime) -> LinkCheck:
     if link.expires_at <= now:
         return LinkCheck(link, LinkProblem.EXPIRED)
     return LinkCheck(link)
+
+
+def opens_session_for(*, session: Session, link: ConsentLink, user: User | None) -> bool:
+    """Whether a guardian's link may stand in for this account: an active guardian of the link's
+    organisation who holds no staff or admin role anywhere (those sign in with their password).
+    A child's own link opens for the child (no account); `check_link` judges expiry."""
+    if link.kind == LinkKind.CHILD.value:
+        return user is None
+    if user is None or user.id is None or user.id != link.guardian_id or not user.is_active:
+        return False
+    if service.has_staff_role(session=session, user_id=user.id):
+        return False
+    roles = service.roles_in(session=session, user_id=user.id, organisation_id=link.organisation_id)
+    return Role.GUARDIAN in roles
 
 
 def check_token(*, session: Session, token: str, now: datetime) -> LinkCheck:

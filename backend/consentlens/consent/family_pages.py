@@ -13,9 +13,8 @@ from consentlens.audit import service as audit
 from consentlens.audit.models import AuditEvent
 from consentlens.audit.service import origin_of
 from consentlens.auth import links, passwords, sessions
-from consentlens.auth import service as accounts
 from consentlens.auth.deps import SESSION_TOKEN_KEY
-from consentlens.auth.models import ConsentLink, LinkKind, Role, User
+from consentlens.auth.models import User
 from consentlens.consent import flow, invitations
 from consentlens.consent import service as consent
 from consentlens.consent.answerer import Answerer, CurrentAnswerer
@@ -48,7 +47,8 @@ def _open(request: Request, session: Session, check: links.LinkCheck) -> Respons
             message=_PROBLEM_MESSAGES[problem],
         )
     link = check.link
-    if not _may_open(session, link):
+    owner = session.get(User, link.guardian_id) if link.guardian_id is not None else None
+    if not links.opens_session_for(session=session, link=link, user=owner):
         audit.record(
             session=session,
             action="link.refused",
@@ -83,22 +83,6 @@ def _open(request: Request, session: Session, check: links.LinkCheck) -> Respons
     )
     csrf_token(request)
     return RedirectResponse("/consent", status_code=303)
-
-
-def _may_open(session: Session, link: ConsentLink) -> bool:
-    """A guardian's link opens a session only for an active guardian of the link's organisation
-    who holds no staff or admin role anywhere (those sign in with their password)."""
-    if link.kind == LinkKind.CHILD.value:
-        return True
-    user = session.get(User, link.guardian_id)
-    if user is None or not user.is_active or user.id is None:
-        return False
-    if accounts.has_staff_role(session=session, user_id=user.id):
-        return False
-    roles = accounts.roles_in(
-        session=session, user_id=user.id, organisation_id=link.organisation_id
-    )
-    return Role.GUARDIAN in roles
 
 
 @router.get("/c/{token}")
