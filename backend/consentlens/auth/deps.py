@@ -12,16 +12,19 @@ Every other page depends on `get_principal`, which refuses it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
+from consentlens.audit.service import origin_of
 from consentlens.auth import links, service, sessions
 from consentlens.auth.models import AuthSession, ConsentLink, Role, User
 from consentlens.core.db import SessionDep
 from consentlens.core.i18n import N_
+from consentlens.core.security import csrf_token
 from consentlens.db.base import utcnow
 from consentlens.people.models import Organisation
 
@@ -108,6 +111,34 @@ def current_auth_session(request: Request, session: Session) -> AuthSession | No
     )
     request.state.auth_session = row
     return row
+
+
+def sign_out(request: Request, session: Session, *, now: datetime) -> None:
+    """End this browser's session on the server and forget the cookie's contents."""
+    sessions.end(session=session, token=request.session.get(SESSION_TOKEN_KEY), now=now)
+    request.session.clear()
+
+
+def sign_in(
+    request: Request,
+    session: Session,
+    *,
+    now: datetime,
+    user_id: int | None,
+    link: ConsentLink | None = None,
+) -> None:
+    """Give this browser a fresh session: nothing from before (a planted cookie, another
+    account's or a link's limited session) carries over."""
+    sign_out(request, session, now=now)
+    request.session[SESSION_TOKEN_KEY] = sessions.start(
+        session=session,
+        now=now,
+        user_id=user_id,
+        link_id=link.id if link else None,
+        link_expires_at=link.expires_at if link else None,
+        ip=origin_of(request).ip,
+    )
+    csrf_token(request)
 
 
 def _link_principal(session: Session, row: AuthSession, user: User) -> Principal | None:

@@ -8,12 +8,18 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from consentlens.audit.service import origin_of
-from consentlens.auth import passwords, service, sessions
-from consentlens.auth.deps import SESSION_TOKEN_KEY, CurrentUser, OptionalUser
+from consentlens.auth import passwords, service
+from consentlens.auth.deps import (
+    SESSION_TOKEN_KEY,
+    CurrentUser,
+    OptionalUser,
+    sign_in,
+    sign_out,
+)
 from consentlens.core.db import SessionDep
 from consentlens.core.errors import safe_next
 from consentlens.core.i18n import N_
-from consentlens.core.security import MIN_PASSWORD_LENGTH, csrf_token, verify_csrf
+from consentlens.core.security import MIN_PASSWORD_LENGTH, verify_csrf
 from consentlens.core.templating import prefer_locale, render
 from consentlens.db.base import utcnow
 
@@ -69,20 +75,13 @@ def login_submit(
         )
     # A fresh session on sign-in: nothing from before (e.g. a planted cookie, or a limited
     # session opened by a link) carries over.
-    now = utcnow()
-    sessions.end(session=session, token=request.session.get(SESSION_TOKEN_KEY), now=now)
-    request.session.clear()
-    request.session[SESSION_TOKEN_KEY] = sessions.start(
-        session=session, now=now, user_id=result.user.id, ip=origin_of(request).ip
-    )
-    csrf_token(request)
+    sign_in(request, session, now=utcnow(), user_id=result.user.id)
     return RedirectResponse(target, status_code=303)
 
 
 @router.post("/logout", include_in_schema=False, dependencies=[Depends(verify_csrf)])
 def logout(request: Request, session: SessionDep) -> Response:
-    sessions.end(session=session, token=request.session.get(SESSION_TOKEN_KEY), now=utcnow())
-    request.session.clear()
+    sign_out(request, session, now=utcnow())
     return RedirectResponse("/login", status_code=303)
 
 
@@ -221,6 +220,5 @@ def reset_submit(
         how="reset_link",
     )
     # The link proves the address, not a sign-in: the person signs in with the new password.
-    sessions.end(session=session, token=request.session.get(SESSION_TOKEN_KEY), now=utcnow())
-    request.session.clear()
+    sign_out(request, session, now=utcnow())
     return render(request, "auth/password.html", done=True, has_password=False, token=token)

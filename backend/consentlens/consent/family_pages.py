@@ -12,8 +12,8 @@ from sqlmodel import Session, func, select
 from consentlens.audit import service as audit
 from consentlens.audit.models import AuditEvent
 from consentlens.audit.service import origin_of
-from consentlens.auth import links, passwords, sessions
-from consentlens.auth.deps import SESSION_TOKEN_KEY
+from consentlens.auth import links, passwords
+from consentlens.auth.deps import sign_in
 from consentlens.auth.models import User
 from consentlens.consent import flow, invitations
 from consentlens.consent import service as consent
@@ -21,7 +21,7 @@ from consentlens.consent.answerer import Answerer, CurrentAnswerer
 from consentlens.consent.policy import age_on
 from consentlens.core.db import SessionDep
 from consentlens.core.i18n import N_
-from consentlens.core.security import csrf_token, verify_csrf
+from consentlens.core.security import verify_csrf
 from consentlens.core.templating import render
 from consentlens.db.base import utcnow
 
@@ -71,17 +71,7 @@ def _open(request: Request, session: Session, check: links.LinkCheck) -> Respons
     links.record_use(session=session, link=link, now=now, origin=origin_of(request))
     # Whoever was signed in before, this browser now holds only a session limited to
     # answering consent for the link's children (see auth/deps.py).
-    sessions.end(session=session, token=request.session.get(SESSION_TOKEN_KEY), now=now)
-    request.session.clear()
-    request.session[SESSION_TOKEN_KEY] = sessions.start(
-        session=session,
-        now=now,
-        user_id=link.guardian_id,
-        link_id=link.id,
-        link_expires_at=link.expires_at,
-        ip=origin_of(request).ip,
-    )
-    csrf_token(request)
+    sign_in(request, session, now=now, user_id=link.guardian_id, link=link)
     return RedirectResponse("/consent", status_code=303)
 
 
