@@ -24,7 +24,7 @@ from consentlens.core.mail import Mail, MailError, get_mailer
 from consentlens.core.templating import render_text
 from consentlens.db.base import utcnow
 from consentlens.people.models import Child, Guardianship, Organisation, PendingGuardianship
-from consentlens.people.service import create_guardianship
+from consentlens.people.service import add_guardian, create_guardianship, is_own_account
 
 MAIL_COOLDOWN_HOURS = 24
 DECLINED_DAYS = 90
@@ -169,6 +169,40 @@ def ask_account_holder(
         origin=origin,
     )
     return pending
+
+
+def link_or_ask(
+    *,
+    session: Session,
+    organisation: Organisation,
+    child: Child,
+    user: User,
+    relation: str,
+    now: datetime,
+    actor: User | None = None,
+    origin: audit.Origin | None = None,
+) -> Guardianship | PendingGuardianship:
+    """Link the organisation's own account at once; ask the holder of anyone else's."""
+    if is_own_account(session=session, organisation=organisation, user=user):
+        return add_guardian(
+            session=session,
+            organisation=organisation,
+            child=child,
+            user=user,
+            relation=relation,
+            actor=actor,
+            origin=origin,
+        )
+    return ask_account_holder(
+        session=session,
+        organisation=organisation,
+        child=child,
+        user=user,
+        relation=relation,
+        now=now,
+        actor=actor,
+        origin=origin,
+    )
 
 
 def is_asked_elsewhere(*, session: Session, organisation: Organisation, user: User) -> bool:

@@ -21,7 +21,7 @@ from consentlens.auth.models import ConsentLink, Membership, Role, User
 from consentlens.core.config import LOCALES
 from consentlens.core.i18n import N_
 from consentlens.db.base import utcnow
-from consentlens.people.guardian_requests import ask_account_holder, is_asked_elsewhere
+from consentlens.people.guardian_requests import is_asked_elsewhere, link_or_ask
 from consentlens.people.models import (
     Child,
     Group,
@@ -32,10 +32,8 @@ from consentlens.people.models import (
 from consentlens.people.service import (
     PeopleError,
     Problem,
-    add_guardian,
     check_child,
     create_child,
-    is_own_account,
     local_today,
     record_change,
 )
@@ -124,23 +122,13 @@ def link_guardian(
     by e-mail, and the pending request is returned instead.
     """
     user, _created = find_or_create_guardian(session=session, details=details)
-    if not is_own_account(session=session, organisation=organisation, user=user):
-        return ask_account_holder(
-            session=session,
-            organisation=organisation,
-            child=child,
-            user=user,
-            relation=details.relation,
-            now=utcnow(),
-            actor=actor,
-            origin=origin,
-        )
-    return add_guardian(
+    return link_or_ask(
         session=session,
         organisation=organisation,
         child=child,
         user=user,
         relation=details.relation,
+        now=utcnow(),
         actor=actor,
         origin=origin,
     )

@@ -17,7 +17,14 @@ from consentlens.db.base import utcnow
 from consentlens.people import guardian_requests, importer
 from consentlens.people import service as people
 from consentlens.people.importer import MemberRow, Message, message
-from consentlens.people.models import Child, ChildGroup, Group, Guardianship, Organisation
+from consentlens.people.models import (
+    Child,
+    ChildGroup,
+    Group,
+    Guardianship,
+    Organisation,
+    PendingGuardianship,
+)
 
 
 class Action(enum.StrEnum):
@@ -270,7 +277,6 @@ class _Applier:
     origin: audit.Origin
     groups: dict[str, Group]
     users: dict[str, User]
-    linked: dict[int, list[User]]
     groups_created: list[str] = field(default_factory=list)
     accounts_created: int = 0
     confirmations_requested: int = 0
@@ -306,23 +312,17 @@ class _Applier:
     def link_guardians(self, child: Child, row: MemberRow) -> None:
         for guardian in row.guardians:
             user = self.user(guardian)
-            if people.is_own_account(**self._who(), user=user):
-                people.add_guardian(
-                    **self._who(), child=child, user=user, actor=self.actor, origin=self.origin
-                )
-                continue
+            linked = guardian_requests.link_or_ask(
+                **self._who(),
+                child=child,
+                user=user,
+                relation="parent",
+                now=utcnow(),
+                actor=self.actor,
+                origin=self.origin,
+            )
             # Someone else's account: its holder confirms before the club gets any say.
-            already = any(u.id == user.id for u in self.linked.get(child.id or 0, []))
-            if not already:
-                guardian_requests.ask_account_holder(
-                    **self._who(),
-                    child=child,
-                    user=user,
-                    relation="parent",
-                    now=utcnow(),
-                    actor=self.actor,
-                    origin=self.origin,
-                )
+            if isinstance(linked, PendingGuardianship):
                 self.confirmations_requested += 1
 
     def create(self, row: MemberRow) -> None:
@@ -371,7 +371,6 @@ def apply_import(
         origin,
         groups=existing.groups,
         users=existing.users,
-        linked=existing.guardians,
     )
     done = {Action.CREATE: 0, Action.UPDATE: 0}
     skipped = [p for p in plan.rows if p.action is Action.ERROR]
