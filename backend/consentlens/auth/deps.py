@@ -196,7 +196,6 @@ def get_optional_principal(
 ) -> Principal | None:
     """The principal, limited link sessions included (only consent answering uses this)."""
     principal = load_principal(request=request, session=session, token=token)
-    request.state.principal = principal
     request.state.viewer = Viewer.of(principal) if principal else None
     return principal
 
