@@ -242,3 +242,18 @@ def test_a_childs_own_link_session_finds_its_way_back_from_the_front_door(client
     assert response.status_code == 303 and response.headers["location"] == "/consent"
     assert client.get("/consent").status_code == 200
     assert client.get("/family").status_code == 303
+
+
+def test_reset_links_are_limited_per_address(db, inbox):
+    from consentlens.auth import passwords
+
+    org = factories.organisation(db)
+    parent = factories.user(db, org, Role.GUARDIAN)
+    asks = [
+        passwords.request_reset(
+            session=db, email=parent.email, now=utcnow(), origin=Origin(ip=f"10.0.0.{n}")
+        )
+        for n in range(passwords.RESETS_PER_HOUR + 1)
+    ]
+    assert asks == [True] * passwords.RESETS_PER_HOUR + [False]
+    assert len(inbox.to(parent.email)) == passwords.RESETS_PER_HOUR
