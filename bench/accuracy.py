@@ -50,12 +50,14 @@ from pipeline import (
 from sqlmodel import col, select
 
 from consentlens.consent.policy import FaceStatus, VerdictAction
-from consentlens.db.base import utcnow
-from consentlens.photos import derivatives, serving, storage, verdicts, worker
-from consentlens.photos.faces.detector import EngineSettings, FaceEngine
-from consentlens.photos.faces.imaging import AnalysisImage
-from consentlens.photos.faces.matching import Reference, ReferenceSet, match_face
-from consentlens.photos.models import Face, Photo
+from consentlens.core.tables import utcnow
+from consentlens.faces import derivatives, processing, serving, verdicts
+from consentlens.faces.detector import EngineSettings, FaceEngine
+from consentlens.faces.imaging import AnalysisImage
+from consentlens.faces.matching import Reference, ReferenceSet, match_face
+from consentlens.faces.models import Face
+from consentlens.photos import storage
+from consentlens.photos.models import Photo
 
 FACES = Path(__file__).resolve().parents[1].parent / "shared" / "testdata" / "faces"
 # Face sizes (box side, analysis pixels) at which recognition is tried on shrunk portraits.
@@ -471,7 +473,7 @@ def pipeline_run(
         ids = upload(session, club, files)
         session.commit()
         started = time.perf_counter()
-        while worker.process_next(session):
+        while processing.process_next(session):
             pass
         analysed = time.perf_counter() - started
         organisation = club.organisation(session)
@@ -519,7 +521,7 @@ def pipeline_run(
                 item.uncovered_key = "uncovered:" + hashlib.sha256(data).hexdigest()
                 images[item.uncovered_key] = (data, size)
             checked.append(item)
-    print(f"pipeline: {len(ids)} photos analysed by worker.process_next in {analysed:.1f} s")
+    print(f"pipeline: {len(ids)} photos analysed by processing.process_next in {analysed:.1f} s")
     references = {
         person: largest_face(engine, engine.load(FACES / portrait))[0]
         for person, portrait in portraits.items()

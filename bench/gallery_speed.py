@@ -32,16 +32,11 @@ from consentlens.auth.deps import Principal  # noqa: E402
 from consentlens.auth.models import Role  # noqa: E402
 from consentlens.core.db import make_engine  # noqa: E402
 from consentlens.db import migrate  # noqa: E402
+from consentlens.faces.models import Face, StoredVerdict  # noqa: E402
+from consentlens.gallery import scopes as gallery  # noqa: E402
 from consentlens.people import service as people  # noqa: E402
 from consentlens.people.models import Child, Organisation  # noqa: E402
-from consentlens.photos import gallery  # noqa: E402
-from consentlens.photos.models import (  # noqa: E402
-    Event,
-    EventGroup,
-    Face,
-    Photo,
-    StoredVerdict,
-)
+from consentlens.photos.models import Event, EventGroup, Photo  # noqa: E402
 
 PHOTOS = 10_000
 EVENTS = 100

@@ -10,7 +10,8 @@ database is migrated and a club with five enrolled children is created through t
    processes (timed from the commit of the uploads to the last photo analysed; the start-up of the
    processes is measured apart), the latency of one team photo alone, and the peak memory;
 2. per stage, in this process: decode (DCT draft), detect, embed, match + database write +
-   verdicts (`worker.finish`), and rendering the thumb and display derivatives (`serving.image`).
+   verdicts (`processing.finish`), and rendering the thumb and display derivatives
+   (`serving.image`).
 
 Targets: ≥ 3 photos/s on 2 cores for a 12-MP photo with ≤ 5 faces; a 26-face team photo in ≤ 3 s.
 Other work on the machine slows everything down: the load average is printed with the figures.
@@ -56,17 +57,14 @@ from consentlens.auth import service as accounts  # noqa: E402
 from consentlens.auth.models import Role, User  # noqa: E402
 from consentlens.consent import service as consent  # noqa: E402
 from consentlens.core.db import get_engine  # noqa: E402
+from consentlens.core.tables import utcnow  # noqa: E402
 from consentlens.db import migrate  # noqa: E402
-from consentlens.db.base import utcnow  # noqa: E402
+from consentlens.faces import enrollment, processing, serving  # noqa: E402
+from consentlens.faces.detector import DetectedFace, FaceBox, FaceEngine, PhotoFaces  # noqa: E402
+from consentlens.jobs.worker import Worker  # noqa: E402
 from consentlens.people import service as people  # noqa: E402
 from consentlens.people.models import Organisation  # noqa: E402
-from consentlens.photos import enrollment, service, serving, storage, worker  # noqa: E402
-from consentlens.photos.faces.detector import (  # noqa: E402
-    DetectedFace,
-    FaceBox,
-    FaceEngine,
-    PhotoFaces,
-)
+from consentlens.photos import service, storage  # noqa: E402
 from consentlens.photos.models import Event, Photo, PhotoStatus  # noqa: E402
 
 FACES = Path(__file__).resolve().parents[1].parent / "shared" / "testdata" / "faces"
@@ -346,7 +344,7 @@ def wait_analysed(
 def drain(
     make_session: SessionFactory,
     club: Club,
-    photo_worker: worker.PhotoWorker,
+    photo_worker: Worker,
     files: list[tuple[str, bytes]],
     run: Run,
 ) -> float:
@@ -370,7 +368,7 @@ def end_to_end(
     # loads its models on its first photo. That start-up is timed apart from the batches.
     warm = [("warm.jpg", copy_of(photos["kit_with_rose.jpg"][0])) for _ in range(processes)]
     ids = commit_uploads(make_session, club, warm)
-    photo_worker = worker.PhotoWorker(make_session, processes=processes)
+    photo_worker = wiring.photo_worker(make_session, processes=processes)
     started = time.perf_counter()
     photo_worker.start()
     try:
@@ -458,7 +456,7 @@ def stages_once(
     storage.remove_derivatives(photo_id)
     with make_session() as session:
         t4 = time.perf_counter()
-        worker.finish(session, photo_id, result=result)
+        processing.finish(session, photo_id, result=result)
         t5 = time.perf_counter()
         photo = session.get(Photo, photo_id)
         assert photo is not None
@@ -545,7 +543,8 @@ def print_stages(
         )
     print(
         "decode = DCT-draft decode to 1600 px; store = match + database write + verdicts "
-        "(worker.finish); render = thumb + display for the website (serving.image: on the first "
+        "(processing.finish); render = thumb + display for the website (serving.image: on the "
+        "first "
         "request, not in the worker); analyse = decode + detect + embed; "
         "photo/s = 1 / (analyse + store); (Ns) = N faces too small to embed\n"
     )

@@ -3,6 +3,7 @@ transaction that is rolled back, and the real application served through a TestC
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import tempfile
@@ -14,7 +15,7 @@ from pathlib import Path
 _VAR = Path(tempfile.mkdtemp(prefix="consentlens-test-"))
 os.environ["CONSENTLENS_VAR_DIR"] = str(_VAR)
 os.environ["CONSENTLENS_ENV"] = "test"
-# Tests drive the photo worker step by step (worker.process_next); the live server runs its own.
+# Tests drive the photo worker step by step (processing.process_next); the live server runs its own.
 os.environ["CONSENTLENS_RUN_WORKER"] = "false"
 os.environ.pop("CONSENTLENS_DATABASE_URL", None)
 
@@ -27,12 +28,40 @@ from sqlmodel import Session  # noqa: E402
 from consentlens import wiring  # noqa: E402
 from consentlens.core.db import get_session, make_engine  # noqa: E402
 from consentlens.db import migrate  # noqa: E402
+from consentlens.faces import analysis  # noqa: E402
+from consentlens.faces.detector import PhotoFaces  # noqa: E402
 from consentlens.main import create_app  # noqa: E402
 from tests.mail import inbox  # noqa: E402, F401 - the real SMTP server fixture, for every test
 
 # The tests are an entry point like the app and the worker: services run under the same guards,
 # with the same consent listeners.
 wiring.install_process()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _analysis_once_per_photo() -> Iterator[None]:
+    """Each photo's real analysis (real models) is computed once per run and reused.
+
+    Half of the run went into analysing the same shared photos again and again. The cache is keyed
+    by the file's bytes, so a different file is analysed afresh; a failing analysis is not cached.
+    Tests that make the analysis fail patch `analyse_file` themselves, over this wrapper.
+    """
+    real = analysis.analyse_file
+    done: dict[str, PhotoFaces] = {}
+
+    def analyse_once(path: str) -> PhotoFaces:
+        try:
+            digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        except OSError:
+            return real(path)  # the analysis says what is wrong with the file, as in production
+        if digest not in done:
+            done[digest] = real(path)
+        return done[digest]
+
+    analysis.analyse_file = analyse_once
+    yield
+    analysis.analyse_file = real
+
 
 POSTGRES_ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/{name}"

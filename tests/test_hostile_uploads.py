@@ -16,12 +16,14 @@ from sqlmodel import select
 
 from consentlens.auth.models import Role
 from consentlens.core.config import get_settings
-from consentlens.photos import storage, worker
+from consentlens.faces import processing
+from consentlens.photos import storage
 from consentlens.photos.models import Photo, PhotoStatus
 from tests import factories
 from tests.conftest import bearer, csrf_from, login
 from tests.core import hostile
-from tests.photos import helpers
+from tests.factories import consent as make_consent
+from tests.factories import photos as make_photos
 
 CORPUS = hostile.corpus()
 PHOTO_REFUSALS = (
@@ -42,8 +44,8 @@ def files_on_disk() -> set[Path]:
 
 @pytest.fixture
 def club(client, db):
-    c = helpers.club(db)
-    helpers.grant_all(db, c.org, c.obama, c.guardian)
+    c = make_photos.club(db)
+    make_consent.grant_all(db, c.org, c.obama, c.guardian)
     admin = factories.user(db, c.org, Role.ADMIN, locale="en")
     login(client, admin.email, factories.PASSWORD)
     client.cookies.set("lang", "en")
@@ -63,7 +65,7 @@ def check_healthy(client) -> None:
 
 def test_photo_uploads_on_the_event_page(client, db, club):
     c, _ = club
-    ev = helpers.event(db, c)
+    ev = make_photos.event(db, c)
     url = f"/staff/events/{ev.id}/photos"
     token = csrf_from(client.get(f"/staff/events/{ev.id}").text)
     for sample in CORPUS:
@@ -86,7 +88,7 @@ def test_photo_uploads_on_the_event_page(client, db, club):
 
 def test_photo_uploads_through_the_api(client, db, club):
     c, admin = club
-    ev = helpers.event(db, c)
+    ev = make_photos.event(db, c)
     auth = bearer(client, admin.email, factories.PASSWORD)
     before = files_on_disk()
     # All at once: one request, each file judged on its own.
@@ -113,12 +115,12 @@ def test_photo_uploads_through_the_api(client, db, club):
 
 def test_accepted_odd_photos_are_analysed_and_served_without_metadata(client, db, club):
     c, admin = club
-    ev = helpers.event(db, c)
+    ev = make_photos.event(db, c)
     auth = bearer(client, admin.email, factories.PASSWORD)
     legit = [s for s in CORPUS if "photo" in s.accepted_by]
     upload = [("files", (f"{s.name}.jpg", s.data, "image/jpeg")) for s in legit]
     outcomes = client.post(f"/api/v1/events/{ev.id}/photos", files=upload, headers=auth).json()
-    while worker.process_next(db) is not None:
+    while processing.process_next(db) is not None:
         pass
     for sample, outcome in zip(legit, outcomes, strict=True):
         photo = db.get(Photo, outcome["id"])
@@ -271,7 +273,7 @@ def raw_multipart(filename: bytes, data: bytes, token: str) -> tuple[bytes, dict
 @pytest.mark.parametrize("filename", hostile.ODD_FILENAMES, ids=range(len(hostile.ODD_FILENAMES)))
 def test_odd_file_names_are_kept_as_harmless_labels(client, db, club, filename):
     c, _ = club
-    ev = helpers.event(db, c)
+    ev = make_photos.event(db, c)
     token = csrf_from(client.get(f"/staff/events/{ev.id}").text)
     body, headers = raw_multipart(filename.encode(), hostile.encoded("JPEG"), token)
     response = client.post(f"/staff/events/{ev.id}/photos", content=body, headers=headers)

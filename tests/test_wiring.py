@@ -15,13 +15,14 @@ from consentlens.auth.models import Role
 from consentlens.consent import events
 from consentlens.consent import service as consent
 from consentlens.core.db import get_session
-from consentlens.db.base import utcnow
+from consentlens.core.tables import utcnow
+from consentlens.faces import enrollment, processing
+from consentlens.faces.models import StoredVerdict
 from consentlens.main import create_app
-from consentlens.photos import enrollment, worker
-from consentlens.photos.models import StoredVerdict
 from tests import factories
 from tests.conftest import bearer
-from tests.photos import helpers
+from tests.factories import consent as make_consent
+from tests.factories import photos as make_photos
 
 
 @pytest.fixture
@@ -90,11 +91,11 @@ def _website_action(db: Session, photo_id: int) -> str:
 
 
 def test_a_decision_through_an_app_from_create_app_rejudges_photos(db):
-    c = helpers.club(db)
-    helpers.grant_all(db, c.org, c.obama, c.guardian)
-    helpers.enroll(db, c.org, c.obama, "portraits/obama_1.jpg")
-    (photo,) = helpers.upload(db, c, helpers.event(db, c), ["portraits/obama_2.jpg"])
-    worker.process_next(db)
+    c = make_photos.club(db)
+    make_consent.grant_all(db, c.org, c.obama, c.guardian)
+    make_photos.enroll(db, c.org, c.obama, "portraits/obama_1.jpg")
+    (photo,) = make_photos.upload(db, c, make_photos.event(db, c), ["portraits/obama_2.jpg"])
+    processing.process_next(db)
     assert _website_action(db, photo.id) == "show"
     # From here on the process has no listener, until the app factory wires one.
     for listener in wiring.CONSENT_LISTENERS:

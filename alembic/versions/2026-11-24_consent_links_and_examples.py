@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import consentlens.db.base
+import consentlens.core.tables
 
 # The examples of the default uses as worded in this revision (frozen: later rewording must not
 # change what this migration does).
@@ -66,10 +66,10 @@ def upgrade() -> None:
         sa.Column("short_code", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
         sa.Column("purpose", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", consentlens.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", consentlens.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("revoked_at", consentlens.db.base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("last_used_at", consentlens.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", consentlens.core.tables.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", consentlens.core.tables.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", consentlens.core.tables.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_used_at", consentlens.core.tables.UTCDateTime(timezone=True), nullable=True),
         sa.Column("use_count", sa.Integer(), nullable=False),
         sa.CheckConstraint(
             "(kind = 'guardian' AND guardian_id IS NOT NULL AND child_id IS NULL) OR (kind = 'child' AND child_id IS NOT NULL AND guardian_id IS NULL)",
@@ -145,7 +145,7 @@ def upgrade() -> None:
     with op.batch_alter_table("organisations", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column(
-                "season_started_at", consentlens.db.base.UTCDateTime(timezone=True), nullable=True
+                "season_started_at", consentlens.core.tables.UTCDateTime(timezone=True), nullable=True
             )
         )
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import consentlens.db.base
+import consentlens.core.tables
 
 revision: str = "9e298be1c00a"
 down_revision: str | None = "57e3c8d87a2a"
@@ -28,7 +28,7 @@ def upgrade() -> None:
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("event_date", sa.Date(), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", consentlens.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", consentlens.core.tables.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["created_by_id"], ["users.id"], name=op.f("fk_events_created_by_id_users")
         ),
@@ -71,12 +71,12 @@ def upgrade() -> None:
         sa.Column("height", sa.Integer(), nullable=False),
         sa.Column("taken_at", sa.DateTime(), nullable=True),
         sa.Column("uploaded_by_id", sa.Integer(), nullable=True),
-        sa.Column("uploaded_at", consentlens.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("uploaded_at", consentlens.core.tables.UTCDateTime(timezone=True), nullable=False),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("error", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("claimed_at", consentlens.db.base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("analysed_at", consentlens.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("claimed_at", consentlens.core.tables.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("analysed_at", consentlens.core.tables.UTCDateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
             "status IN ('pending', 'processing', 'ready', 'needs_review', 'failed')",
             name=op.f("ck_photos_status"),
@@ -117,8 +117,8 @@ def upgrade() -> None:
         sa.Column("match_reason", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
         sa.Column("embedding", sa.LargeBinary(), nullable=True),
         sa.Column("reviewed_by_id", sa.Integer(), nullable=True),
-        sa.Column("reviewed_at", consentlens.db.base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("created_at", consentlens.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("reviewed_at", consentlens.core.tables.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", consentlens.core.tables.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "(state IN ('identified', 'confirmed')) = (child_id IS NOT NULL)",
             name=op.f("ck_faces_named"),
@@ -155,8 +155,8 @@ def upgrade() -> None:
         sa.Column("reason_params", sa.JSON(), nullable=False),
         sa.Column("faces_to_blur", sa.JSON(), nullable=False),
         sa.Column("face_reasons", sa.JSON(), nullable=False),
-        sa.Column("evaluated_at", consentlens.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("valid_until", consentlens.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("evaluated_at", consentlens.core.tables.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("valid_until", consentlens.core.tables.UTCDateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
             "action IN ('show', 'blur', 'hide')", name=op.f("ck_photo_verdicts_action")
         ),
@@ -177,7 +177,7 @@ def upgrade() -> None:
         sa.Column("source", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
         sa.Column("face_id", sa.Integer(), nullable=True),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", consentlens.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", consentlens.core.tables.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "source IN ('portrait', 'review')", name=op.f("ck_reference_faces_source")
         ),

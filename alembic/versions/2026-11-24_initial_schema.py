@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import consentlens.db.base
+import consentlens.core.tables
 
 revision: str = "c719a8d10ac4"
 down_revision: str | None = None
@@ -27,7 +27,7 @@ def upgrade() -> None:
         sa.Column("email", sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
         sa.Column("ip", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("succeeded", sa.Boolean(), nullable=False),
-        sa.Column("at", consentlens.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", consentlens.core.tables.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_login_attempts")),
     )
     with op.batch_alter_table("login_attempts", schema=None) as batch_op:
@@ -53,7 +53,7 @@ def upgrade() -> None:
         sa.Column(
             "privacy_contact_email", sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False
         ),
-        sa.Column("created_at", consentlens.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", consentlens.core.tables.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "co_consent_age >= 0 AND co_consent_age <= sole_consent_age AND sole_consent_age <= 18",
             name=op.f("ck_organisations_consent_ages"),
@@ -72,8 +72,8 @@ def upgrade() -> None:
         sa.Column("password_hash", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
         sa.Column("locale", sqlmodel.sql.sqltypes.AutoString(length=5), nullable=True),
         sa.Column("is_active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", consentlens.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_login_at", consentlens.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", consentlens.core.tables.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_login_at", consentlens.core.tables.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("email", name=op.f("uq_users_email")),
     )
@@ -88,7 +88,7 @@ def upgrade() -> None:
         sa.Column("details", sa.JSON(), nullable=False),
         sa.Column("ip", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("user_agent", sqlmodel.sql.sqltypes.AutoString(length=400), nullable=False),
-        sa.Column("at", consentlens.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", consentlens.core.tables.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["actor_id"], ["users.id"], name=op.f("fk_audit_events_actor_id_users")
         ),
@@ -115,8 +115,8 @@ def upgrade() -> None:
         sa.Column("last_name", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
         sa.Column("birth_date", sa.Date(), nullable=False),
         sa.Column("external_id", sqlmodel.sql.sqltypes.AutoString(length=80), nullable=True),
-        sa.Column("archived_at", consentlens.db.base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("created_at", consentlens.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("archived_at", consentlens.core.tables.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", consentlens.core.tables.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["organisation_id"],
             ["organisations.id"],
@@ -172,7 +172,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("organisation_id", sa.Integer(), nullable=False),
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
-        sa.Column("archived_at", consentlens.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("archived_at", consentlens.core.tables.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["organisation_id"],
             ["organisations.id"],
@@ -192,7 +192,7 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("organisation_id", sa.Integer(), nullable=False),
         sa.Column("role", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-        sa.Column("created_at", consentlens.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", consentlens.core.tables.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "role IN ('admin', 'staff', 'guardian')", name=op.f("ck_memberships_role")
         ),
@@ -243,10 +243,10 @@ def upgrade() -> None:
         sa.Column("guardian_id", sa.Integer(), nullable=True),
         sa.Column("recorded_by_id", sa.Integer(), nullable=True),
         sa.Column("method", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
-        sa.Column("decided_at", consentlens.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("valid_until", consentlens.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("decided_at", consentlens.core.tables.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("valid_until", consentlens.core.tables.UTCDateTime(timezone=True), nullable=False),
         sa.Column("evidence_ref", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
-        sa.Column("created_at", consentlens.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", consentlens.core.tables.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "(party = 'guardian' AND guardian_id IS NOT NULL) OR (party = 'child' AND guardian_id IS NULL)",
             name=op.f("ck_consent_decisions_party_guardian"),
@@ -286,7 +286,7 @@ def upgrade() -> None:
         sa.Column("child_id", sa.Integer(), nullable=False),
         sa.Column("guardian_id", sa.Integer(), nullable=False),
         sa.Column("relation", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
-        sa.Column("created_at", consentlens.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", consentlens.core.tables.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["child_id"], ["children.id"], name=op.f("fk_guardianships_child_id_children")
         ),

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import consentlens.db.base
+import consentlens.core.tables
 
 revision: str = "57e3c8d87a2a"
 down_revision: str | None = "fd037df0ecc7"
@@ -30,7 +30,7 @@ def upgrade() -> None:
         sa.Column("locale", sqlmodel.sql.sqltypes.AutoString(length=5), nullable=False),
         sa.Column("season_end", sa.Date(), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", consentlens.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", consentlens.core.tables.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["child_id"], ["children.id"], name=op.f("fk_printed_forms_child_id_children")
         ),

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import consentlens.db.base
+import consentlens.core.tables
 
 revision: str = "0500877682cf"
 down_revision: str | None = "9e298be1c00a"
@@ -29,7 +29,7 @@ def upgrade() -> None:
         sa.Column("size", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
         sa.Column("title", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", consentlens.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", consentlens.core.tables.UTCDateTime(timezone=True), nullable=False),
         sa.Column("photo_count", sa.Integer(), nullable=False),
         sa.Column("left_out_count", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -55,13 +55,13 @@ def upgrade() -> None:
         sa.Column("file_name", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
         sa.Column("action", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
         sa.Column(
-            "takedown_flagged_at", consentlens.db.base.UTCDateTime(timezone=True), nullable=True
+            "takedown_flagged_at", consentlens.core.tables.UTCDateTime(timezone=True), nullable=True
         ),
         sa.Column("takedown_reason", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
         sa.Column(
-            "takedown_notified_at", consentlens.db.base.UTCDateTime(timezone=True), nullable=True
+            "takedown_notified_at", consentlens.core.tables.UTCDateTime(timezone=True), nullable=True
         ),
-        sa.Column("taken_down_at", consentlens.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("taken_down_at", consentlens.core.tables.UTCDateTime(timezone=True), nullable=True),
         sa.Column("taken_down_by_id", sa.Integer(), nullable=True),
         sa.CheckConstraint("action IN ('show', 'blur')", name=op.f("ck_published_photos_action")),
         sa.ForeignKeyConstraint(
@@ -95,8 +95,8 @@ def upgrade() -> None:
         sa.Column("photo_id", sa.Integer(), nullable=True),
         sa.Column("requested_by_id", sa.Integer(), nullable=False),
         sa.Column("message", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
-        sa.Column("created_at", consentlens.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("resolved_at", consentlens.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", consentlens.core.tables.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("resolved_at", consentlens.core.tables.UTCDateTime(timezone=True), nullable=True),
         sa.Column("resolved_by_id", sa.Integer(), nullable=True),
         sa.Column("resolution", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.ForeignKeyConstraint(

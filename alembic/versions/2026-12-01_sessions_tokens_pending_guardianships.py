@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import consentlens.db.base
+import consentlens.core.tables
 
 revision: str = 'd54bbe4d466a'
 down_revision: str | None = '2b9d77bbe198'
@@ -25,9 +25,9 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('token_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('created_at', consentlens.db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', consentlens.db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('revoked_at', consentlens.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', consentlens.core.tables.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', consentlens.core.tables.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', consentlens.core.tables.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_api_tokens_user_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_tokens')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_api_tokens_token_hash'))
@@ -43,10 +43,10 @@ def upgrade() -> None:
     sa.Column('relation', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.Column('requested_by_id', sa.Integer(), nullable=True),
     sa.Column('nonce', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-    sa.Column('created_at', consentlens.db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', consentlens.db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('mailed_at', consentlens.db.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('declined_at', consentlens.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', consentlens.core.tables.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', consentlens.core.tables.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('mailed_at', consentlens.core.tables.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('declined_at', consentlens.core.tables.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['child_id'], ['children.id'], name=op.f('fk_pending_guardianships_child_id_children')),
     sa.ForeignKeyConstraint(['guardian_id'], ['users.id'], name=op.f('fk_pending_guardianships_guardian_id_users')),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_pending_guardianships_organisation_id_organisations')),
@@ -64,9 +64,9 @@ def upgrade() -> None:
     sa.Column('token_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=True),
     sa.Column('link_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', consentlens.db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', consentlens.db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('revoked_at', consentlens.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', consentlens.core.tables.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', consentlens.core.tables.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', consentlens.core.tables.UTCDateTime(timezone=True), nullable=True),
     sa.Column('ip', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.ForeignKeyConstraint(['link_id'], ['consent_links.id'], name=op.f('fk_auth_sessions_link_id_consent_links')),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_auth_sessions_user_id_users')),

@@ -50,18 +50,19 @@ def worker(drain: bool) -> None:
     import signal
     import threading
 
+    from consentlens import wiring
     from consentlens.core.db import writer_session
-    from consentlens.photos import worker as photo_worker
+    from consentlens.faces import processing
 
     if drain:
         with writer_session() as session:
-            photo_worker.recover(session)
+            processing.recover(session)
             count = 0
-            while photo_worker.process_next(session) is not None:
+            while processing.process_next(session) is not None:
                 count += 1
         click.echo(f"Analysed {count} photo(s).")
         return
-    running = photo_worker.PhotoWorker(writer_session)
+    running = wiring.photo_worker(writer_session)
     running.start()
     click.echo(f"Photo worker running with {running.processes} process(es).")
     stopped = threading.Event()
@@ -85,7 +86,7 @@ def migrate() -> None:
 def demo(if_empty: bool) -> None:
     """Create the demo club (idempotent) and print its logins."""
     from consentlens.core.db import get_engine
-    from consentlens.db.base import utcnow
+    from consentlens.core.tables import utcnow
     from consentlens.demo import DEMO_LOGINS, DEMO_SLUG, seed_demo
     from consentlens.people.models import Organisation
 
@@ -112,7 +113,7 @@ def create_admin(email: str, password: str, organisation: str, name: str) -> Non
     from consentlens.auth import service as accounts
     from consentlens.auth.models import Role
     from consentlens.core.db import get_engine
-    from consentlens.db.base import utcnow
+    from consentlens.core.tables import utcnow
     from consentlens.people import service as people
 
     with Session(get_engine()) as session:

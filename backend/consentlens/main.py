@@ -17,8 +17,8 @@ from consentlens.core.db import writer_session
 from consentlens.core.files import secure_storage
 from consentlens.core.templating import STATIC_DIR
 from consentlens.forms import logo
+from consentlens.jobs import worker
 from consentlens.people import importer
-from consentlens.photos import worker
 
 SESSION_COOKIE = "consentlens_session"
 
@@ -133,7 +133,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     if settings.run_worker:
         # The embedded default: photos are analysed by a process pool owned by this process.
-        worker.start_embedded(writer_session)
+        worker.start_embedded(writer_session, wiring.photo_queue())
     try:
         yield
     finally:

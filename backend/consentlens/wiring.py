@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from consentlens import maintenance
 from consentlens.auth import api as auth_api
 from consentlens.auth import errors as auth_errors
 from consentlens.auth import front_door
@@ -19,18 +20,30 @@ from consentlens.consent import events, family_pages
 from consentlens.consent import pages as consent_pages
 from consentlens.consent import templating as consent_templating
 from consentlens.core import errors, limits, routes, templating
-from consentlens.db.guards import install_append_only_guards
+from consentlens.db.guards import install_append_only_guards, require_append_only_guards
+from consentlens.faces import analysis, enrollment, processing, review_pages
+from consentlens.faces import api as faces_api
+from consentlens.faces import pages as faces_pages
 from consentlens.forms import pages as form_pages
+from consentlens.gallery import pages as gallery_pages
+from consentlens.gallery import staff_pages as gallery_staff_pages
+from consentlens.jobs.worker import Queue, SessionFactory, Worker
 from consentlens.people import api as people_api
 from consentlens.people import confirm_pages, import_pages, members_pages
 from consentlens.people import pages as people_pages
 from consentlens.photos import api as photos_api
-from consentlens.photos import enrollment, gallery_pages, publishing_pages, review_pages
 from consentlens.photos import pages as photos_pages
+from consentlens.publishing import pages as publishing_pages
+from consentlens.publishing import settings_pages as publishing_settings_pages
+from consentlens.publishing import takedowns
 
-# Who hears of a consent change, inside the transaction that records it: the photo pipeline
-# re-judges the photos the change affects (consent itself knows nothing of photos).
-CONSENT_LISTENERS: tuple[events.ConsentListener, ...] = (enrollment.on_consent_changed,)
+# Who hears of a consent change, inside the transaction that records it, in this order: the
+# faces room re-judges the photos the change affects (or forgets the child's reference faces),
+# then publishing flags what must come down. Consent itself knows nothing of photos.
+CONSENT_LISTENERS: tuple[events.ConsentListener, ...] = (
+    enrollment.on_consent_changed,
+    takedowns.on_consent_changed,
+)
 
 ROUTERS = (
     routes.router,
@@ -47,10 +60,14 @@ ROUTERS = (
     consent_api.router,
     form_pages.router,
     photos_pages.router,
+    faces_pages.router,
     review_pages.router,
     gallery_pages.router,
+    gallery_staff_pages.router,
     publishing_pages.router,
+    publishing_settings_pages.router,
     photos_api.router,
+    faces_api.router,
 )
 
 
@@ -69,6 +86,31 @@ def install_process() -> None:
     install_append_only_guards()
     install_listeners()
     consent_templating.install(templating.environment)
+
+
+def check_process() -> None:
+    """Raise unless this process is wired: the worker refuses to start otherwise."""
+    require_append_only_guards()
+    events.require_listeners()
+
+
+def photo_queue() -> Queue:
+    """The photo-analysis queue the worker runs, with the time-driven duties beside it."""
+    return Queue(
+        name="photo-worker",
+        preflight=check_process,
+        start_up=processing.start_up,
+        claim=processing.claim,
+        run=analysis.analyse_file,
+        finish=processing.store_outcome,
+        warm_up=analysis.warm_up,
+        maintenance=maintenance.run,
+    )
+
+
+def photo_worker(make_session: SessionFactory, processes: int | None = None) -> Worker:
+    """A worker on the photo queue (`consentlens worker`, the benches)."""
+    return Worker(make_session, photo_queue(), processes)
 
 
 def install_app(app: FastAPI) -> None:

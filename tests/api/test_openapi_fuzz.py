@@ -19,7 +19,8 @@ from schemathesis.core.parameters import ParameterLocation
 from consentlens.main import create_app
 from tests import factories
 from tests.conftest import bearer
-from tests.photos import helpers
+from tests.factories import consent as make_consent
+from tests.factories import photos as make_photos
 
 CONFIG = schemathesis.Config.from_dict(
     {
@@ -49,10 +50,10 @@ class Seed:
 
 @pytest.fixture
 def seed(client, db) -> Seed:
-    club = helpers.club(db)
-    helpers.grant_all(db, club.org, club.obama, club.guardian)
-    event = helpers.event(db, club)
-    (photo,) = helpers.upload(db, club, event, ["groups/obama_and_biden.jpg"])
+    club = make_photos.club(db)
+    make_consent.grant_all(db, club.org, club.obama, club.guardian)
+    event = make_photos.event(db, club)
+    (photo,) = make_photos.upload(db, club, event, ["groups/obama_and_biden.jpg"])
     auth = bearer(client, club.staff.email, factories.PASSWORD)
     # Kept when a refused request rolls its own work back.
     db.commit()
@@ -62,7 +63,7 @@ def seed(client, db) -> Seed:
         ids={"child_id": club.obama.id, "event_id": event.id, "photo_id": photo.id},
         guardian_id=club.guardian.id,
         group_id=club.team.id,
-        uses=list(helpers.ALL_USES),
+        uses=list(make_consent.ALL_USES),
     )
 
 

@@ -123,7 +123,7 @@ def test_throttle_releases_after_the_window(db):
 
     from consentlens.audit.service import Origin
     from consentlens.auth import service
-    from consentlens.db.base import utcnow
+    from consentlens.core.tables import utcnow
 
     org = factories.organisation(db)
     staff = factories.user(db, org, Role.STAFF)

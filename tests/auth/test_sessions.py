@@ -14,7 +14,7 @@ from consentlens.auth import links
 from consentlens.auth import service as accounts
 from consentlens.auth.models import ApiToken, AuthSession, Role
 from consentlens.core.security import verify_password
-from consentlens.db.base import utcnow
+from consentlens.core.tables import utcnow
 from consentlens.main import SESSION_COOKIE
 from tests import factories
 from tests.conftest import bearer, csrf_from, login

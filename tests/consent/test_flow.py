@@ -12,7 +12,7 @@ from consentlens.auth.models import ConsentLink, Role
 from consentlens.consent import service as consent
 from consentlens.consent.models import ConsentDecision
 from consentlens.consent.policy import ConsentState
-from consentlens.db.base import utcnow
+from consentlens.core.tables import utcnow
 from tests import factories
 from tests.conftest import csrf_from, login
 

@@ -17,10 +17,10 @@ from consentlens.audit.models import AuditEvent
 from consentlens.auth.models import Role
 from consentlens.consent import service as consent
 from consentlens.consent.models import ConsentDecision
+from consentlens.core.tables import utcnow
 from consentlens.db import guards
-from consentlens.db.base import utcnow
 from consentlens.main import create_app
-from consentlens.photos.worker import PhotoWorker
+from consentlens.wiring import photo_worker
 from tests import factories
 
 
@@ -93,7 +93,7 @@ def test_the_worker_refuses_to_start_unwired(unguarded):
         raise Stop  # reached only if start() went on without the guards
 
     with pytest.raises(RuntimeError, match="not installed"):
-        PhotoWorker(no_database, processes=1).start()
+        photo_worker(no_database, processes=1).start()
 
 
 def test_every_cli_command_runs_guarded(unguarded):

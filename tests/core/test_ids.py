@@ -19,15 +19,15 @@ from consentlens.people.models import Child
 from consentlens.wiring import ROUTERS
 from tests import factories
 from tests.conftest import bearer, csrf_from, login
-from tests.photos import helpers
+from tests.factories import photos as make_photos
 
 HUGE = [MAX_ID + 1, 2**63, 99999999999999999999]
 
 
 @pytest.fixture
 def club(client, db):
-    c = helpers.club(db)
-    ev = helpers.event(db, c)
+    c = make_photos.club(db)
+    ev = make_photos.event(db, c)
     db.commit()
     return c, ev
 

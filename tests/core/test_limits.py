@@ -16,7 +16,7 @@ from consentlens.core import limits
 from consentlens.core.config import get_settings
 from tests import factories
 from tests.conftest import bearer, csrf_from, login
-from tests.photos import helpers
+from tests.factories import photos as make_photos
 
 FORM = {"content-type": "application/x-www-form-urlencoded", "accept-language": "en"}
 
@@ -133,8 +133,8 @@ def test_the_body_is_not_read_beyond_the_limit(app):
 
 
 def test_a_photo_upload_is_bounded_by_the_photo_limit(client, db, monkeypatch):
-    c = helpers.club(db)
-    ev = helpers.event(db, c)
+    c = make_photos.club(db)
+    ev = make_photos.event(db, c)
     login(client, c.staff.email, factories.PASSWORD)
     client.cookies.set("lang", "en")
     token = csrf_from(client.get(f"/staff/events/{ev.id}").text)
@@ -183,7 +183,7 @@ def test_a_photo_upload_is_bounded_by_the_photo_limit(client, db, monkeypatch):
     ],
 )
 def test_scans_logos_imports_and_portraits_have_their_own_limits(client, db, path, field, limit):
-    c = helpers.club(db)
+    c = make_photos.club(db)
     admin = factories.user(db, c.org, Role.ADMIN, locale="en")
     login(client, admin.email, factories.PASSWORD)
     client.cookies.set("lang", "en")

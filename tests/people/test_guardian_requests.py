@@ -9,7 +9,7 @@ from consentlens.audit.service import Origin
 from consentlens.auth import links
 from consentlens.auth.models import AuthSession, ConsentLink, Membership, Role
 from consentlens.consent import invitations
-from consentlens.db.base import utcnow
+from consentlens.core.tables import utcnow
 from consentlens.people import guardians as guardian_service
 from consentlens.people import import_service
 from consentlens.people import service as people

@@ -8,11 +8,12 @@ import io
 from PIL import Image
 
 from consentlens.auth.models import Role
-from consentlens.photos import worker
+from consentlens.faces import processing
 from tests import factories
 from tests.conftest import bearer
-from tests.photos import helpers
-from tests.photos.test_detector import FACES
+from tests.factories import consent as make_consent
+from tests.factories import photos as make_photos
+from tests.factories.photos import FACES
 
 
 def files(*names: str) -> list[tuple[str, tuple[str, bytes, str]]]:
@@ -20,9 +21,11 @@ def files(*names: str) -> list[tuple[str, tuple[str, bytes, str]]]:
 
 
 def setup_club(db):
-    c = helpers.club(db)
-    helpers.grant_all(db, c.org, c.obama, c.guardian)
-    helpers.decide(db, c.org, c.biden, c.guardian, {"face_recognition": True, "website": False})
+    c = make_photos.club(db)
+    make_consent.grant_all(db, c.org, c.obama, c.guardian)
+    make_consent.decide(
+        db, c.org, c.biden, c.guardian, {"face_recognition": True, "website": False}
+    )
     return c
 
 
@@ -61,7 +64,7 @@ def test_event_upload_detail_and_images(client, db):
     )
     assert hidden.status_code == 403
 
-    worker.process_next(db)
+    processing.process_next(db)
     photo = client.get(f"/api/v1/photos/{kept['id']}", headers=auth).json()
     named = {f["child_id"]: f for f in photo["faces"] if f["state"] == "identified"}
     assert set(named) == {c.obama.id, c.biden.id}
@@ -97,9 +100,9 @@ def test_event_upload_detail_and_images(client, db):
 
 def test_the_api_needs_a_bearer_token_and_stays_in_its_organisation(client, db):
     c = setup_club(db)
-    ev = helpers.event(db, c)
-    (photo,) = helpers.upload(db, c, ev, ["portraits/obama_2.jpg"])
-    worker.process_next(db)
+    ev = make_photos.event(db, c)
+    (photo,) = make_photos.upload(db, c, ev, ["portraits/obama_2.jpg"])
+    processing.process_next(db)
     url = f"/api/v1/photos/{photo.id}/image?use=internal_gallery"
     assert client.get(url).status_code == 401
     assert client.get(f"/api/v1/photos/{photo.id}").status_code == 401
@@ -116,8 +119,8 @@ def test_the_api_needs_a_bearer_token_and_stays_in_its_organisation(client, db):
 
 
 def test_reference_photo_without_face_recognition_consent_is_409(client, db):
-    c = helpers.club(db)
-    helpers.decide(db, c.org, c.obama, c.guardian, {"face_recognition": False})
+    c = make_photos.club(db)
+    make_consent.decide(db, c.org, c.obama, c.guardian, {"face_recognition": False})
     auth = bearer(client, c.staff.email, factories.PASSWORD)
     response = client.post(
         f"/api/v1/children/{c.obama.id}/reference-photos",
@@ -143,9 +146,9 @@ def test_a_group_photo_is_no_reference(client, db):
 
 def test_unknown_use_is_422(client, db):
     c = setup_club(db)
-    ev = helpers.event(db, c)
-    (photo,) = helpers.upload(db, c, ev, ["negative/dogs.jpg"])
-    worker.process_next(db)
+    ev = make_photos.event(db, c)
+    (photo,) = make_photos.upload(db, c, ev, ["negative/dogs.jpg"])
+    processing.process_next(db)
     auth = bearer(client, c.staff.email, factories.PASSWORD)
     response = client.get(
         f"/api/v1/photos/{photo.id}/image", params={"use": "face_recognition"}, headers=auth

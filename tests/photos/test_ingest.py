@@ -12,8 +12,8 @@ from sqlmodel import select
 from consentlens.core.config import get_settings
 from consentlens.photos import service, storage
 from consentlens.photos.models import Photo
-from tests.photos import helpers
-from tests.photos.test_detector import FACES
+from tests.factories import photos as make_photos
+from tests.factories.photos import FACES
 
 PORTRAIT = FACES / "portraits/obama_1.jpg"
 
@@ -45,8 +45,8 @@ def incoming_files() -> list[Path]:
     [("JPEG", "image/jpeg"), ("PNG", "image/png"), ("WEBP", "image/webp"), ("HEIF", "image/heic")],
 )
 def test_each_accepted_format_is_kept_privately(db, fmt, media_type):
-    c = helpers.club(db)
-    ev = helpers.event(db, c)
+    c = make_photos.club(db)
+    ev = make_photos.event(db, c)
     # The name says GIF: only the content counts.
     result = add(db, c, ev, encoded(fmt), name="misleading.gif")
     assert result.error == "" and result.photo is not None
@@ -90,8 +90,8 @@ def gif() -> bytes:
     ids=["empty", "text", "pdf", "gif", "truncated", "bomb"],
 )
 def test_bad_files_get_a_clear_error_and_leave_nothing_behind(db, make, message):
-    c = helpers.club(db)
-    ev = helpers.event(db, c)
+    c = make_photos.club(db)
+    ev = make_photos.event(db, c)
     before = db.exec(select(Photo)).all()
     result = add(db, c, ev, make(), name="upload.jpg")
     assert result.photo is None
@@ -101,8 +101,8 @@ def test_bad_files_get_a_clear_error_and_leave_nothing_behind(db, make, message)
 
 
 def test_one_bad_file_does_not_affect_the_others(db):
-    c = helpers.club(db)
-    ev = helpers.event(db, c)
+    c = make_photos.club(db)
+    ev = make_photos.event(db, c)
     good = add(db, c, ev, PORTRAIT.read_bytes())
     bad = add(db, c, ev, truncated_jpeg())
     other = add(db, c, ev, encoded("PNG"))
@@ -110,8 +110,8 @@ def test_one_bad_file_does_not_affect_the_others(db):
 
 
 def test_files_over_the_size_limit_are_refused_while_streaming(db, monkeypatch):
-    c = helpers.club(db)
-    ev = helpers.event(db, c)
+    c = make_photos.club(db)
+    ev = make_photos.event(db, c)
     monkeypatch.setattr(get_settings(), "photo_max_bytes", 1024 * 1024)
     result = add(db, c, ev, PORTRAIT.read_bytes() + b"\0" * 1024 * 1024)
     assert result.photo is None
@@ -120,9 +120,9 @@ def test_files_over_the_size_limit_are_refused_while_streaming(db, monkeypatch):
 
 
 def test_the_same_photo_uploaded_twice_is_recognised(db):
-    c = helpers.club(db)
-    first_event = helpers.event(db, c)
-    second_event = helpers.event(db, c, "Second")
+    c = make_photos.club(db)
+    first_event = make_photos.event(db, c)
+    second_event = make_photos.event(db, c, "Second")
     first = add(db, c, first_event, PORTRAIT.read_bytes(), "a.jpg")
     again = add(db, c, second_event, PORTRAIT.read_bytes(), "b.jpg")
     assert again.duplicate and again.photo is not None and first.photo is not None
@@ -131,8 +131,8 @@ def test_the_same_photo_uploaded_twice_is_recognised(db):
 
 
 def test_capture_time_is_read_from_exif(db):
-    c = helpers.club(db)
-    ev = helpers.event(db, c)
+    c = make_photos.club(db)
+    ev = make_photos.event(db, c)
     exif = Image.Exif()
     exif.get_ifd(0x8769)[0x9003] = "2026:11:21 14:05:09"
     result = add(db, c, ev, encoded("JPEG", exif=exif))

@@ -8,19 +8,20 @@ import re
 from PIL import Image
 from sqlmodel import select
 
-from consentlens.photos import worker
+from consentlens.faces import processing
 from consentlens.photos.models import Event, Photo, PhotoStatus
 from tests import factories
 from tests.conftest import csrf_from, login
-from tests.photos import helpers
+from tests.factories import consent as make_consent
+from tests.factories import photos as make_photos
 
-JPEG = helpers.FACES / "portraits/obama_2.jpg"
-ROTATED = helpers.FACES / "portraits/obama_2_exif_rotated.jpg"
+JPEG = make_photos.FACES / "portraits/obama_2.jpg"
+ROTATED = make_photos.FACES / "portraits/obama_2_exif_rotated.jpg"
 JSON = {"Accept": "application/json"}
 
 
 def _staff(client, db):
-    c = helpers.club(db)
+    c = make_photos.club(db)
     login(client, c.staff.email, factories.PASSWORD)
     # The assertions read English; the club's own language would be Dutch.
     client.cookies.set("lang", "en")
@@ -90,7 +91,7 @@ def test_a_bad_event_is_refused_with_what_was_typed_kept(client, db):
 
 def test_uploads_are_judged_per_file_and_progress_follows_the_analysis(client, db):
     c = _staff(client, db)
-    ev = helpers.event(db, c)
+    ev = make_photos.event(db, c)
     token = _token(client, f"/staff/events/{ev.id}")
     url = f"/staff/events/{ev.id}/photos"
     response = client.post(
@@ -134,7 +135,7 @@ def test_uploads_are_judged_per_file_and_progress_follows_the_analysis(client, d
     assert photo["id"] == kept["id"] and photo["status"] == "pending"
     assert photo["status_label"] == "Queued" and photo["thumb_url"] is None
 
-    assert worker.process_next(db) is not None
+    assert processing.process_next(db) is not None
     after = client.get(f"/staff/events/{ev.id}/progress").json()
     assert after["busy"] is False and after["analysed"] == 1
     (photo,) = after["photos"]
@@ -153,7 +154,7 @@ def test_uploads_are_judged_per_file_and_progress_follows_the_analysis(client, d
 
 def test_upload_needs_the_csrf_token(client, db):
     c = _staff(client, db)
-    ev = helpers.event(db, c)
+    ev = make_photos.event(db, c)
     response = client.post(
         f"/staff/events/{ev.id}/photos",
         files=[("files", ("obama.jpg", JPEG.read_bytes(), "image/jpeg"))],
@@ -165,13 +166,13 @@ def test_upload_needs_the_csrf_token(client, db):
 
 def test_images_carry_no_exif_and_the_photo_page_explains_each_use(client, db):
     c = _staff(client, db)
-    helpers.grant_all(db, c.org, c.obama, c.guardian)
-    helpers.enroll(db, c.org, c.obama, "portraits/obama_1.jpg")
-    ev = helpers.event(db, c)
-    (photo,) = helpers.upload(db, c, ev, [ROTATED])
+    make_consent.grant_all(db, c.org, c.obama, c.guardian)
+    make_photos.enroll(db, c.org, c.obama, "portraits/obama_1.jpg")
+    ev = make_photos.event(db, c)
+    (photo,) = make_photos.upload(db, c, ev, [ROTATED])
     with Image.open(ROTATED) as original:
         assert original.getexif()  # the test is only worth something if there is EXIF to strip
-    worker.process_next(db)
+    processing.process_next(db)
 
     for size in ("thumb", "display"):
         response = client.get(f"/staff/photos/{photo.id}/image?use=website&size={size}")
@@ -199,12 +200,12 @@ def test_images_carry_no_exif_and_the_photo_page_explains_each_use(client, db):
 
 def test_hidden_photos_and_other_clubs_photos_are_not_found(client, db):
     c = _staff(client, db)
-    ev = helpers.event(db, c)
-    stranger, waiting = helpers.upload(
+    ev = make_photos.event(db, c)
+    stranger, waiting = make_photos.upload(
         db, c, ev, ["portraits/kit_harington_1.jpeg", "portraits/biden_2.jpg"]
     )
     # Analyse only the first: an unknown face, so press and social media hide the photo.
-    assert worker.process_next(db).id == stranger.id
+    assert processing.process_next(db).id == stranger.id
     image = f"/staff/photos/{stranger.id}/image"
     assert client.get(f"{image}?use=internal_gallery&size=thumb").status_code == 200
     assert client.get(f"{image}?use=social_media&size=thumb").status_code == 404
@@ -215,9 +216,9 @@ def test_hidden_photos_and_other_clubs_photos_are_not_found(client, db):
     hidden_page = client.get(f"/staff/photos/{stranger.id}?use=social_media").text
     assert "Hidden in this use" in hidden_page and "use=social_media&amp;size" not in hidden_page
 
-    other = helpers.club(db)
-    other_event = helpers.event(db, other)
-    (foreign,) = helpers.upload(db, other, other_event, ["portraits/rose_leslie_1.jpg"])
+    other = make_photos.club(db)
+    other_event = make_photos.event(db, other)
+    (foreign,) = make_photos.upload(db, other, other_event, ["portraits/rose_leslie_1.jpg"])
     for url in (
         f"/staff/photos/{foreign.id}/image?use=internal_gallery&size=thumb",
         f"/staff/photos/{foreign.id}",
@@ -233,8 +234,8 @@ def test_hidden_photos_and_other_clubs_photos_are_not_found(client, db):
 
 def test_a_failed_photo_can_be_queued_again(client, db):
     c = _staff(client, db)
-    ev = helpers.event(db, c)
-    (photo,) = helpers.upload(db, c, ev, [JPEG])
+    ev = make_photos.event(db, c)
+    (photo,) = make_photos.upload(db, c, ev, [JPEG])
     photo.status = PhotoStatus.FAILED.value
     photo.error = "UnreadablePhoto: truncated"
     db.add(photo)
@@ -255,9 +256,9 @@ def test_a_failed_photo_can_be_queued_again(client, db):
 
 
 def test_guardians_cannot_open_the_photo_pages(client, db):
-    c = helpers.club(db)
-    ev = helpers.event(db, c)
-    (photo,) = helpers.upload(db, c, ev, [JPEG])
+    c = make_photos.club(db)
+    ev = make_photos.event(db, c)
+    (photo,) = make_photos.upload(db, c, ev, [JPEG])
     login(client, c.guardian.email, factories.PASSWORD)
     for url in (
         "/staff/events",
@@ -283,7 +284,7 @@ def test_guardians_cannot_open_the_photo_pages(client, db):
 
 def test_a_plain_form_post_without_script_returns_to_the_event_page(client, db):
     c = _staff(client, db)
-    ev = helpers.event(db, c)
+    ev = make_photos.event(db, c)
     response = client.post(
         f"/staff/events/{ev.id}/photos",
         data={"csrf_token": _token(client, f"/staff/events/{ev.id}")},

@@ -8,11 +8,12 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from consentlens.db.base import utcnow
-from consentlens.photos import service, storage, worker
+from consentlens.core.tables import utcnow
+from consentlens.faces import processing
+from consentlens.photos import service, storage
 from consentlens.photos.models import Photo
 from tests.core import hostile
-from tests.photos import helpers
+from tests.factories import photos as make_photos
 
 
 def add(db, c, ev, data: bytes) -> service.UploadResult:
@@ -27,8 +28,8 @@ def add(db, c, ev, data: bytes) -> service.UploadResult:
 
 
 def test_an_upload_whose_transaction_rolls_back_leaves_no_original(db):
-    c = helpers.club(db)
-    ev = helpers.event(db, c)
+    c = make_photos.club(db)
+    ev = make_photos.event(db, c)
     db.commit()
     result = add(db, c, ev, hostile.encoded("JPEG", size=(61, 47)))
     assert result.photo is not None
@@ -40,8 +41,8 @@ def test_an_upload_whose_transaction_rolls_back_leaves_no_original(db):
 
 
 def test_an_upload_that_commits_keeps_its_original(db):
-    c = helpers.club(db)
-    ev = helpers.event(db, c)
+    c = make_photos.club(db)
+    ev = make_photos.event(db, c)
     result = add(db, c, ev, hostile.encoded("JPEG", size=(62, 47)))
     assert result.photo is not None
     original = storage.path_of(result.photo.original_ref)
@@ -56,8 +57,8 @@ def age(path, minutes: int) -> None:
 
 
 def test_start_up_sweeps_what_interrupted_uploads_left(db):
-    c = helpers.club(db)
-    ev = helpers.event(db, c)
+    c = make_photos.club(db)
+    ev = make_photos.event(db, c)
     kept = add(db, c, ev, hostile.encoded("JPEG", size=(63, 47))).photo
     assert kept is not None
     db.commit()
@@ -73,7 +74,7 @@ def test_start_up_sweeps_what_interrupted_uploads_left(db):
     for path in (referenced, orphan, stale_part):
         age(path, 60)
 
-    worker.start_up(db, utcnow())
+    processing.start_up(db, utcnow())
 
     assert referenced.is_file() and young_orphan.is_file() and fresh_part.is_file()
     assert not orphan.exists() and not stale_part.exists()

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from consentlens.photos import throttle
+from consentlens.core import throttle
 from tests.security.harness import send
 from tests.security.world import World
 

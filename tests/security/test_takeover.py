@@ -29,7 +29,7 @@ from consentlens.auth import links
 from consentlens.auth import service as accounts
 from consentlens.auth.models import ConsentLink, Membership, Role, User
 from consentlens.core.config import get_settings
-from consentlens.db.base import utcnow
+from consentlens.core.tables import utcnow
 from consentlens.people import service as people
 from consentlens.people.models import Child, Organisation
 from tests.conftest import bearer, csrf_from, login

@@ -30,23 +30,20 @@ from consentlens.auth import service as accounts
 from consentlens.auth.models import ConsentLink, Role, User
 from consentlens.consent import evidence
 from consentlens.consent import service as consent
-from consentlens.db.base import utcnow
+from consentlens.core.tables import utcnow
+from consentlens.faces import analysis, verdicts
+from consentlens.faces.detector import DetectedFace, PhotoFaces
+from consentlens.faces.models import Face, FaceState
+from consentlens.gallery.models import RemovalRequest
 from consentlens.people import service as people
 from consentlens.people.models import Child, Group, Organisation
-from consentlens.photos import analysis, publishing, verdicts
 from consentlens.photos import service as photos
-from consentlens.photos.faces.detector import DetectedFace, PhotoFaces
-from consentlens.photos.models import (
-    Event,
-    Face,
-    FaceState,
-    Photo,
-    PublishedPhoto,
-    RemovalRequest,
-)
+from consentlens.photos.models import Event, Photo
+from consentlens.publishing import service as publishing
+from consentlens.publishing.models import PublishedPhoto
 from tests.conftest import bearer, csrf_from, login
 from tests.factories import PASSWORD
-from tests.photos.helpers import grant_all
+from tests.factories.consent import grant_all
 from tests.security.harness import Harness, send
 
 ROLES = (

@@ -8,7 +8,7 @@ import time
 import pytest
 from playwright.sync_api import APIRequestContext, Page, expect
 
-from tests.photos.test_detector import FACES
+from tests.factories.photos import FACES
 from tests.web.test_browser import DESKTOP, PARENT, PHONE, new_page, sign_in
 from tests.web.test_consent_browser import STAFF
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.photos.test_detector import FACES
+from tests.factories.photos import FACES
 from tests.web.test_browser import DESKTOP, new_page, sign_in
 
 pytestmark = pytest.mark.browser

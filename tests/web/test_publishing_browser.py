@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import APIRequestContext, expect
 
-from tests.photos.test_detector import FACES
+from tests.factories.photos import FACES
 from tests.web.test_browser import DESKTOP, new_page, sign_in
 
 pytestmark = pytest.mark.browser

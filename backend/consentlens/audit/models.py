@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON
 from sqlmodel import Field, SQLModel
 
-from consentlens.db.base import UTCDateTime, utcnow
+from consentlens.core.tables import UTCDateTime, utcnow
 
 
 class AuditEvent(SQLModel, table=True):

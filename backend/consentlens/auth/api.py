@@ -15,7 +15,7 @@ from consentlens.auth.deps import CurrentUser, oauth2_scheme
 from consentlens.core.api_errors import AUTHENTICATED, UNREADABLE_BODY, error
 from consentlens.core.config import get_settings
 from consentlens.core.db import SessionDep
-from consentlens.db.base import utcnow
+from consentlens.core.tables import utcnow
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from consentlens.db.base import UTCDateTime, utcnow
+from consentlens.core.tables import UTCDateTime, utcnow
 
 
 class Role(enum.StrEnum):

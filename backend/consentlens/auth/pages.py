@@ -20,8 +20,8 @@ from consentlens.core.db import SessionDep
 from consentlens.core.errors import safe_next
 from consentlens.core.i18n import N_
 from consentlens.core.security import MIN_PASSWORD_LENGTH, verify_csrf
+from consentlens.core.tables import utcnow
 from consentlens.core.templating import prefer_locale, render
-from consentlens.db.base import utcnow
 
 router = APIRouter(tags=["pages"])
 

@@ -12,7 +12,7 @@ from consentlens.audit import service as audit
 from consentlens.auth.models import LoginAttempt, Membership, Role, User
 from consentlens.core.config import get_settings
 from consentlens.core.security import MIN_PASSWORD_LENGTH, hash_password, verify_password
-from consentlens.db.base import utcnow
+from consentlens.core.tables import utcnow
 from consentlens.people.models import Organisation
 
 

@@ -12,7 +12,7 @@ from consentlens.auth import links
 from consentlens.auth.deps import LoginRequired, OptionalAnyone, current_auth_session
 from consentlens.auth.models import ConsentLink, User
 from consentlens.core.db import SessionDep
-from consentlens.db.base import utcnow
+from consentlens.core.tables import utcnow
 from consentlens.people import service as people
 from consentlens.people.models import Child, Organisation
 

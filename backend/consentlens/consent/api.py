@@ -15,7 +15,7 @@ from consentlens.consent import service as consent
 from consentlens.core.api_errors import AUTHENTICATED, UNREADABLE_BODY, not_found, unprocessable
 from consentlens.core.db import SessionDep
 from consentlens.core.ids import Id
-from consentlens.db.base import utcnow
+from consentlens.core.tables import utcnow
 from consentlens.people.guardians import get_guardian
 from consentlens.people.models import Child
 from consentlens.people.service import get_child

@@ -22,8 +22,8 @@ from consentlens.consent.policy import age_on
 from consentlens.core.db import SessionDep
 from consentlens.core.i18n import N_
 from consentlens.core.security import verify_csrf
+from consentlens.core.tables import utcnow
 from consentlens.core.templating import render
-from consentlens.db.base import utcnow
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from consentlens.db.base import UTCDateTime, utcnow
+from consentlens.core.tables import UTCDateTime, utcnow
 
 
 class ConsentUse(SQLModel, table=True):

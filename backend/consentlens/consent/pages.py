@@ -25,15 +25,15 @@ from consentlens.core.i18n import N_
 from consentlens.core.ids import Id
 from consentlens.core.qr import qr_svg
 from consentlens.core.security import verify_csrf
+from consentlens.core.tables import utcnow
 from consentlens.core.templating import render
-from consentlens.db.base import utcnow
+from consentlens.faces import enrollment
+from consentlens.faces.verdicts import FACE_RECOGNITION
 from consentlens.people import guardian_requests
 from consentlens.people import service as people
 from consentlens.people.groups import get_group
 from consentlens.people.guardians import guardians_by_child
 from consentlens.people.models import Child, Group, Guardianship
-from consentlens.photos import enrollment
-from consentlens.photos.verdicts import FACE_RECOGNITION
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 CSRF = [Depends(verify_csrf)]

@@ -17,7 +17,9 @@ from consentlens.auth.models import (
     User,
 )
 from consentlens.consent.models import ConsentDecision, ConsentUse
+from consentlens.faces.models import Face, ReferenceFace, StoredVerdict
 from consentlens.forms.models import PrintedForm
+from consentlens.gallery.models import RemovalRequest
 from consentlens.people.models import (
     Child,
     ChildGroup,
@@ -26,18 +28,8 @@ from consentlens.people.models import (
     Organisation,
     PendingGuardianship,
 )
-from consentlens.photos.models import (
-    Event,
-    EventGroup,
-    Face,
-    Photo,
-    Publication,
-    PublishedFace,
-    PublishedPhoto,
-    ReferenceFace,
-    RemovalRequest,
-    StoredVerdict,
-)
+from consentlens.photos.models import Event, EventGroup, Photo
+from consentlens.publishing.models import Publication, PublishedFace, PublishedPhoto
 
 __all__ = [
     "ApiToken",

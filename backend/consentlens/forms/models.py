@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from sqlmodel import Field, SQLModel
 
-from consentlens.db.base import UTCDateTime, utcnow
+from consentlens.core.tables import UTCDateTime, utcnow
 
 
 class PrintedForm(SQLModel, table=True):

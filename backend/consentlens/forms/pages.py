@@ -16,8 +16,8 @@ from consentlens.core.db import SessionDep
 from consentlens.core.i18n import N_
 from consentlens.core.ids import Id
 from consentlens.core.security import verify_csrf
+from consentlens.core.tables import utcnow
 from consentlens.core.templating import render, request_locale
-from consentlens.db.base import utcnow
 from consentlens.forms import logo, service
 from consentlens.people import service as people
 from consentlens.people.groups import get_group

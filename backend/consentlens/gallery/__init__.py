@@ -1,1 +1,1 @@
-
+"""What each viewer may see and download: scopes, pages, removal requests."""

@@ -13,8 +13,8 @@ from consentlens.auth.models import User
 from consentlens.core.db import SessionDep
 from consentlens.core.i18n import N_
 from consentlens.core.security import verify_csrf
+from consentlens.core.tables import utcnow
 from consentlens.core.templating import prefer_locale, render
-from consentlens.db.base import utcnow
 from consentlens.people import guardian_requests
 from consentlens.people.models import Child, Organisation, PendingGuardianship
 

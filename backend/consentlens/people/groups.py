@@ -9,7 +9,7 @@ from sqlmodel import Session, col, func, select
 from consentlens.audit import service as audit
 from consentlens.auth.models import User
 from consentlens.core.i18n import N_
-from consentlens.db.base import utcnow
+from consentlens.core.tables import utcnow
 from consentlens.people.models import Child, ChildGroup, Group, Organisation
 from consentlens.people.service import PeopleError, Problem, check_group_name, record_change
 

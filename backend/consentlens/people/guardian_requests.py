@@ -21,8 +21,8 @@ from consentlens.auth.models import User
 from consentlens.core.config import get_settings
 from consentlens.core.i18n import get_translations
 from consentlens.core.mail import Mail, MailError, get_mailer
+from consentlens.core.tables import utcnow
 from consentlens.core.templating import render_text
-from consentlens.db.base import utcnow
 from consentlens.people.models import Child, Guardianship, Organisation, PendingGuardianship
 from consentlens.people.service import add_guardian, create_guardianship, is_own_account
 

@@ -20,7 +20,7 @@ from consentlens.auth import sessions
 from consentlens.auth.models import ConsentLink, Membership, Role, User
 from consentlens.core.config import LOCALES
 from consentlens.core.i18n import N_
-from consentlens.db.base import utcnow
+from consentlens.core.tables import utcnow
 from consentlens.people.guardian_requests import is_asked_elsewhere, link_or_ask
 from consentlens.people.models import (
     Child,

@@ -13,7 +13,7 @@ from consentlens.audit import service as audit
 from consentlens.auth import service as accounts
 from consentlens.auth.models import User
 from consentlens.core.i18n import N_
-from consentlens.db.base import utcnow
+from consentlens.core.tables import utcnow
 from consentlens.people import guardian_requests, importer
 from consentlens.people import service as people
 from consentlens.people.importer import MemberRow, Message, message

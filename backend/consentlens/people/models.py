@@ -8,7 +8,7 @@ from sqlalchemy import CheckConstraint, UniqueConstraint
 from sqlalchemy import false as sa_false
 from sqlmodel import Field, SQLModel
 
-from consentlens.db.base import UTCDateTime, utcnow
+from consentlens.core.tables import UTCDateTime, utcnow
 
 
 class Organisation(SQLModel, table=True):

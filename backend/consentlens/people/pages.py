@@ -9,8 +9,8 @@ from consentlens.auth.deps import CurrentGuardian, CurrentStaff
 from consentlens.consent import service as consent
 from consentlens.consent.policy import ConsentState
 from consentlens.core.db import SessionDep
+from consentlens.core.tables import utcnow
 from consentlens.core.templating import render
-from consentlens.db.base import utcnow
 from consentlens.people import service
 
 router = APIRouter(tags=["pages"], include_in_schema=False)

@@ -16,7 +16,7 @@ from consentlens.auth.models import Membership, Role, User
 from consentlens.consent.policy import years_after
 from consentlens.consent.service import ensure_default_uses
 from consentlens.core.i18n import N_
-from consentlens.db.base import utcnow
+from consentlens.core.tables import utcnow
 from consentlens.people.models import Child, ChildGroup, Group, Guardianship, Organisation
 
 # A birth date further back than this is a typo (a wrong year), not a member.
@@ -404,7 +404,8 @@ def _forget_faces(
     """An archived child is recognised nowhere: references and identifications go, faces are
     covered again, and publications showing them are flagged for takedown."""
     # Imported here: the photo pipeline builds on people, not the other way round.
-    from consentlens.photos import enrollment, publishing
+    from consentlens.faces import enrollment
+    from consentlens.publishing import takedowns
 
     assert child.id is not None
     now = utcnow()
@@ -416,9 +417,7 @@ def _forget_faces(
         reason="The child was archived.",
         actor_id=actor.id if actor else None,
     )
-    publishing.flag_lapsed(
-        session=session, organisation=organisation, now=now, child_ids=[child.id]
-    )
+    takedowns.flag_lapsed(session=session, organisation=organisation, now=now, child_ids=[child.id])
 
 
 def is_own_account(*, session: Session, organisation: Organisation, user: User) -> bool:

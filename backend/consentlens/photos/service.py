@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import IO
@@ -14,6 +14,7 @@ from sqlmodel import Session, col, func, select
 from consentlens.audit import service as audit
 from consentlens.auth.models import User
 from consentlens.core.i18n import N_
+from consentlens.jobs import worker
 from consentlens.people.models import Group, Organisation
 from consentlens.photos import ingest, storage
 from consentlens.photos.models import Event, EventGroup, Photo, PhotoStatus
@@ -207,7 +208,33 @@ def add_upload(
         details={"event_id": event.id, "sha256": received.sha256, "bytes": received.byte_size},
         origin=origin,
     )
+    # The worker runs in other sessions: it can only see the photo once it is committed.
+    worker.wake_after_commit(session)
     return UploadResult(filename, photo)
+
+
+def add_uploads(
+    *,
+    session: Session,
+    organisation: Organisation,
+    event: Event,
+    files: Iterable[tuple[IO[bytes], str]],
+    user: User | None,
+    origin: audit.Origin | None = None,
+) -> list[UploadResult]:
+    """Receive several files, each kept, recognised as a duplicate or rejected on its own."""
+    return [
+        add_upload(
+            session=session,
+            organisation=organisation,
+            event=event,
+            source=source,
+            filename=filename,
+            user=user,
+            origin=origin,
+        )
+        for source, filename in files
+    ]
 
 
 def retry_photo(*, session: Session, photo: Photo) -> None:
@@ -218,3 +245,4 @@ def retry_photo(*, session: Session, photo: Photo) -> None:
         photo.attempts = 0
         session.add(photo)
         session.flush()
+        worker.wake_after_commit(session)

@@ -1,0 +1,1 @@
+"""Faces: detection, matching, analysis, enrolment, review and the verdicts they lead to."""

@@ -1,0 +1,173 @@
+"""Images that leave the server: rendered from a policy verdict, heads covered beyond recovery,
+no metadata. Nothing else may produce an image for a viewer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageOps
+
+from consentlens.consent.policy import PhotoVerdict, VerdictAction
+
+Box = tuple[int, int, int, int]  # (x, y, w, h) in pixels of the oriented original
+
+SIZES = {"thumb": 400, "display": 1600}
+# Bump when the rendering changes, so cached files of the old rendering are never served.
+RENDER_VERSION = 1
+JPEG_QUALITY = 85
+
+
+class RenderRefused(RuntimeError):
+    """The verdict cannot be rendered safely (e.g. a face to cover has no known position)."""
+
+
+@dataclass(frozen=True, slots=True)
+class HeadMargins:
+    """How far beyond the detector's box a cover reaches, as fractions of the box size.
+
+    dlib's HOG box runs from the eyebrows to the chin: hair, forehead, ears and the jaw line
+    identify a child as well, so the cover reaches well past it on every side.
+    """
+
+    side: float = 0.45
+    above: float = 0.9
+    below: float = 0.45
+
+
+def head_region(box: Box, image_size: tuple[int, int], margins: HeadMargins) -> Box:
+    """The region a cover must hide for a detected face, clipped to the image."""
+    x, y, w, h = box
+    width, height = image_size
+    left = max(0, int(x - margins.side * w))
+    top = max(0, int(y - margins.above * h))
+    right = min(width, int(x + w + margins.side * w) + 1)
+    bottom = min(height, int(y + h + margins.below * h) + 1)
+    return left, top, max(0, right - left), max(0, bottom - top)
+
+
+def cover_heads(
+    image: Image.Image, boxes: list[Box], *, margins: HeadMargins | None = None, seed: int = 0
+) -> Image.Image:
+    """A copy with each head replaced by flat grey and random noise.
+
+    Blurring or pixelating keeps information that models can undo; here no pixel of the covered
+    region depends on the original, so there is nothing to recover.
+    """
+    margins = margins or HeadMargins()
+    covered = image.convert("RGB").copy()
+    rng = np.random.default_rng(seed)
+    for box in boxes:
+        left, top, w, h = head_region(box, covered.size, margins)
+        if w == 0 or h == 0:
+            continue
+        noise = rng.integers(96, 160, size=(h, w, 3), dtype=np.uint8)
+        patch = Image.fromarray(noise, "RGB")
+        # A rounded mask reads as "a hidden face" rather than a glitch, and still covers the box.
+        mask = Image.new("L", (w, h), 0)
+        ImageDraw.Draw(mask).rounded_rectangle(
+            (0, 0, w - 1, h - 1), radius=min(w, h) // 3, fill=255
+        )
+        covered.paste(patch, (left, top), mask)
+    return covered
+
+
+def _without_metadata(image: Image.Image) -> Image.Image:
+    # A fresh image holds pixels only: no EXIF, GPS, XMP, ICC or comments can ride along.
+    clean = Image.new("RGB", image.size)
+    clean.paste(image)
+    return clean
+
+
+def render(
+    *,
+    original: Image.Image,
+    verdict: PhotoVerdict,
+    boxes: Mapping[int, Box],
+    size: str,
+    seed: int = 0,
+    watermark: str = "",
+) -> bytes | None:
+    """The JPEG a viewer may get for one use, or None when the verdict hides the photo.
+
+    `original` is the upright (EXIF-oriented) original; covers are drawn at full resolution,
+    before any resizing, so no smaller copy ever holds an uncovered face.
+    """
+    if size not in SIZES:
+        raise ValueError(f"unknown size {size!r}; use one of {', '.join(SIZES)}")
+    if verdict.action is VerdictAction.HIDE:
+        return None
+    to_cover: list[Box] = []
+    if verdict.action is VerdictAction.BLUR:
+        missing = [face_id for face_id in verdict.faces_to_blur if face_id not in boxes]
+        if missing or not verdict.faces_to_blur:
+            raise RenderRefused(f"no position for faces {missing} that must be covered")
+        to_cover = [boxes[face_id] for face_id in verdict.faces_to_blur]
+    image = cover_heads(original, to_cover, seed=seed) if to_cover else original.convert("RGB")
+    image = _without_metadata(image)
+    image.thumbnail((SIZES[size], SIZES[size]), Image.Resampling.LANCZOS)
+    if watermark:
+        _draw_watermark(image, watermark)
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=JPEG_QUALITY, optimize=True)
+    return buffer.getvalue()
+
+
+def _draw_watermark(image: Image.Image, text: str) -> None:
+    """The club's name in the bottom-right corner, white on a dark band, readable at any size."""
+    from PIL import ImageFont
+
+    size = max(10, image.width // 40)
+    font = ImageFont.load_default(size=size)
+    draw = ImageDraw.Draw(image, "RGBA")
+    left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
+    pad = size // 2
+    x = image.width - (right - left) - 2 * pad
+    y = image.height - (bottom - top) - 2 * pad
+    draw.rectangle((x, y, image.width, image.height), fill=(0, 0, 0, 140))
+    draw.text((x + pad - left, y + pad - top), text, font=font, fill=(255, 255, 255, 230))
+
+
+CROP_SIDE = 200
+
+
+def render_crop(*, original: Image.Image, box: Box, margins: HeadMargins | None = None) -> bytes:
+    """A small JPEG of one head, for staff naming it in review; no metadata."""
+    left, top, w, h = head_region(box, original.size, margins or HeadMargins(0.2, 0.3, 0.2))
+    crop = original.convert("RGB").crop((left, top, left + w, top + h))
+    crop = _without_metadata(crop)
+    crop.thumbnail((CROP_SIDE, CROP_SIDE), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    crop.save(buffer, "JPEG", quality=JPEG_QUALITY)
+    return buffer.getvalue()
+
+
+def open_upright(path: str) -> Image.Image:
+    """The full-resolution original as a viewer sees it (EXIF orientation applied)."""
+    with Image.open(path) as image:
+        image.load()
+        return ImageOps.exif_transpose(image).convert("RGB")
+
+
+def file_name(
+    *,
+    original: str,
+    verdict: PhotoVerdict,
+    boxes: Mapping[int | None, Box],
+    size: str,
+    watermark: str = "",
+) -> str:
+    """The cache name of a rendering: derived from exactly which original it shows, what it
+    covers, its size and mark. Naming the original means a rendering left behind for a photo id
+    that is later reused (a rolled-back upload) can never be served for another photo."""
+    if verdict.action is VerdictAction.HIDE:
+        return f"{size}-hidden"
+    covered = sorted(boxes[face_id] for face_id in verdict.faces_to_blur if face_id in boxes)
+    text = f"{RENDER_VERSION}|{original}|{size}|{watermark}|" + ";".join(
+        ",".join(map(str, box)) for box in covered
+    )
+    return f"{size}-{hashlib.sha256(text.encode()).hexdigest()[:24]}.jpg"

@@ -1,0 +1,205 @@
+"""The face engine: dlib HOG detection and 128-D embeddings, with models loaded once per process.
+
+Figures behind the defaults come from `bench/accuracy.py` and `bench/pipeline.py`.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from consentlens.faces.imaging import AnalysisImage, PhotoSource, load_for_analysis
+
+
+@dataclass(frozen=True, slots=True)
+class EngineSettings:
+    """How photos are analysed; the defaults are the measured choice for 12-MP photos on 2 cores."""
+
+    # HOG finds faces down to about 80 px / 2**upsample of the analysis image, and its cost grows
+    # with the pixels it scans, so reach costs the same whether bought with size or upsampling.
+    # 1600 px with upsample 1 reaches faces of about 2.5% of the photo's long side (100 px of a
+    # 4000-px photo): 97.9-100% of the faces in the bench's 12-MP group photos even when tiled 3×3,
+    # where 1024/upsample 1 or 2000/upsample 0 find half. It costs about 0.65 s per 12-MP photo,
+    # hence 2.3 photos/s on 2 cores with 2-3 faces. Upsample 2 adds only faces too small to
+    # recognise at 4× the cost. A 1600-px target still lets DCT draft decoding halve the JPEG.
+    max_side: int = 1600
+    upsample: int = 1
+    # Shrinking portraits, the same-person distance stays within 0.06 of full size down to about
+    # 40 px, then crosses the strict threshold (0.42-0.50 at 32 px, up to 0.64 at 22 px): smaller
+    # faces get no embedding and are reported too small, so they stay blurred.
+    min_face_px: int = 40
+    # Below dlib's calibrated 0.0: a missed face is shown uncovered (a leak), a false face only
+    # costs a covered patch of background. At -0.2 (1600 px, upsample 1) the shared photos give
+    # 27 of 27 counted faces, including the child in `children_8` scoring -0.1, and still no
+    # false face on the dog photos; -0.3 puts one on them. Re-measured with `bench/accuracy.py`.
+    score_threshold: float = -0.2
+    # Each extra jitter is another full network pass (~75 ms per face here).
+    num_jitters: int = 1
+
+    def __post_init__(self) -> None:
+        if self.max_side < 80:
+            raise ValueError("max_side must be at least 80 pixels (the HOG window)")
+        if not 0 <= self.upsample <= 3:
+            raise ValueError("upsample must be between 0 and 3")
+        if self.min_face_px < 1 or self.num_jitters < 1:
+            raise ValueError("min_face_px and num_jitters must be positive")
+
+
+@dataclass(frozen=True, slots=True)
+class FaceBox:
+    """A detection in analysis-image pixels, before embedding."""
+
+    left: int
+    top: int
+    width: int
+    height: int
+    score: float
+    # Which of dlib's five HOG filters fired: 0 frontal, 1-2 turned left/right, 3-4 tilted.
+    filter_index: int = 0
+
+    @property
+    def side(self) -> int:
+        """The shorter side: what the size rule judges."""
+        return min(self.width, self.height)
+
+
+@dataclass(frozen=True, slots=True)
+class DetectedFace:
+    """One face of a photo: where it is, how sure the detector is, and what it looks like."""
+
+    # (x, y, w, h) in pixels of the original after EXIF orientation, clipped to the photo.
+    box: tuple[int, int, int, int]
+    score: float
+    # 128 floats (dlib ResNet); None when the face is too small to recognise reliably.
+    embedding: tuple[float, ...] | None
+    too_small: bool
+    # Box side in the analysis image, the number the size rule was applied to.
+    analysis_px: int
+
+
+@dataclass(frozen=True, slots=True)
+class PhotoFaces:
+    """The faces of one photo and the size of the oriented original they refer to."""
+
+    original_size: tuple[int, int]
+    faces: tuple[DetectedFace, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Models:
+    detector: Any
+    shape_predictor: Any
+    recogniser: Any
+
+
+_models: _Models | None = None
+_models_lock = threading.Lock()
+# dlib releases the GIL while it runs, but its network keeps per-call state in the model object:
+# calls are serialised per process. Parallelism comes from worker processes, one engine each.
+_inference_lock = threading.Lock()
+
+
+def _load_models() -> _Models:
+    global _models
+    if _models is None:
+        with _models_lock:
+            if _models is None:
+                # Imported here: importing this module (e.g. for its dataclasses) stays cheap.
+                import dlib
+                import face_recognition_models
+
+                _models = _Models(
+                    detector=dlib.get_frontal_face_detector(),
+                    shape_predictor=dlib.shape_predictor(
+                        face_recognition_models.pose_predictor_five_point_model_location()
+                    ),
+                    recogniser=dlib.face_recognition_model_v1(
+                        face_recognition_models.face_recognition_model_location()
+                    ),
+                )
+    return _models
+
+
+def _pixels(image: AnalysisImage) -> np.ndarray:
+    return np.ascontiguousarray(np.asarray(image.image, dtype=np.uint8))
+
+
+class FaceEngine:
+    """Detect faces and compute their embeddings; cheap to create, safe to share between threads."""
+
+    def __init__(self, settings: EngineSettings | None = None) -> None:
+        self.settings = settings or EngineSettings()
+
+    def warm_up(self) -> None:
+        """Load the models now (≈1 s) rather than on the first photo, e.g. when a worker starts."""
+        _load_models()
+
+    def load(self, source: PhotoSource) -> AnalysisImage:
+        """Decode a photo at this engine's analysis size; raises `UnreadablePhoto`."""
+        return load_for_analysis(source, max_side=self.settings.max_side)
+
+    def analyse(self, source: PhotoSource) -> PhotoFaces:
+        """Decode a photo, find its faces and embed those large enough to recognise."""
+        image = self.load(source)
+        return PhotoFaces(original_size=image.original_size, faces=self.detect(image))
+
+    def detect(self, image: AnalysisImage) -> tuple[DetectedFace, ...]:
+        """Faces of an analysis image, boxes in the oriented original's pixels."""
+        pixels = _pixels(image)
+        faces = []
+        for box in self.locate(pixels):
+            too_small = box.side < self.settings.min_face_px
+            faces.append(
+                DetectedFace(
+                    box=image.to_original(_clipped(box, pixels.shape[1], pixels.shape[0])),
+                    score=box.score,
+                    embedding=None if too_small else self.embed(pixels, box),
+                    too_small=too_small,
+                    analysis_px=box.side,
+                )
+            )
+        return tuple(faces)
+
+    def locate(self, pixels: np.ndarray) -> list[FaceBox]:
+        """HOG detections in an RGB uint8 array, strongest first; boxes may overrun the edges."""
+        models = _load_models()
+        with _inference_lock:
+            rects, scores, filters = models.detector.run(
+                pixels, self.settings.upsample, self.settings.score_threshold
+            )
+        boxes = [
+            FaceBox(
+                left=rect.left(),
+                top=rect.top(),
+                width=rect.width(),
+                height=rect.height(),
+                score=float(score),
+                filter_index=int(index),
+            )
+            for rect, score, index in zip(rects, scores, filters, strict=True)
+        ]
+        return sorted(boxes, key=lambda b: -b.score)
+
+    def embed(self, pixels: np.ndarray, box: FaceBox) -> tuple[float, ...]:
+        """The 128-D embedding of the face in `box`, aligned on its 5 landmarks."""
+        import dlib
+
+        models = _load_models()
+        # dlib rectangles are inclusive: width() is right - left + 1.
+        rect = dlib.rectangle(box.left, box.top, box.left + box.width - 1, box.top + box.height - 1)
+        with _inference_lock:
+            shape = models.shape_predictor(pixels, rect)
+            descriptor = models.recogniser.compute_face_descriptor(
+                pixels, shape, self.settings.num_jitters
+            )
+        return tuple(float(value) for value in descriptor)
+
+
+def _clipped(box: FaceBox, width: int, height: int) -> tuple[int, int, int, int]:
+    left, top = max(0, box.left), max(0, box.top)
+    right = min(width, box.left + box.width)
+    bottom = min(height, box.top + box.height)
+    return left, top, max(0, right - left), max(0, bottom - top)

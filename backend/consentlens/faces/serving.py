@@ -1,0 +1,137 @@
+"""The only way an image of a photo leaves the server: rendered now from the current verdict.
+
+Renderings are cached on disk under a name derived from exactly what they cover, so a changed
+verdict can never be answered with an old file: it simply names a different one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from datetime import datetime
+
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session, col, select
+
+from consentlens.consent.policy import (
+    VerdictAction,
+    review_crop_visible,
+)
+from consentlens.faces import derivatives, verdicts
+from consentlens.faces.models import Face, StoredVerdict
+from consentlens.people.models import Organisation
+from consentlens.photos import storage
+from consentlens.photos.models import Photo
+
+log = logging.getLogger(__name__)
+
+
+class NotServable(LookupError):
+    """No image for this request: the verdict hides the photo or the face may not be shown."""
+
+
+def current_evaluation(
+    *, session: Session, organisation: Organisation, photo: Photo, now: datetime
+) -> verdicts.Evaluation:
+    """The photo's verdicts right now; stored verdicts that went stale are corrected (in the
+    caller's transaction, which commits them with the rest of its work)."""
+    (evaluation,) = verdicts.evaluate(
+        session=session, organisation=organisation, photos=[photo], now=now
+    )
+    assert photo.id is not None
+    stored = {v.use_code: (v.action, v.faces_to_blur) for v in stored_verdicts(session, photo.id)}
+    fresh = {
+        use: (verdict.action.value, list(verdict.faces_to_blur))
+        for use, verdict in evaluation.verdicts.items()
+    }
+    if stored != fresh:
+        try:
+            with session.begin_nested():
+                verdicts.store(
+                    session=session, organisation=organisation, evaluations=[evaluation], now=now
+                )
+        except OperationalError:
+            # A reading request on SQLite may not get the write lock; what is served still
+            # follows `evaluation`, and the worker corrects the stored verdicts within a minute.
+            log.warning("photo %s: stale verdicts not corrected now", photo.id, exc_info=True)
+    return evaluation
+
+
+def image(
+    *,
+    session: Session,
+    organisation: Organisation,
+    photo: Photo,
+    use: str,
+    size: str,
+    now: datetime,
+) -> bytes:
+    """The JPEG of `photo` for `use` at `size`, or NotServable when the verdict hides it."""
+    if size not in derivatives.SIZES:
+        raise ValueError(size)
+    evaluation = current_evaluation(
+        session=session, organisation=organisation, photo=photo, now=now
+    )
+    return rendered(organisation=organisation, evaluation=evaluation, use=use, size=size)
+
+
+def rendered(
+    *, organisation: Organisation, evaluation: verdicts.Evaluation, use: str, size: str
+) -> bytes:
+    """The JPEG for `use` at `size` from an evaluation made just now (see `image`)."""
+    photo = evaluation.photo
+    verdict = evaluation.verdicts[use]  # KeyError: not a photo use
+    if verdict.action is VerdictAction.HIDE:
+        raise NotServable(verdict.reason.text())
+    assert photo.id is not None
+    boxes = {face.id: face.box for face in evaluation.faces}
+    mark = organisation.name if organisation.watermark_photos else ""
+    name = derivatives.file_name(
+        original=photo.original_ref, verdict=verdict, boxes=boxes, size=size, watermark=mark
+    )
+    path = storage.derivative_dir(photo.id) / name
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        pass
+    original = derivatives.open_upright(str(storage.path_of(photo.original_ref)))
+    data = derivatives.render(
+        original=original, verdict=verdict, boxes=boxes, size=size, watermark=mark
+    )
+    if data is None:
+        raise NotServable(verdict.reason.text())
+    _write_atomically(path, data)
+    return data
+
+
+def face_crop(*, session: Session, photo: Photo, face: Face, viewer_is_staff: bool) -> bytes:
+    """The crop of one face awaiting review, for staff naming it; NotServable otherwise."""
+    status = verdicts.STATUS_OF.get(face.state)
+    if status is None or face.photo_id != photo.id:
+        raise NotServable("not awaiting review")
+    if not review_crop_visible(
+        status=status, reviewed=face.reviewed_at is not None, viewer_is_staff=viewer_is_staff
+    ):
+        raise NotServable("not awaiting review")
+    original = derivatives.open_upright(str(storage.path_of(photo.original_ref)))
+    return derivatives.render_crop(original=original, box=face.box)
+
+
+def stored_verdicts(session: Session, photo_id: int) -> list[StoredVerdict]:
+    return list(
+        session.exec(
+            select(StoredVerdict)
+            .where(StoredVerdict.photo_id == photo_id)
+            .order_by(col(StoredVerdict.use_code))
+        )
+    )
+
+
+def _write_atomically(path: os.PathLike[str] | str, data: bytes) -> None:
+    directory = os.path.dirname(path)
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=directory, suffix=".tmp")
+    with os.fdopen(handle, "wb") as target:
+        target.write(data)
+    os.replace(temporary, path)

@@ -1,0 +1,250 @@
+"""Applying the consent policy to stored photos: every verdict a viewer gets is computed here.
+
+The stored verdicts serve lists and filters; the image routes evaluate again at request time, so
+an expiry or a birthday that changes a child's consent cannot be missed between two evaluations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, delete, select
+
+from consentlens.consent import service as consent
+from consentlens.consent.models import ConsentUse
+from consentlens.consent.policy import (
+    EffectiveConsent,
+    FaceInput,
+    FaceStatus,
+    PhotoVerdict,
+    UnconsentedAction,
+    age_on,
+    photo_verdict,
+    years_after,
+)
+from consentlens.faces import derivatives
+from consentlens.faces.models import NAMED_STATES, Face, FaceState, StoredVerdict
+from consentlens.people.models import Child, Organisation
+from consentlens.photos import storage
+from consentlens.photos.models import Photo, PhotoStatus
+
+FACE_RECOGNITION = "face_recognition"
+# How the policy sees a face that names nobody.
+STATUS_OF: dict[str, FaceStatus] = {
+    FaceState.UNCERTAIN.value: FaceStatus.UNCERTAIN,
+    FaceState.UNKNOWN.value: FaceStatus.UNKNOWN,
+    FaceState.TOO_SMALL.value: FaceStatus.TOO_SMALL,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """A photo's verdict in every photo use, and until when it holds at the latest."""
+
+    photo: Photo
+    faces: tuple[Face, ...]
+    verdicts: dict[str, PhotoVerdict]
+    valid_until: datetime | None
+
+
+def photo_uses(session: Session, organisation: Organisation) -> list[ConsentUse]:
+    return consent.list_uses(session=session, organisation=organisation, photos_only=True)
+
+
+def _next_age_change(child: Child, organisation: Organisation, now: datetime) -> datetime | None:
+    """The next midnight at which the child reaches an age where other answers count."""
+    tz = ZoneInfo(organisation.timezone)
+    age = age_on(child.birth_date, now.astimezone(tz).date())
+    for threshold in sorted({organisation.co_consent_age, organisation.sole_consent_age}):
+        if age < threshold:
+            birthday = years_after(child.birth_date, threshold)
+            return datetime.combine(birthday, time(0, 0), tzinfo=tz)
+    return None
+
+
+def evaluate(
+    *, session: Session, organisation: Organisation, photos: Sequence[Photo], now: datetime
+) -> list[Evaluation]:
+    """The policy verdict of each photo in each photo use, from the faces and consents on record."""
+    if not photos:
+        return []
+    every_use = consent.list_uses(session=session, organisation=organisation)
+    uses = [use for use in every_use if use.applies_to_photos]
+    recognition = [use for use in every_use if use.code == FACE_RECOGNITION]
+    photo_ids = [photo.id for photo in photos]
+    faces_by_photo: dict[int, list[Face]] = {photo_id: [] for photo_id in photo_ids if photo_id}
+    for face in session.exec(
+        select(Face).where(col(Face.photo_id).in_(photo_ids)).order_by(col(Face.id))
+    ):
+        faces_by_photo[face.photo_id].append(face)
+    child_ids = {
+        face.child_id
+        for faces in faces_by_photo.values()
+        for face in faces
+        if face.child_id is not None
+    }
+    children = {
+        child.id: child
+        for child in session.exec(
+            select(Child).where(
+                col(Child.id).in_(child_ids), Child.organisation_id == organisation.id
+            )
+        )
+    }
+    consents = consent.effective_consents(
+        session=session,
+        organisation=organisation,
+        children=list(children.values()),
+        uses=[*uses, *recognition],
+        now=now,
+    )
+    results = []
+    for photo in photos:
+        assert photo.id is not None
+        faces = faces_by_photo.get(photo.id, [])
+        verdicts: dict[str, PhotoVerdict] = {}
+        relied_on: list[datetime] = []
+        for use in uses:
+            inputs = [
+                _face_input(face, use.code, children, consents, organisation, now)
+                for face in faces
+                if face.state != FaceState.NOT_A_FACE.value
+            ]
+            verdict = photo_verdict(
+                use=use.code,
+                faces=[face_input for face_input, _ in inputs],
+                unconsented=UnconsentedAction(use.unconsented_action),
+                analysed=photo.status in (PhotoStatus.READY.value, PhotoStatus.NEEDS_REVIEW.value),
+            )
+            verdicts[use.code] = verdict
+            visible = {face.face_id for face in verdict.faces if face.visible}
+            for face_input, deadlines in inputs:
+                if face_input.face_id in visible:
+                    relied_on.extend(deadlines)
+        results.append(
+            Evaluation(photo, tuple(faces), verdicts, min(relied_on) if relied_on else None)
+        )
+    return results
+
+
+def _face_input(
+    face: Face,
+    use: str,
+    children: dict[int | None, Child],
+    consents: dict[tuple[int, str], EffectiveConsent],
+    organisation: Organisation,
+    now: datetime,
+) -> tuple[FaceInput, list[datetime]]:
+    """The policy's view of one face, and the moments at which that view may change."""
+    assert face.id is not None
+    if face.state not in NAMED_STATES:
+        return FaceInput(face.id, STATUS_OF.get(face.state, FaceStatus.UNKNOWN)), []
+    child = children.get(face.child_id)
+    if child is None or child.id is None or child.archived_at is not None:
+        return FaceInput(face.id, FaceStatus.UNKNOWN), []
+    recognition = consents.get((child.id, FACE_RECOGNITION))
+    if recognition is None or not recognition.granted:
+        # Without face-recognition consent a child may not be recognised, so not shown either.
+        return FaceInput(face.id, FaceStatus.UNKNOWN), []
+    use_consent = consents.get((child.id, use))
+    deadlines = [
+        moment
+        for moment in (
+            recognition.valid_until,
+            use_consent.valid_until if use_consent else None,
+            _next_age_change(child, organisation, now),
+        )
+        if moment is not None
+    ]
+    return (
+        FaceInput(face.id, FaceStatus.IDENTIFIED, child.full_name, use_consent),
+        deadlines,
+    )
+
+
+def store(
+    *,
+    session: Session,
+    organisation: Organisation,
+    evaluations: Sequence[Evaluation],
+    now: datetime,
+) -> None:
+    """Replace the stored verdicts of the evaluated photos and drop derivatives gone stale."""
+    for evaluation in evaluations:
+        photo_id = evaluation.photo.id
+        assert photo_id is not None
+        session.exec(delete(StoredVerdict).where(col(StoredVerdict.photo_id) == photo_id))
+        for use, verdict in evaluation.verdicts.items():
+            session.add(
+                StoredVerdict(
+                    photo_id=photo_id,
+                    use_code=use,
+                    action=verdict.action.value,
+                    reason=verdict.reason.message,
+                    reason_params=dict(verdict.reason.params),
+                    faces_to_blur=list(verdict.faces_to_blur),
+                    face_reasons=[
+                        {
+                            "face_id": face.face_id,
+                            "visible": face.visible,
+                            "reason": face.reason.message,
+                            "params": dict(face.reason.params),
+                        }
+                        for face in verdict.faces
+                    ],
+                    evaluated_at=now,
+                    valid_until=evaluation.valid_until,
+                )
+            )
+        storage.remove_derivatives(
+            photo_id, keep_names=current_derivatives(evaluation, organisation)
+        )
+    session.flush()
+
+
+def current_derivatives(evaluation: Evaluation, organisation: Organisation) -> set[str]:
+    """File names of the renderings the current verdicts can serve."""
+    boxes = {face.id: face.box for face in evaluation.faces}
+    mark = organisation.name if organisation.watermark_photos else ""
+    return {
+        derivatives.file_name(
+            original=evaluation.photo.original_ref,
+            verdict=verdict,
+            boxes=boxes,
+            size=size,
+            watermark=mark,
+        )
+        for verdict in evaluation.verdicts.values()
+        for size in derivatives.SIZES
+    }
+
+
+def refresh(
+    *, session: Session, organisation: Organisation, photo_ids: Iterable[int], now: datetime
+) -> list[Evaluation]:
+    """Re-evaluate and store the verdicts of some photos of the organisation."""
+    ids = sorted(set(photo_ids))
+    if not ids:
+        return []
+    photos = list(
+        session.exec(
+            select(Photo).where(col(Photo.id).in_(ids), Photo.organisation_id == organisation.id)
+        )
+    )
+    evaluations = evaluate(session=session, organisation=organisation, photos=photos, now=now)
+    store(session=session, organisation=organisation, evaluations=evaluations, now=now)
+    return evaluations
+
+
+def photos_showing(session: Session, child_id: int) -> list[int]:
+    """Photos in which a face is named as this child."""
+    return list(
+        session.exec(
+            select(Face.photo_id)
+            .where(Face.child_id == child_id, col(Face.state).in_(NAMED_STATES))
+            .distinct()
+        )
+    )

@@ -1,0 +1,211 @@
+"""Who may see which photo in the gallery, and the paged lists behind the gallery pages.
+
+Guardians see only events of their children's groups (and photos where their own child is
+named), and only photos whose internal-gallery verdict shows them, rendered per that verdict.
+Everything a guardian may not see is reported as absent (404), never as forbidden.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, exists, or_
+from sqlmodel import Session, col, select
+
+from consentlens.auth.deps import Principal
+from consentlens.faces.models import NAMED_STATES, Face, StoredVerdict
+from consentlens.people.models import Child, ChildGroup, Guardianship
+from consentlens.photos.models import Event, EventGroup, Photo, PhotoStatus
+
+GALLERY_USE = "internal_gallery"
+PAGE_SIZE = 48
+VISIBLE_ACTIONS = ("show", "blur")
+
+
+class StaffFilter(enum.StrEnum):
+    ALL = ""
+    NEEDS_REVIEW = "needs_review"
+    HIDDEN_FROM_WEBSITE = "hidden_from_website"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of photos, newest first; `next_before` continues the list (keyset paging)."""
+
+    photos: list[Photo]
+    next_before: int | None
+
+
+def _own_children(principal: Principal) -> Select[Any]:
+    return (
+        select(Guardianship.child_id)
+        .join(Child, col(Child.id) == Guardianship.child_id)
+        .where(
+            Guardianship.guardian_id == principal.user.id,
+            Child.organisation_id == principal.organisation.id,
+            col(Child.archived_at).is_(None),
+        )
+    )
+
+
+def _own_groups(principal: Principal) -> Select[Any]:
+    return select(ChildGroup.group_id).where(col(ChildGroup.child_id).in_(_own_children(principal)))
+
+
+def guardian_events(session: Session, principal: Principal) -> list[Event]:
+    """Events of the groups the guardian's children are in, newest first."""
+    return list(
+        session.exec(
+            select(Event)
+            .where(
+                Event.organisation_id == principal.organisation.id,
+                col(Event.id).in_(
+                    select(EventGroup.event_id).where(
+                        col(EventGroup.group_id).in_(_own_groups(principal))
+                    )
+                ),
+            )
+            .order_by(col(Event.event_date).desc(), col(Event.id).desc())
+        )
+    )
+
+
+def _shown_in_gallery():  # noqa: ANN202 - an SQL expression
+    return exists().where(
+        StoredVerdict.photo_id == Photo.id,
+        StoredVerdict.use_code == GALLERY_USE,
+        col(StoredVerdict.action).in_(VISIBLE_ACTIONS),
+    )
+
+
+def _guardian_scope(principal: Principal) -> ColumnElement[bool]:
+    """Photos of events of the guardian's groups, or photos naming one of their children."""
+    return or_(
+        col(Photo.event_id).in_(
+            select(EventGroup.event_id).where(col(EventGroup.group_id).in_(_own_groups(principal)))
+        ),
+        exists().where(
+            Face.photo_id == Photo.id,
+            col(Face.state).in_(NAMED_STATES),
+            col(Face.child_id).in_(_own_children(principal)),
+        ),
+    )
+
+
+def _page(session: Session, statement, before: int | None, limit: int) -> Page:  # noqa: ANN001
+    if before is not None:
+        statement = statement.where(col(Photo.id) < before)
+    rows = list(session.exec(statement.order_by(col(Photo.id).desc()).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, rows[-1].id if more and rows else None)
+
+
+def guardian_photos(
+    session: Session,
+    principal: Principal,
+    *,
+    event_id: int | None = None,
+    mine: bool = False,
+    before: int | None = None,
+    limit: int = PAGE_SIZE,
+) -> Page:
+    """The photos a guardian may see (of one event, or where their own child is named)."""
+    statement = select(Photo).where(
+        Photo.organisation_id == principal.organisation.id,
+        _guardian_scope(principal),
+        _shown_in_gallery(),
+    )
+    if event_id is not None:
+        statement = statement.where(Photo.event_id == event_id)
+    if mine:
+        statement = statement.where(
+            exists().where(
+                Face.photo_id == Photo.id,
+                col(Face.state).in_(NAMED_STATES),
+                col(Face.child_id).in_(_own_children(principal)),
+            )
+        )
+    return _page(session, statement, before, limit)
+
+
+def guardian_may_see(session: Session, principal: Principal, photo: Photo) -> bool:
+    """May this guardian open this photo at all (before the live verdict is applied)?"""
+    if photo.organisation_id != principal.organisation.id:
+        return False
+    return (
+        session.exec(
+            select(Photo.id).where(
+                Photo.id == photo.id,
+                _guardian_scope(principal),
+                _shown_in_gallery(),
+            )
+        ).first()
+        is not None
+    )
+
+
+def guardian_may_see_event(session: Session, principal: Principal, event: Event) -> bool:
+    return event.organisation_id == principal.organisation.id and event.id in {
+        e.id for e in guardian_events(session, principal)
+    }
+
+
+def staff_photos(
+    session: Session,
+    principal: Principal,
+    *,
+    group_id: int | None = None,
+    event_id: int | None = None,
+    child_id: int | None = None,
+    show: StaffFilter = StaffFilter.ALL,
+    before: int | None = None,
+    limit: int = PAGE_SIZE,
+) -> Page:
+    """Every photo of the organisation, filtered as the staff gallery asks."""
+    statement = select(Photo).where(Photo.organisation_id == principal.organisation.id)
+    if event_id is not None:
+        statement = statement.where(Photo.event_id == event_id)
+    if group_id is not None:
+        statement = statement.where(
+            col(Photo.event_id).in_(
+                select(EventGroup.event_id).where(EventGroup.group_id == group_id)
+            )
+        )
+    if child_id is not None:
+        statement = statement.where(
+            exists().where(
+                Face.photo_id == Photo.id,
+                col(Face.state).in_(NAMED_STATES),
+                Face.child_id == child_id,
+            )
+        )
+    if show is StaffFilter.NEEDS_REVIEW:
+        statement = statement.where(Photo.status == PhotoStatus.NEEDS_REVIEW.value)
+    elif show is StaffFilter.FAILED:
+        statement = statement.where(Photo.status == PhotoStatus.FAILED.value)
+    elif show is StaffFilter.HIDDEN_FROM_WEBSITE:
+        statement = statement.where(
+            exists().where(
+                StoredVerdict.photo_id == Photo.id,
+                StoredVerdict.use_code == "website",
+                StoredVerdict.action == "hide",
+            )
+        )
+    return _page(session, statement, before, limit)
+
+
+def verdict_summary(session: Session, photo_ids: Sequence[int]) -> dict[int, dict[str, str]]:
+    """Per photo, the stored action per use (for overlays in staff lists)."""
+    summary: dict[int, dict[str, str]] = {photo_id: {} for photo_id in photo_ids}
+    for photo_id, use, action in session.exec(
+        select(StoredVerdict.photo_id, StoredVerdict.use_code, StoredVerdict.action).where(
+            col(StoredVerdict.photo_id).in_(photo_ids)
+        )
+    ):
+        summary[photo_id][use] = action
+    return summary

@@ -1,0 +1,1 @@
+"""Queue plumbing only: the pool that runs background work; it knows no domain."""

@@ -1,0 +1,174 @@
+"""The pool that runs background work, in the web process (embedded default) or on its own.
+
+It knows no domain: what to claim, how to run it and where to store the outcome come in a
+`Queue` that `consentlens.wiring` assembles. The database is the queue; a crash loses nothing
+because claims are leased and taken back by the queue's own start-up and maintenance.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session
+
+from consentlens.core import transactions
+from consentlens.core.config import get_settings
+from consentlens.core.tables import utcnow
+
+log = logging.getLogger(__name__)
+
+MAINTENANCE_EVERY = timedelta(minutes=1)
+SessionFactory = Callable[[], Session]
+
+
+@dataclass(frozen=True, slots=True)
+class Queue:
+    """One kind of durable background work, as the pool sees it."""
+
+    name: str
+    # Raise unless the process is wired (guards, listeners): checked before the pool starts.
+    preflight: Callable[[], None]
+    # What a crash left behind, once per start.
+    start_up: Callable[[Session, datetime], None]
+    # Up to `limit` jobs as (id, argument), marked as taken; commits.
+    claim: Callable[[Session, int, datetime], list[tuple[int, str]]]
+    # Runs in a pool process: a module-level function, so that it can be pickled.
+    run: Callable[[str], Any]
+    # Stores a job's result or its error; commits.
+    finish: Callable[[Session, int, Any, BaseException | None], None]
+    # Loads what `run` needs once per pool process (the face models).
+    warm_up: Callable[[], None]
+    # Time-driven duties, every MAINTENANCE_EVERY; commits.
+    maintenance: Callable[[Session, datetime], None]
+
+
+def pool_size() -> int:
+    configured = get_settings().worker_processes
+    return configured or os.cpu_count() or 1
+
+
+class Worker:
+    """Claims jobs from one queue and runs them in a pool of processes."""
+
+    def __init__(
+        self, make_session: SessionFactory, queue: Queue, processes: int | None = None
+    ) -> None:
+        self.make_session = make_session
+        self.queue = queue
+        self.processes = processes or pool_size()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        # The worker may run in a process of its own: its entry point must have called
+        # `consentlens.wiring`, or it does not start.
+        self.queue.preflight()
+        with self.make_session() as session:
+            self.queue.start_up(session, utcnow())
+        self._thread = threading.Thread(target=self._run, name=self.queue.name, daemon=True)
+        self._thread.start()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        # spawn, not fork: the web process has threads (and dlib state) that fork would copy.
+        return ProcessPoolExecutor(
+            self.processes,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=self.queue.warm_up,
+        )
+
+    def _claim(self, pool: ProcessPoolExecutor, in_flight: dict[Future[Any], int]) -> None:
+        now = utcnow()
+        with self.make_session() as session:
+            free = self.processes - len(in_flight)
+            for job_id, argument in self.queue.claim(session, free, now) if free > 0 else []:
+                in_flight[pool.submit(self.queue.run, argument)] = job_id
+
+    def _finish(self, done: set[Future[Any]], in_flight: dict[Future[Any], int]) -> bool:
+        """Store each finished job; True when a crashed process broke the pool."""
+        broken = False
+        for future in done:
+            job_id = in_flight.pop(future)
+            error = future.exception()
+            broken = broken or isinstance(error, BrokenProcessPool)
+            try:
+                with self.make_session() as session:
+                    result = future.result() if error is None else None
+                    self.queue.finish(session, job_id, result, error)
+            except Exception:
+                log.exception("%s: storing job %s failed", self.queue.name, job_id)
+        return broken
+
+    def _run(self) -> None:
+        pool = self._new_pool()
+        in_flight: dict[Future[Any], int] = {}
+        last_maintenance = datetime.min.replace(tzinfo=utcnow().tzinfo)
+        try:
+            while not self._stop.is_set():
+                try:
+                    now = utcnow()
+                    if now - last_maintenance >= MAINTENANCE_EVERY:
+                        with self.make_session() as session:
+                            self.queue.maintenance(session, now)
+                        last_maintenance = now
+                    self._claim(pool, in_flight)
+                except Exception:
+                    log.exception("%s: claiming failed", self.queue.name)
+                if not in_flight:
+                    self._wake.wait(2.0)
+                    self._wake.clear()
+                    continue
+                done, _ = wait(list(in_flight), timeout=2.0, return_when=FIRST_COMPLETED)
+                if self._finish(done, in_flight):
+                    # A crashed process (e.g. a decoder fault) breaks the whole pool.
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    pool = self._new_pool()
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
+_running: Worker | None = None
+
+
+def start_embedded(make_session: SessionFactory, queue: Queue) -> Worker:
+    """Start the worker inside this (web) process."""
+    global _running
+    _running = Worker(make_session, queue)
+    _running.start()
+    return _running
+
+
+def stop_embedded() -> None:
+    global _running
+    if _running is not None:
+        _running.stop()
+        _running = None
+
+
+def wake() -> None:
+    """Tell the embedded worker new work is waiting (no-op without one)."""
+    if _running is not None:
+        _running.wake()
+
+
+def wake_after_commit(session: Session) -> None:
+    """Wake the worker once this transaction commits: before, it cannot see the new work."""
+    transactions.on_commit(session, wake)

@@ -1,1 +1,0 @@
-"""Faces in photos: decoding for analysis, detection and embeddings, identification."""

@@ -1,0 +1,1 @@
+"""Publications outside the club, their takedowns, and the retention of photos."""

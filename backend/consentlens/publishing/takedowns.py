@@ -1,0 +1,257 @@
+"""The takedown list: published photos whose consent later lapsed, and telling staff about them.
+
+A publication records, per photo, which faces were in it and each face's consent state at that
+moment; when a named child's consent for that use is withdrawn or expires, the photos are flagged
+and staff are told what to take down where.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from consentlens.audit import service as audit
+from consentlens.auth.models import Membership, Role, User
+from consentlens.consent import events
+from consentlens.consent import service as consent
+from consentlens.consent.models import ConsentUse
+from consentlens.consent.policy import ConsentState, EffectiveConsent
+from consentlens.core.config import get_settings
+from consentlens.core.i18n import N_, get_translations
+from consentlens.core.mail import Mail, MailError, get_mailer
+from consentlens.core.tables import utcnow
+from consentlens.core.templating import render_text
+from consentlens.faces import verdicts
+from consentlens.people.models import Child, Organisation
+from consentlens.publishing.models import Publication, PublishedFace, PublishedPhoto
+from consentlens.publishing.service import PublishError
+
+
+@dataclass(frozen=True, slots=True)
+class Takedown:
+    """A published photo that must come down, with where it was published."""
+
+    published: PublishedPhoto
+    publication: Publication
+
+
+def flag_lapsed(
+    *,
+    session: Session,
+    organisation: Organisation,
+    now: datetime,
+    child_ids: Sequence[int] | None = None,
+) -> list[PublishedPhoto]:
+    """Flag published photos showing a child whose consent for that use no longer holds."""
+    statement = (
+        select(PublishedFace, PublishedPhoto, Publication)
+        .join(PublishedPhoto, col(PublishedPhoto.id) == PublishedFace.published_photo_id)
+        .join(Publication, col(Publication.id) == PublishedPhoto.publication_id)
+        .where(
+            Publication.organisation_id == organisation.id,
+            col(PublishedFace.visible).is_(True),
+            col(PublishedFace.child_id).is_not(None),
+            col(PublishedPhoto.takedown_flagged_at).is_(None),
+            col(PublishedPhoto.taken_down_at).is_(None),
+        )
+    )
+    if child_ids is not None:
+        statement = statement.where(col(PublishedFace.child_id).in_(child_ids))
+    rows = session.exec(statement).all()
+    if not rows:
+        return []
+    children = {
+        child.id: child
+        for child in session.exec(
+            select(Child).where(col(Child.id).in_({face.child_id for face, _, _ in rows}))
+        )
+    }
+    uses = verdicts.photo_uses(session, organisation)
+    states = consent.effective_consents(
+        session=session,
+        organisation=organisation,
+        children=list(children.values()),
+        uses=uses,
+        now=now,
+    )
+    uses_by_code = {use.code: use for use in uses}
+    flagged: dict[int, PublishedPhoto] = {}
+    for face, published, publication in rows:
+        state = states.get((face.child_id, publication.use_code))  # type: ignore[arg-type]
+        child = children.get(face.child_id)
+        if state is not None and state.granted and child and child.archived_at is None:
+            continue
+        if published.id in flagged:
+            continue
+        published.takedown_flagged_at = now
+        published.takedown_reason = _takedown_reason(
+            organisation,
+            child,
+            uses_by_code.get(publication.use_code),
+            state,
+            archived=bool(child and child.archived_at is not None),
+        )
+        session.add(published)
+        assert published.id is not None
+        flagged[published.id] = published
+        audit.record(
+            session=session,
+            action="photos.takedown_flagged",
+            organisation_id=organisation.id,
+            subject_type="published_photo",
+            subject_id=published.id,
+            details={
+                "publication_id": publication.id,
+                "photo_id": published.photo_id,
+                "use": publication.use_code,
+                "child_id": face.child_id,
+            },
+        )
+    session.flush()
+    return list(flagged.values())
+
+
+def _takedown_reason(
+    organisation: Organisation,
+    child: Child | None,
+    use: ConsentUse | None,
+    state: EffectiveConsent | None,
+    *,
+    archived: bool,
+) -> str:
+    """Why a photo must come down, in the organisation's language (staff read it, and the mail)."""
+    locale = organisation.default_locale
+    _ = get_translations(locale).gettext
+    name = child.full_name if child else _("A child")
+    use_label = use.label(locale) if use else ""
+    if archived:
+        text = _("%(name)s is no longer a member (%(use)s).")
+    elif state is not None and state.state is ConsentState.EXPIRED:
+        text = _("%(name)s: the consent for %(use)s has expired.")
+    else:
+        text = _("%(name)s: the consent for %(use)s was withdrawn.")
+    return (text % {"name": name, "use": use_label})[:300]
+
+
+def open_takedowns(session: Session, organisation: Organisation) -> list[Takedown]:
+    return [
+        Takedown(published, publication)
+        for published, publication in session.exec(
+            select(PublishedPhoto, Publication)
+            .join(Publication, col(Publication.id) == PublishedPhoto.publication_id)
+            .where(
+                Publication.organisation_id == organisation.id,
+                col(PublishedPhoto.takedown_flagged_at).is_not(None),
+                col(PublishedPhoto.taken_down_at).is_(None),
+            )
+            .order_by(col(PublishedPhoto.takedown_flagged_at), col(PublishedPhoto.id))
+        )
+    ]
+
+
+def mark_taken_down(
+    *,
+    session: Session,
+    organisation: Organisation,
+    published_id: int,
+    user: User,
+    now: datetime,
+    origin: audit.Origin | None = None,
+) -> PublishedPhoto:
+    row = session.exec(
+        select(PublishedPhoto, Publication)
+        .join(Publication, col(Publication.id) == PublishedPhoto.publication_id)
+        .where(PublishedPhoto.id == published_id, Publication.organisation_id == organisation.id)
+    ).first()
+    if row is None:
+        raise PublishError(N_("This takedown no longer exists."))
+    published, publication = row
+    if published.taken_down_at is None:
+        published.taken_down_at = now
+        published.taken_down_by_id = user.id
+        session.add(published)
+        audit.record(
+            session=session,
+            action="photos.taken_down",
+            organisation_id=organisation.id,
+            actor_id=user.id,
+            subject_type="published_photo",
+            subject_id=published.id,
+            details={"publication_id": publication.id, "photo_id": published.photo_id},
+            origin=origin,
+        )
+        session.flush()
+    return published
+
+
+def notify_takedowns(*, session: Session, organisation: Organisation, now: datetime) -> int:
+    """E-mail staff the flagged photos they have not been told about; returns messages sent."""
+    pending = [
+        t for t in open_takedowns(session, organisation) if t.published.takedown_notified_at is None
+    ]
+    if not pending:
+        return 0
+    per_use: dict[str, list[Takedown]] = defaultdict(list)
+    for takedown in pending:
+        per_use[takedown.publication.use_code].append(takedown)
+    staff = session.exec(
+        select(User)
+        .join(Membership, col(Membership.user_id) == User.id)
+        .where(
+            Membership.organisation_id == organisation.id,
+            col(Membership.role).in_([Role.ADMIN.value, Role.STAFF.value]),
+            col(User.is_active).is_(True),
+        )
+        .distinct()
+    ).all()
+    sent = 0
+    for person in staff:
+        locale = person.locale or organisation.default_locale
+        _ = get_translations(locale).gettext
+        mail = Mail(
+            to=person.email,
+            subject=_("Take down %(count)s photo(s) from %(club)s's publications")
+            % {"count": len(pending), "club": organisation.name},
+            text=render_text(
+                "mail/takedown.txt",
+                locale=locale,
+                organisation=organisation,
+                person=person,
+                per_use=dict(per_use),
+                base_url=get_settings().base_url.rstrip("/"),
+            ),
+        )
+        try:
+            get_mailer().send(mail)
+            sent += 1
+        except MailError:
+            continue  # told again at the next run: notified_at stays empty
+    if sent:
+        for takedown in pending:
+            takedown.published.takedown_notified_at = now
+            session.add(takedown.published)
+        audit.record(
+            session=session,
+            action="photos.takedown_notified",
+            organisation_id=organisation.id,
+            subject_type="organisation",
+            subject_id=organisation.id,
+            details={"published_photos": [t.published.id for t in pending], "emails": sent},
+        )
+        session.flush()
+    return sent
+
+
+# Subscribed to `consent.events` by `consentlens.wiring`, after the photos are re-judged.
+def on_consent_changed(session: Session, change: events.ConsentChanged) -> None:
+    """Flag what this child's changed consent makes a takedown, before the change commits."""
+    organisation = session.get(Organisation, change.organisation_id)
+    if organisation is None:
+        return
+    flag_lapsed(
+        session=session, organisation=organisation, now=utcnow(), child_ids=[change.child_id]
+    )

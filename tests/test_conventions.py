@@ -1,0 +1,96 @@
+"""Conventions of the style guide that a reader relies on, checked from the source.
+
+- No module over 400 lines: past that, a module is split into a sub-package.
+- Service functions are keyword-only: a public function outside the route modules that takes a
+  database session, or three or more parameters, takes them by name, so a call site reads
+  `publish(session=..., organisation=..., use=...)` and two arguments of one type cannot swap.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import consentlens
+
+ROOT = Path(consentlens.__file__).resolve().parent
+MAX_LINES = 400
+
+# Called positionally by what they plug into, with a signature it fixes.
+POSITIONAL_BY_CONTRACT = {
+    # consent.events / people hooks: Callable[[Session, Change], None]
+    "consentlens.faces.enrollment.on_consent_changed",
+    "consentlens.publishing.takedowns.on_consent_changed",
+    # jobs.worker.Queue callables, called by the pool
+    "consentlens.faces.processing.start_up",
+    "consentlens.faces.processing.claim",
+    "consentlens.faces.processing.store_outcome",
+    "consentlens.faces.processing.reclaim_expired",
+    "consentlens.maintenance.run",
+    # Jinja filters and globals: called by templates
+    "consentlens.core.templating.localdate",
+    "consentlens.core.templating.localtime",
+    "consentlens.core.templating.lastday",
+    # FastAPI exception handlers: (request, exc)
+    "consentlens.core.limits.body_too_large",
+}
+
+
+def _modules() -> dict[str, Path]:
+    names = {}
+    for path in sorted(ROOT.rglob("*.py")):
+        parts = list(path.relative_to(ROOT.parent).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        names[".".join(parts)] = path
+    return names
+
+
+def _is_route_module(path: Path) -> bool:
+    return path.name in {"api.py", "pages.py"} or path.name.endswith("_pages.py")
+
+
+def test_no_module_is_over_400_lines():
+    long = {
+        name: count
+        for name, path in _modules().items()
+        if (count := len(path.read_text().splitlines())) > MAX_LINES
+    }
+    assert long == {}
+
+
+def _positional(module: str, source: str) -> list[str]:
+    """The public functions of `module` that take a session, or 3+ parameters, by position."""
+    found = []
+    for node in ast.parse(source).body:
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        if node.name.startswith("_") or f"{module}.{node.name}" in POSITIONAL_BY_CONTRACT:
+            continue
+        args = node.args
+        by_position = [a.arg for a in args.posonlyargs + args.args]
+        every = by_position + [a.arg for a in args.kwonlyargs]
+        if by_position and ("session" in every or len(every) >= 3):
+            found.append(f"{module}.{node.name}({', '.join(by_position)})")
+    return found
+
+
+def test_service_functions_take_keyword_arguments():
+    positional = [
+        function
+        for name, path in _modules().items()
+        if not _is_route_module(path)
+        for function in _positional(name, path.read_text())
+    ]
+    assert positional == []
+
+
+def test_the_keyword_check_tells_the_two_apart():
+    source = (
+        "def publish(session, organisation, use): ...\n"
+        "def record(*, session, child): ...\n"
+        "def pair(a, b): ...\n"
+        "def _helper(session, x): ...\n"
+        "def by_id(session): ...\n"
+    )
+    assert _positional("m", source) == ["m.publish(session, organisation, use)", "m.by_id(session)"]
