@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, File, HTTPException, Query, Request, UploadFile, status
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from consentlens.audit.service import origin_of
 from consentlens.auth.deps import CurrentStaff, Principal
@@ -22,8 +22,7 @@ from consentlens.core.api_errors import (
 from consentlens.core.db import SessionDep
 from consentlens.core.ids import Id
 from consentlens.core.tables import utcnow
-from consentlens.faces import enrollment, serving
-from consentlens.faces.models import Face
+from consentlens.faces import enrollment, overview, serving
 from consentlens.people.service import get_child
 from consentlens.photos import ingest, service
 from consentlens.photos.models import Photo
@@ -81,7 +80,7 @@ def _photo(session: Session, principal: Principal, photo_id: int) -> Photo:
 
 def photo_public(session: Session, photo: Photo) -> PhotoPublic:
     assert photo.id is not None
-    faces = session.exec(select(Face).where(Face.photo_id == photo.id).order_by(col(Face.id)))
+    faces = overview.photo_faces(session=session, photo=photo)
     return PhotoPublic(
         id=photo.id,
         event_id=photo.event_id,

@@ -7,13 +7,10 @@ lives here with the pages rather than in the bearer-token API.
 from __future__ import annotations
 
 import gettext as gettext_module
-from collections import Counter
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
 from fastapi.responses import JSONResponse, Response
-from sqlmodel import Session, col, func, select
 
 from consentlens.auth.deps import CurrentStaff
 from consentlens.core import throttle
@@ -24,20 +21,16 @@ from consentlens.core.pages import not_found
 from consentlens.core.security import verify_csrf
 from consentlens.core.tables import utcnow
 from consentlens.core.templating import render, request_locale
-from consentlens.faces import derivatives, review, serving, verdicts
+from consentlens.faces import derivatives, overview, serving, verdicts
 from consentlens.faces.labels import ACTION_LABELS, FACE_STATE_LABELS, STATUS_LABELS
-from consentlens.faces.models import REVIEW_STATES, Face, FaceState, StoredVerdict
-from consentlens.people.models import Child
+from consentlens.faces.models import REVIEW_STATES
 from consentlens.photos import lookup, service
-from consentlens.photos.models import Event, Photo, PhotoStatus
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 CSRF = [Depends(verify_csrf)]
 Text = Annotated[str, Form()]
 
-GALLERY = "internal_gallery"
-ANALYSED = (PhotoStatus.READY.value, PhotoStatus.NEEDS_REVIEW.value)
-BUSY = (PhotoStatus.PENDING.value, PhotoStatus.PROCESSING.value)
+GALLERY = overview.GALLERY
 # no-store, not no-cache: children's images never land in a (shared) browser's disk cache;
 # without validators no-cache re-downloaded them anyway.
 IMAGE_HEADERS = {"Cache-Control": "private, no-store", "Content-Disposition": "inline"}
@@ -49,110 +42,9 @@ NOTICES = {
 }
 
 
-# --- what the event page shows of each photo --------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Tile:
-    """One photo of an event as the progress list and the thumbnail grid show it."""
-
-    id: int
-    name: str
-    status: str
-    error: str
-    faces: int
-    width: int
-    height: int
-    thumb_url: str | None
-
-    @property
-    def url(self) -> str:
-        return f"/staff/photos/{self.id}"
-
-
-def _face_counts(session: Session, event: Event) -> Counter[int]:
-    # Faces staff said are not faces are not counted: they play no part in any verdict.
-    rows = session.exec(
-        select(Face.photo_id, func.count())
-        .join(Photo, col(Photo.id) == Face.photo_id)
-        .where(Photo.event_id == event.id, Face.state != FaceState.NOT_A_FACE.value)
-        .group_by(col(Face.photo_id))
-    )
-    return Counter(dict(rows.all()))
-
-
-def _hidden_in_gallery(session: Session, event: Event) -> set[int]:
-    """Photos whose last verdict hides them in the internal gallery: no thumbnail to offer."""
-    return set(
-        session.exec(
-            select(StoredVerdict.photo_id)
-            .join(Photo, col(Photo.id) == StoredVerdict.photo_id)
-            .where(
-                Photo.event_id == event.id,
-                StoredVerdict.use_code == GALLERY,
-                StoredVerdict.action == "hide",
-            )
-        )
-    )
-
-
-def _tiles(session: Session, event: Event) -> list[Tile]:
-    photos = service.event_photos(session, event)
-    faces = _face_counts(session, event)
-    hidden = _hidden_in_gallery(session, event)
-    tiles = []
-    for photo in photos:
-        assert photo.id is not None
-        servable = photo.status in ANALYSED and photo.id not in hidden
-        tiles.append(
-            Tile(
-                id=photo.id,
-                name=photo.original_name or f"#{photo.id}",
-                status=photo.status,
-                error=photo.error if photo.status == PhotoStatus.FAILED.value else "",
-                faces=faces[photo.id],
-                width=photo.width,
-                height=photo.height,
-                thumb_url=_image_url(photo.id, GALLERY, "thumb") if servable else None,
-            )
-        )
-    return tiles
-
-
-def _image_url(photo_id: int, use: str, size: str) -> str:
-    return f"/staff/photos/{photo_id}/image?use={use}&size={size}"
-
-
-@dataclass(frozen=True, slots=True)
-class Progress:
-    tiles: list[Tile]
-    counts: dict[str, int]
-    awaiting_review: int
-
-    @property
-    def total(self) -> int:
-        return len(self.tiles)
-
-    @property
-    def analysed(self) -> int:
-        return sum(self.counts[s] for s in ANALYSED)
-
-    @property
-    def busy(self) -> bool:
-        return any(self.counts[s] for s in BUSY)
-
-
-def _progress(session: Session, event: Event) -> Progress:
-    tiles = _tiles(session, event)
-    counts = Counter(tile.status for tile in tiles)
-    return Progress(
-        tiles=tiles,
-        counts={s.value: counts[s.value] for s in PhotoStatus},
-        awaiting_review=len(review.pending_faces(session, event)),
-    )
-
-
-def _progress_json(progress: Progress, t: gettext_module.NullTranslations) -> dict[str, Any]:
+def _progress_json(
+    progress: overview.Progress, t: gettext_module.NullTranslations
+) -> dict[str, Any]:
     """The progress as the page's script shows it, every text already translated."""
     return {
         "total": progress.total,
@@ -196,13 +88,16 @@ def event_page(
     event_id: Id,
     done: str | None = None,
 ) -> Response:
-    event = lookup.event_or_404(session, principal, event_id)
+    event = lookup.event_or_404(session=session, principal=principal, event_id=event_id)
     return render(
         request,
         "photos/event.html",
         event=event,
         groups=service.event_groups(session, event),
-        state=_progress_json(_progress(session, event), get_translations(request_locale(request))),
+        state=_progress_json(
+            overview.event_progress(session=session, event=event),
+            get_translations(request_locale(request)),
+        ),
         status_labels=STATUS_LABELS,
         notice=NOTICES.get(done or ""),
     )
@@ -212,45 +107,17 @@ def event_page(
 def event_progress(
     request: Request, session: SessionDep, principal: CurrentStaff, event_id: Id
 ) -> JSONResponse:
-    event = lookup.event_or_404(session, principal, event_id)
+    event = lookup.event_or_404(session=session, principal=principal, event_id=event_id)
     return JSONResponse(
-        _progress_json(_progress(session, event), get_translations(request_locale(request))),
+        _progress_json(
+            overview.event_progress(session=session, event=event),
+            get_translations(request_locale(request)),
+        ),
         headers={"Cache-Control": "no-store"},
     )
 
 
 # --- one photo --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class FaceRow:
-    number: int
-    face: Face
-    child: Child | None
-    suggested: Child | None
-
-
-@dataclass(frozen=True, slots=True)
-class FaceReasons:
-    """Faces that got the same verdict for the same reason in one use, listed once."""
-
-    numbers: list[int]
-    visible: bool
-    reason: str
-    params: dict[str, Any]
-
-
-def _face_reasons(verdict: StoredVerdict, numbers: dict[int, int]) -> list[FaceReasons]:
-    groups: dict[tuple[bool, str, str], FaceReasons] = {}
-    for entry in verdict.face_reasons:
-        params = entry.get("params") or {}
-        key = (bool(entry["visible"]), entry["reason"], repr(sorted(params.items())))
-        group = groups.setdefault(
-            key, FaceReasons([], bool(entry["visible"]), entry["reason"], params)
-        )
-        if entry["face_id"] in numbers:
-            group.numbers.append(numbers[entry["face_id"]])
-    return list(groups.values())
 
 
 @router.get("/staff/photos/{photo_id}")
@@ -262,7 +129,7 @@ def photo_page(
     use: str = GALLERY,
 ) -> Response:
     organisation = principal.organisation
-    photo = lookup.photo_or_404(session, principal, photo_id)
+    photo = lookup.photo_or_404(session=session, principal=principal, photo_id=photo_id)
     assert photo.id is not None
     # Judge now, so a consent that lapsed since the last evaluation shows at once.
     evaluation = serving.current_evaluation(
@@ -272,18 +139,10 @@ def photo_page(
     codes = [u.code for u in uses]
     if use not in codes:
         use = GALLERY if GALLERY in codes else (codes[0] if codes else "")
-    faces = [
-        FaceRow(
-            number,
-            face,
-            session.get(Child, face.child_id) if face.child_id else None,
-            session.get(Child, face.suggested_child_id) if face.suggested_child_id else None,
-        )
-        for number, face in enumerate(evaluation.faces, start=1)
-    ]
+    faces = overview.face_rows(session=session, evaluation=evaluation)
     numbers = {row.face.id: row.number for row in faces if row.face.id is not None}
     stored = serving.stored_verdicts(session, photo.id)
-    event = session.get(Event, photo.event_id)
+    event = service.get_event(session=session, organisation=organisation, event_id=photo.event_id)
     chosen = next((u for u in uses if u.code == use), None)
     return render(
         request,
@@ -295,12 +154,14 @@ def photo_page(
         use_label=chosen.label(request_locale(request)) if chosen else "",
         verdict=evaluation.verdicts.get(use),
         stored={v.use_code: v for v in stored},
-        face_reasons={v.use_code: _face_reasons(v, numbers) for v in stored},
+        face_reasons={
+            v.use_code: overview.face_reasons(verdict=v, numbers=numbers) for v in stored
+        },
         faces=faces,
         awaiting_review=any(
             row.face.state in REVIEW_STATES and row.face.reviewed_at is None for row in faces
         ),
-        image_url=_image_url(photo.id, use, "display"),
+        image_url=overview.image_url(photo.id, use, "display"),
         status_labels=STATUS_LABELS,
         face_state_labels=FACE_STATE_LABELS,
         action_labels=ACTION_LABELS,
@@ -317,7 +178,7 @@ def photo_image(
 ) -> Response:
     """The photo as it may appear in `use`, rendered from the verdict right now."""
     throttle.check_image(principal.user.id or 0)
-    photo = lookup.photo_or_404(session, principal, photo_id)
+    photo = lookup.photo_or_404(session=session, principal=principal, photo_id=photo_id)
     if size not in derivatives.SIZES:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, N_("Unknown image size."))
     try:

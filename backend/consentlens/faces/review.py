@@ -55,6 +55,18 @@ class Outcome:
     references_added: int
 
 
+def get_face(
+    *, session: Session, organisation: Organisation, face_id: int
+) -> tuple[Face, Photo] | None:
+    """A face of this organisation's photos, with its photo; None for another club's or none."""
+    row = session.exec(
+        select(Face, Photo)
+        .join(Photo, col(Photo.id) == Face.photo_id)
+        .where(col(Face.id) == face_id, Photo.organisation_id == organisation.id)
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
 def pending_faces(session: Session, event: Event) -> list[Face]:
     return list(
         session.exec(

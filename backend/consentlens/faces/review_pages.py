@@ -20,11 +20,11 @@ from consentlens.core import throttle
 from consentlens.core.db import SessionDep
 from consentlens.core.i18n import N_
 from consentlens.core.ids import Id
+from consentlens.core.pages import found_or_404, not_found
 from consentlens.core.security import verify_csrf
 from consentlens.core.tables import utcnow
 from consentlens.core.templating import render
 from consentlens.faces import enrollment, review, serving
-from consentlens.faces.models import Face
 from consentlens.people import service as people
 from consentlens.people.models import Child
 from consentlens.photos import ingest, lookup, service
@@ -60,7 +60,7 @@ def _child(session: Session, principal: Principal, child_id: int) -> Child:
         session=session, organisation=principal.organisation, child_id=child_id
     )
     if child is None:
-        raise lookup.not_found()
+        raise not_found()
     return child
 
 
@@ -128,7 +128,7 @@ def review_queue(
     faces: str | None = None,
     child: str | None = None,
 ) -> Response:
-    event = lookup.event_or_404(session, principal, event_id)
+    event = lookup.event_or_404(session=session, principal=principal, event_id=event_id)
     notice = None
     count = _parse_id(faces) or 0
     if done in NOTICES and count > 0:
@@ -156,7 +156,7 @@ def review_decide(
     child_id: Annotated[str, Form()] = "",
     suggested_child_id: Annotated[str, Form()] = "",
 ) -> Response:
-    event = lookup.event_or_404(session, principal, event_id)
+    event = lookup.event_or_404(session=session, principal=principal, event_id=event_id)
     ids = [i for i in (_parse_id(value) for value in face_ids or []) if i is not None]
     try:
         if choice == SUGGESTED:
@@ -196,22 +196,15 @@ def review_decide(
 )
 def face_crop(session: SessionDep, principal: CurrentStaff, face_id: Id) -> Response:
     throttle.check_image(principal.user.id or 0)
-    face = session.get(Face, face_id)
-    photo = (
-        service.get_photo(
-            session=session, organisation=principal.organisation, photo_id=face.photo_id
-        )
-        if face is not None
-        else None
+    face, photo = found_or_404(
+        review.get_face(session=session, organisation=principal.organisation, face_id=face_id)
     )
-    if face is None or photo is None:
-        raise lookup.not_found()
     try:
         data = serving.face_crop(
             session=session, photo=photo, face=face, viewer_is_staff=principal.is_staff
         )
     except serving.NotServable:
-        raise lookup.not_found() from None
+        raise not_found() from None
     return Response(data, media_type="image/jpeg", headers=CROP_HEADERS)
 
 

@@ -22,7 +22,7 @@ from consentlens.core import throttle
 from consentlens.core.db import SessionDep
 from consentlens.core.i18n import N_
 from consentlens.core.ids import Id
-from consentlens.core.pages import see_other
+from consentlens.core.pages import NOT_FOUND, not_found, see_other
 from consentlens.core.security import verify_csrf
 from consentlens.core.tables import utcnow
 from consentlens.core.templating import render
@@ -32,7 +32,7 @@ from consentlens.gallery import scopes as gallery
 from consentlens.gallery import tiles as grid
 from consentlens.gallery.scopes import GALLERY_USE
 from consentlens.people import service as people
-from consentlens.photos import lookup, service
+from consentlens.photos import service
 from consentlens.photos.models import Event, Photo
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -57,7 +57,7 @@ def _absent(request: Request) -> Response:
         "error.html",
         status_code=status.HTTP_404_NOT_FOUND,
         title=N_("Page not found"),
-        message=lookup.NOT_FOUND,
+        message=NOT_FOUND,
     )
 
 
@@ -70,12 +70,12 @@ def _viewable_photo(session: Session, principal: Principal, photo_id: int) -> Ph
         session=session, organisation=principal.organisation, photo_id=photo_id
     )
     if photo is None:
-        raise lookup.not_found()
+        raise not_found()
     if principal.is_staff:
         return photo
     if principal.is_guardian and gallery.guardian_may_see(session, principal, photo):
         return photo
-    raise lookup.not_found()
+    raise not_found()
 
 
 def _guardian_photo(session: Session, principal: Principal, photo_id: int) -> Photo:
@@ -83,7 +83,7 @@ def _guardian_photo(session: Session, principal: Principal, photo_id: int) -> Ph
         session=session, organisation=principal.organisation, photo_id=photo_id
     )
     if photo is None or not gallery.guardian_may_see(session, principal, photo):
-        raise lookup.not_found()
+        raise not_found()
     return photo
 
 
@@ -113,7 +113,7 @@ def photo_image(
 ) -> Response:
     """The photo as the internal gallery may show it right now (staff and guardians)."""
     if size not in derivatives.SIZES:
-        raise lookup.not_found()
+        raise not_found()
     photo = _viewable_photo(session, principal, photo_id)
     data = _rendered(session, principal, photo, size)
     if data is None:
@@ -208,7 +208,7 @@ def guardian_event(
         session=session, organisation=principal.organisation, event_id=event_id
     )
     if event is None or not gallery.guardian_may_see_event(session, principal, event):
-        raise lookup.not_found()
+        raise not_found()
     page = gallery.guardian_photos(session, principal, event_id=event_id, before=before)
     return _photos_page(
         request, session, principal, page, event=event, more_url=f"/gallery/events/{event_id}"
@@ -237,7 +237,9 @@ def _guardian_photo_page(
     if action is VerdictAction.HIDE:
         return _absent(request)
     assert photo.id is not None
-    event = session.get(Event, photo.event_id)
+    event = service.get_event(
+        session=session, organisation=principal.organisation, event_id=photo.event_id
+    )
     width, height = grid.fit(photo, "display")
     return render(
         request,

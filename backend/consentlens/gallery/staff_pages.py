@@ -14,7 +14,7 @@ from consentlens.consent.models import ConsentUse
 from consentlens.core.db import SessionDep
 from consentlens.core.i18n import N_
 from consentlens.core.ids import Id
-from consentlens.core.pages import see_other
+from consentlens.core.pages import not_found, see_other
 from consentlens.core.security import verify_csrf
 from consentlens.core.templating import render
 from consentlens.faces import verdicts
@@ -25,7 +25,7 @@ from consentlens.gallery import tiles as grid
 from consentlens.gallery.scopes import GALLERY_USE, StaffFilter
 from consentlens.people import groups as group_service
 from consentlens.people import service as people
-from consentlens.photos import lookup, service
+from consentlens.photos import service
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 CSRF = [Depends(verify_csrf)]
@@ -159,7 +159,7 @@ def staff_resolve(
         session=session, organisation=principal.organisation, request_id=request_id
     )
     if removal is None:
-        raise lookup.not_found()
+        raise not_found()
     if removal.resolved_at is not None:
         return see_other("/staff/removal-requests?done=already")
     if resolution not in removals.RESOLUTIONS:

@@ -112,7 +112,7 @@ def event_upload(
     files: Annotated[list[UploadFile], File()] = [],  # noqa: B006 - FastAPI copies defaults
 ) -> Response:
     """Receive photos; each file is kept, recognised as a duplicate or rejected on its own."""
-    event = lookup.event_or_404(session, principal, event_id)
+    event = lookup.event_or_404(session=session, principal=principal, event_id=event_id)
     t = get_translations(request_locale(request))
     outcomes = []
     results = service.add_uploads(
@@ -146,6 +146,6 @@ def event_upload(
 
 @router.post("/staff/photos/{photo_id}/retry", dependencies=CSRF)
 def photo_retry(session: SessionDep, principal: CurrentStaff, photo_id: Id) -> Response:
-    photo = lookup.photo_or_404(session, principal, photo_id)
+    photo = lookup.photo_or_404(session=session, principal=principal, photo_id=photo_id)
     service.retry_photo(session=session, photo=photo)
     return see_other(f"/staff/events/{photo.event_id}?done=retried#photo-{photo.id}")

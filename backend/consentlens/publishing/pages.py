@@ -10,11 +10,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from consentlens.audit.service import origin_of
 from consentlens.auth.deps import CurrentStaff, Principal
-from consentlens.auth.models import User
 from consentlens.consent.models import ConsentUse
 from consentlens.core.db import SessionDep
 from consentlens.core.i18n import N_
@@ -30,7 +29,6 @@ from consentlens.photos import service
 from consentlens.photos.models import Photo
 from consentlens.publishing import retention, takedowns
 from consentlens.publishing import service as publishing
-from consentlens.publishing.models import Publication
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 CSRF = [Depends(verify_csrf)]
@@ -47,7 +45,6 @@ VERDICT_LABELS = {
     "": N_("Not analysed yet"),
 }
 MIN_MONTHS, MAX_MONTHS = 1, 120
-PUBLICATIONS_SHOWN = 200
 
 
 def _image_url(photo_id: int, use: str) -> str:
@@ -241,30 +238,6 @@ def publish_submit(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class PublicationRow:
-    publication: Publication
-    by: str
-    open_takedowns: int
-
-
-def _publications(session: Session, organisation: Organisation) -> list[PublicationRow]:
-    """The most recent publications, with who made them and how many photos must come down."""
-    waiting = Counter(
-        takedown.publication.id for takedown in takedowns.open_takedowns(session, organisation)
-    )
-    rows = session.exec(
-        select(Publication, User.full_name)
-        .join(User, col(User.id) == Publication.created_by_id, isouter=True)
-        .where(Publication.organisation_id == organisation.id)
-        .order_by(col(Publication.created_at).desc(), col(Publication.id).desc())
-        .limit(PUBLICATIONS_SHOWN)
-    )
-    return [
-        PublicationRow(publication, by or "", waiting[publication.id]) for publication, by in rows
-    ]
-
-
 @router.get("/staff/publications")
 def publications_page(request: Request, session: SessionDep, principal: CurrentStaff) -> Response:
     organisation = principal.organisation
@@ -272,8 +245,8 @@ def publications_page(request: Request, session: SessionDep, principal: CurrentS
     return render(
         request,
         "publishing/publications.html",
-        rows=_publications(session, organisation),
-        limit=PUBLICATIONS_SHOWN,
+        rows=takedowns.recent_publications(session=session, organisation=organisation),
+        limit=takedowns.PUBLICATIONS_SHOWN,
         use_labels={u.code: u.label(locale) for u in verdicts.photo_uses(session, organisation)},
         sizes=SIZE_LABELS,
         organisation=organisation,

@@ -7,7 +7,7 @@ and staff are told what to take down where.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -244,6 +244,31 @@ def notify_takedowns(*, session: Session, organisation: Organisation, now: datet
         )
         session.flush()
     return sent
+
+
+PUBLICATIONS_SHOWN = 200
+
+
+@dataclass(frozen=True, slots=True)
+class PublicationRow:
+    publication: Publication
+    by: str
+    open_takedowns: int
+
+
+def recent_publications(*, session: Session, organisation: Organisation) -> list[PublicationRow]:
+    """The most recent publications, with who made them and how many photos must come down."""
+    waiting = Counter(takedown.publication.id for takedown in open_takedowns(session, organisation))
+    rows = session.exec(
+        select(Publication, User.full_name)
+        .join(User, col(User.id) == Publication.created_by_id, isouter=True)
+        .where(Publication.organisation_id == organisation.id)
+        .order_by(col(Publication.created_at).desc(), col(Publication.id).desc())
+        .limit(PUBLICATIONS_SHOWN)
+    )
+    return [
+        PublicationRow(publication, by or "", waiting[publication.id]) for publication, by in rows
+    ]
 
 
 # Subscribed to `consent.events` by `consentlens.wiring`, after the photos are re-judged.
