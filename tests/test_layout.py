@@ -159,3 +159,44 @@ def test_no_new_import_cycle_between_packages():
         for cycle in map(tuple, cycles)
     }
     assert cycles == [], f"import cycles between packages: {details}"
+
+
+def test_no_import_cycle_between_modules():
+    # Stricter than the package rule: within a room too, modules import one way.
+    edges = {
+        (source, target)
+        for source, targets in _graph().items()
+        if source != "consentlens"
+        for target in targets
+        if target not in {source, "consentlens"}
+    }
+    assert _cycles(edges) == []
+
+
+def test_the_cycle_check_finds_a_cycle():
+    assert _cycles({("a", "b"), ("b", "c"), ("c", "a"), ("c", "d")}) == [["a", "b", "c"]]
+
+
+def _readme_layout() -> str:
+    readme = (ROOT.parents[1] / "README.md").read_text()
+    section = readme.split("\n## Layout\n", 1)[1].split("\n## ", 1)[0]
+    return section.split("```", 2)[1]
+
+
+def test_the_readme_layout_names_every_room_and_nothing_else():
+    rooms = {
+        f"{path.name}/" if path.is_dir() else path.name
+        for path in ROOT.iterdir()
+        if (path.is_dir() and (path / "__init__.py").exists())
+        or (path.suffix == ".py" and path.name != "__init__.py")
+    }
+    block = _readme_layout()
+    # The rooms are the lines indented by exactly two spaces under backend/consentlens/.
+    package = block.split("backend/consentlens/", 1)[1]
+    named = set()
+    for line in package.splitlines()[1:]:
+        if line and not line.startswith(" "):
+            break
+        if line.startswith("  ") and not line.startswith("   "):
+            named.add(line.split()[0])
+    assert named == rooms
