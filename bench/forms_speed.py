@@ -25,8 +25,12 @@ from consentlens.core.db import make_engine  # noqa: E402
 from consentlens.db import migrate  # noqa: E402
 from consentlens.forms import pdf  # noqa: E402
 from consentlens.forms import service as forms  # noqa: E402
-from consentlens.people import service as people  # noqa: E402
-from consentlens.people.models import Group, Organisation  # noqa: E402
+from consentlens.organisations import service as organisations  # noqa: E402
+from consentlens.organisations.models import Organisation  # noqa: E402
+from consentlens.people import children as child_service  # noqa: E402
+from consentlens.people import groups as group_service  # noqa: E402
+from consentlens.people import guardianships  # noqa: E402
+from consentlens.people.models import Group  # noqa: E402
 
 CHILDREN = 300
 RUNS = 3
@@ -37,20 +41,20 @@ LAST = ["Kowalski", "Ölçer", "Szabó", "Şahin", "Peeters", "Dvořák", "Janss
 
 def seed(session: Session) -> tuple[Organisation, Group, int]:
     rng = random.Random(7)
-    org = people.create_organisation(session=session, name="Bench club", today=NOW.date())
+    org = organisations.create_organisation(session=session, name="Bench club", today=NOW.date())
     staff = accounts.create_user(session=session, email="staff@bench.test", full_name="Staff")
     accounts.add_membership(session=session, user=staff, organisation=org, role=Role.STAFF)
-    team = people.create_group(session=session, organisation=org, name="Everyone")
+    team = group_service.create_group(session=session, organisation=org, name="Everyone")
     guardians = 0
     for n in range(CHILDREN):
-        kid = people.create_child(
+        kid = child_service.create_child(
             session=session,
             organisation=org,
             first_name=f"{rng.choice(FIRST)}{n}",
             last_name=rng.choice(LAST),
             birth_date=date(2010 + n % 10, 1 + n % 12, 1),
         )
-        people.set_child_groups(session=session, organisation=org, child=kid, groups=[team])
+        child_service.set_child_groups(session=session, organisation=org, child=kid, groups=[team])
         for k in range(rng.choice((1, 2, 2))):
             parent = accounts.create_user(
                 session=session,
@@ -58,7 +62,9 @@ def seed(session: Session) -> tuple[Organisation, Group, int]:
                 full_name=f"Parent {rng.choice(LAST)} {n}-{k}",
                 locale=rng.choice(("nl", "fr", "en")),
             )
-            people.add_guardian(session=session, organisation=org, child=kid, user=parent)
+            guardianships.create_guardianship(
+                session=session, organisation=org, child=kid, user=parent
+            )
             guardians += 1
     session.commit()
     assert staff.id is not None

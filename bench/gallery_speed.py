@@ -32,8 +32,12 @@ from consentlens.auth.deps import Principal  # noqa: E402
 from consentlens.auth.models import Role  # noqa: E402
 from consentlens.core.db import make_engine  # noqa: E402
 from consentlens.db import migrate  # noqa: E402
-from consentlens.people import service as people  # noqa: E402
-from consentlens.people.models import Child, Organisation  # noqa: E402
+from consentlens.organisations import service as organisations  # noqa: E402
+from consentlens.organisations.models import Organisation  # noqa: E402
+from consentlens.people import children as child_service  # noqa: E402
+from consentlens.people import groups as group_service  # noqa: E402
+from consentlens.people import guardianships  # noqa: E402
+from consentlens.people.models import Child  # noqa: E402
 from consentlens.photos import gallery  # noqa: E402
 from consentlens.photos.models import (  # noqa: E402
     Event,
@@ -56,7 +60,7 @@ def seed(url: str) -> tuple[int, int, int, int]:
     rng = random.Random(7)
     engine = make_engine(url)
     with Session(engine) as session:
-        org = people.create_organisation(
+        org = organisations.create_organisation(
             session=session, name="Bench club", slug="bench", today=date(2026, 11, 24)
         )
         assert org.id is not None
@@ -71,25 +75,25 @@ def seed(url: str) -> tuple[int, int, int, int]:
             session=session, user=guardian, organisation=org, role=Role.GUARDIAN
         )
         groups = [
-            people.create_group(session=session, organisation=org, name=f"U{8 + n}")
+            group_service.create_group(session=session, organisation=org, name=f"U{8 + n}")
             for n in range(GROUPS)
         ]
         children = []
         for number, group in enumerate(groups):
             for n in range(CHILDREN_PER_GROUP):
-                child = people.create_child(
+                child = child_service.create_child(
                     session=session,
                     organisation=org,
                     first_name=f"Kid{number}-{n}",
                     last_name="Bench",
                     birth_date=date(2015, 1, 1),
                 )
-                people.set_child_groups(
+                child_service.set_child_groups(
                     session=session, organisation=org, child=child, groups=[group]
                 )
                 children.append((child.id, group.id))
         own_child = children[0][0]
-        people.add_guardian(
+        guardianships.create_guardianship(
             session=session,
             organisation=org,
             child=session.get(Child, own_child),

@@ -58,8 +58,11 @@ from consentlens.consent import service as consent  # noqa: E402
 from consentlens.core.db import get_engine  # noqa: E402
 from consentlens.db import migrate  # noqa: E402
 from consentlens.db.base import utcnow  # noqa: E402
-from consentlens.people import service as people  # noqa: E402
-from consentlens.people.models import Organisation  # noqa: E402
+from consentlens.organisations import service as organisations  # noqa: E402
+from consentlens.organisations.models import Organisation  # noqa: E402
+from consentlens.people import children as child_service  # noqa: E402
+from consentlens.people import groups as group_service  # noqa: E402
+from consentlens.people import guardianships  # noqa: E402
 from consentlens.photos import enrollment, service, serving, storage, worker  # noqa: E402
 from consentlens.photos.faces.detector import (  # noqa: E402
     DetectedFace,
@@ -128,7 +131,7 @@ def make_club(session: Session, portraits: dict[str, str], refused: dict[str, se
     """An organisation, staff, a guardian, the persons as children with their consent decisions
     (face recognition granted to all), each enrolled from their reference portrait, and an event.
     """
-    organisation = people.create_organisation(
+    organisation = organisations.create_organisation(
         session=session, name="Bench club", today=utcnow().date()
     )
     staff = accounts.create_user(session=session, email="staff@bench.test", full_name="Staff")
@@ -137,12 +140,12 @@ def make_club(session: Session, portraits: dict[str, str], refused: dict[str, se
     accounts.add_membership(
         session=session, user=guardian, organisation=organisation, role=Role.GUARDIAN
     )
-    team = people.create_group(session=session, organisation=organisation, name="Team")
+    team = group_service.create_group(session=session, organisation=organisation, name="Team")
     uses = consent.list_uses(session=session, organisation=organisation)
     children = {}
     for person, portrait in portraits.items():
         first, _, last = person.replace("_", " ").title().partition(" ")
-        child = people.create_child(
+        child = child_service.create_child(
             session=session,
             organisation=organisation,
             first_name=first,
@@ -150,7 +153,9 @@ def make_club(session: Session, portraits: dict[str, str], refused: dict[str, se
             birth_date=date(2016, 5, 1),
             groups=[team],
         )
-        people.add_guardian(session=session, organisation=organisation, child=child, user=guardian)
+        guardianships.create_guardianship(
+            session=session, organisation=organisation, child=child, user=guardian
+        )
         for use in uses:
             consent.record_decision(
                 session=session,

@@ -33,7 +33,9 @@ from consentlens.consent.policy import (  # noqa: E402
 )
 from consentlens.core.db import make_engine  # noqa: E402
 from consentlens.db import migrate  # noqa: E402
-from consentlens.people import service as people  # noqa: E402
+from consentlens.organisations import service as organisations  # noqa: E402
+from consentlens.people import children as child_service  # noqa: E402
+from consentlens.people import guardianships  # noqa: E402
 
 CHILDREN = 300
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
@@ -65,7 +67,9 @@ def seeded_database(url: str) -> None:
     engine = make_engine(url)
     rng = random.Random(7)
     with Session(engine) as session:
-        org = people.create_organisation(session=session, name="Bench club", today=NOW.date())
+        org = organisations.create_organisation(
+            session=session, name="Bench club", today=NOW.date()
+        )
         uses = consent.list_uses(session=session, organisation=org)
         for n in range(CHILDREN):
             parents = [
@@ -74,7 +78,7 @@ def seeded_database(url: str) -> None:
                 )
                 for k in range(rng.choice((1, 2)))
             ]
-            kid = people.create_child(
+            kid = child_service.create_child(
                 session=session,
                 organisation=org,
                 first_name=f"Kid{n}",
@@ -82,7 +86,9 @@ def seeded_database(url: str) -> None:
                 birth_date=date(2010 + n % 10, 1 + n % 12, 1),
             )
             for parent in parents:
-                people.add_guardian(session=session, organisation=org, child=kid, user=parent)
+                guardianships.create_guardianship(
+                    session=session, organisation=org, child=kid, user=parent
+                )
                 for use in uses:
                     consent.record_decision(
                         session=session,
@@ -101,7 +107,7 @@ def seeded_database(url: str) -> None:
 def matrix_times(url: str, runs: int = 20) -> list[float]:
     from sqlmodel import select
 
-    from consentlens.people.models import Organisation
+    from consentlens.organisations.models import Organisation
 
     engine = make_engine(url)
     times = []
@@ -109,7 +115,7 @@ def matrix_times(url: str, runs: int = 20) -> list[float]:
         org = session.exec(select(Organisation)).one()
         for _ in range(runs):
             start = time.perf_counter()
-            children = people.list_children(session=session, organisation=org)
+            children = child_service.list_children(session=session, organisation=org)
             uses = consent.list_uses(session=session, organisation=org)
             consent.effective_consents(
                 session=session, organisation=org, children=children, uses=uses, now=NOW

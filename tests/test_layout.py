@@ -24,14 +24,9 @@ KNOWN_CYCLE_EDGES = {
     ("db", "auth"),
     ("db", "consent"),
     ("db", "forms"),
+    ("db", "organisations"),
     ("db", "people"),
     ("db", "photos"),
-    # auth/deps, links, service use people.models (Organisation, Child, Guardianship).
-    ("auth", "people"),
-    # people/api, pages, importer show and import consent answers (consent.service, .policy).
-    ("people", "consent"),
-    # people/service forgets an archived child's reference faces and publications.
-    ("people", "photos"),
     # consent/pages: the child page shows the reference-photo count (photos.enrollment) and
     # reads the face-recognition use code from photos.verdicts.
     ("consent", "photos"),

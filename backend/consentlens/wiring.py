@@ -7,7 +7,11 @@ the database: `install_app(app)` for the web app, `install_process()` for the re
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from fastapi import FastAPI
+from sqlmodel import Session
 
 from consentlens.auth import api as auth_api
 from consentlens.auth import errors as auth_errors
@@ -15,31 +19,78 @@ from consentlens.auth import front_door
 from consentlens.auth import pages as auth_pages
 from consentlens.consent import api as consent_api
 from consentlens.consent import errors as consent_errors
-from consentlens.consent import events, family_pages
+from consentlens.consent import events, family_pages, home_pages, organisation_api
 from consentlens.consent import pages as consent_pages
 from consentlens.consent import templating as consent_templating
+from consentlens.consent.service import ensure_default_uses
 from consentlens.core import errors, limits, routes, templating
+from consentlens.core.hooks import Hook
 from consentlens.db.guards import install_append_only_guards
 from consentlens.forms import pages as form_pages
+from consentlens.organisations import service as organisations
+from consentlens.organisations.models import Organisation
 from consentlens.people import api as people_api
-from consentlens.people import confirm_pages, import_pages, members_pages
-from consentlens.people import pages as people_pages
+from consentlens.people import (
+    child_pages,
+    confirm_pages,
+    group_pages,
+    guardian_pages,
+    import_pages,
+)
+from consentlens.people import events as people_events
 from consentlens.photos import api as photos_api
-from consentlens.photos import enrollment, gallery_pages, publishing_pages, review_pages
+from consentlens.photos import (
+    enrollment,
+    gallery_pages,
+    publishing,
+    publishing_pages,
+    review_pages,
+)
 from consentlens.photos import pages as photos_pages
 
 # Who hears of a consent change, inside the transaction that records it: the photo pipeline
 # re-judges the photos the change affects (consent itself knows nothing of photos).
 CONSENT_LISTENERS: tuple[events.ConsentListener, ...] = (enrollment.on_consent_changed,)
 
+
+def give_default_uses(session: Session, organisation: Organisation) -> None:
+    """A new organisation gets the standard consent uses, in the transaction that creates it."""
+    ensure_default_uses(session=session, organisation=organisation)
+
+
+def forget_archived_child(session: Session, event: people_events.ChildArchived) -> None:
+    """An archived child is recognised nowhere: references and identifications go, faces are
+    covered again, and publications showing them are flagged for takedown."""
+    enrollment.forget_child(
+        session=session,
+        organisation=event.organisation,
+        child_id=event.child_id,
+        now=event.now,
+        reason=event.reason,
+        actor_id=event.actor_id,
+    )
+    publishing.flag_lapsed(
+        session=session, organisation=event.organisation, now=event.now, child_ids=[event.child_id]
+    )
+
+
+# News from the lower rooms, and who above hears it (each hook refuses news nobody hears).
+HOOK_LISTENERS: tuple[tuple[Hook[Any], Callable[[Session, Any], None]], ...] = (
+    (organisations.organisation_created, give_default_uses),
+    (people_events.child_archived, forget_archived_child),
+)
+
 ROUTERS = (
     routes.router,
     front_door.router,
     auth_pages.router,
     auth_api.router,
-    people_pages.router,
+    home_pages.router,
+    organisation_api.router,
     people_api.router,
-    members_pages.router,
+    group_pages.router,
+    child_pages.router,
+    guardian_pages.router,
     import_pages.router,
     confirm_pages.router,
     consent_pages.router,
@@ -55,12 +106,16 @@ ROUTERS = (
 
 
 def install_listeners() -> None:
-    """Subscribe every consent listener (idempotent); fail if one is not in place."""
+    """Subscribe every consent and hook listener (idempotent); fail if one is not in place."""
     for listener in CONSENT_LISTENERS:
         events.subscribe(listener)
-    missing = [f.__qualname__ for f in CONSENT_LISTENERS if not events.is_subscribed(f)]
+    for hook, hook_listener in HOOK_LISTENERS:
+        hook.subscribe(hook_listener)
+    missing = [f.__qualname__ for f in CONSENT_LISTENERS if not events.is_subscribed(f)] + [
+        f"{hook.name}: {f.__qualname__}" for hook, f in HOOK_LISTENERS if not hook.is_subscribed(f)
+    ]
     if missing:
-        raise RuntimeError(f"consent listeners are not installed: {', '.join(missing)}")
+        raise RuntimeError(f"listeners are not installed: {', '.join(missing)}")
 
 
 def install_process() -> None:

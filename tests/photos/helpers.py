@@ -12,7 +12,8 @@ from sqlmodel import Session
 from consentlens.auth.models import Role, User
 from consentlens.consent import service as consent
 from consentlens.db.base import utcnow
-from consentlens.people.models import Child, Group, Organisation
+from consentlens.organisations.models import Organisation
+from consentlens.people.models import Child, Group
 from consentlens.photos import enrollment, ingest, service
 from consentlens.photos.models import Event, Photo
 from tests import factories

@@ -16,7 +16,7 @@ from consentlens.audit.models import AuditEvent
 from consentlens.auth.models import Role, User
 from consentlens.consent import service as consent
 from consentlens.db.base import utcnow
-from consentlens.people import service as people
+from consentlens.people import children as child_service
 from consentlens.people.models import Child, Group
 from consentlens.photos import derivatives, storage, throttle, verdicts, worker
 from consentlens.photos.gallery import PAGE_SIZE
@@ -64,8 +64,8 @@ def _world(db: Session) -> World:
     other_team = factories.group(db, c.org)
     other_parent = factories.user(db, c.org, Role.GUARDIAN)
     rose = factories.child(db, c.org, first_name="Rose", guardians=(other_parent,))
-    people.set_child_groups(session=db, organisation=c.org, child=c.obama, groups=[c.team])
-    people.set_child_groups(session=db, organisation=c.org, child=rose, groups=[other_team])
+    child_service.set_child_groups(session=db, organisation=c.org, child=c.obama, groups=[c.team])
+    child_service.set_child_groups(session=db, organisation=c.org, child=rose, groups=[other_team])
     helpers.grant_all(db, c.org, c.obama, c.guardian)
     helpers.decide(db, c.org, c.biden, c.guardian, {"face_recognition": True})
     helpers.grant_all(db, c.org, rose, other_parent)
@@ -96,7 +96,7 @@ def _world(db: Session) -> World:
 def _team_photos(db: Session, paths: list) -> tuple[helpers.Club, Event, list[Photo]]:
     """A lighter club: Barack in the team, the team's event with these photos, analysed."""
     c = helpers.club(db)
-    people.set_child_groups(session=db, organisation=c.org, child=c.obama, groups=[c.team])
+    child_service.set_child_groups(session=db, organisation=c.org, child=c.obama, groups=[c.team])
     ev = helpers.event(db, c)
     photos = helpers.upload(db, c, ev, paths)
     _analyse(db)

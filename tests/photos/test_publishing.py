@@ -12,7 +12,7 @@ from sqlmodel import select
 from consentlens.audit.models import AuditEvent
 from consentlens.core.config import get_settings
 from consentlens.db.base import utcnow
-from consentlens.people import service as people
+from consentlens.people import children as child_service
 from consentlens.photos import publishing, worker
 from consentlens.photos.models import (
     Face,
@@ -151,7 +151,7 @@ def test_archiving_a_child_forgets_their_face_and_flags_their_publications(db):
         now=utcnow(),
     )
 
-    people.set_child_archived(
+    child_service.set_child_archived(
         session=db, organisation=c.org, child=c.obama, archived=True, actor=c.staff
     )
 

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from consentlens.audit.models import AuditEvent
 from consentlens.auth.models import Role
-from consentlens.people import service as people
+from consentlens.people import children as child_service
 from consentlens.photos import worker
 from consentlens.photos.models import Event, Face, FaceState, Photo, ReferenceFace, StoredVerdict
 from tests import factories
@@ -50,7 +50,7 @@ def analysed_group_photo(db: Session) -> tuple[helpers.Club, Event, Photo]:
         db, c.org, c.biden, c.guardian, {"face_recognition": True, "internal_gallery": True}
     )
     helpers.enroll(db, c.org, c.obama, "portraits/obama_1.jpg")
-    people.set_child_groups(session=db, organisation=c.org, child=c.obama, groups=[c.team])
+    child_service.set_child_groups(session=db, organisation=c.org, child=c.obama, groups=[c.team])
     ev = helpers.event(db, c)
     (photo,) = helpers.upload(db, c, ev, ["groups/obama_and_biden.jpg"])
     worker.process_next(db)

@@ -31,8 +31,12 @@ from consentlens.auth.models import ConsentLink, Role, User
 from consentlens.consent import evidence
 from consentlens.consent import service as consent
 from consentlens.db.base import utcnow
-from consentlens.people import service as people
-from consentlens.people.models import Child, Group, Organisation
+from consentlens.organisations import service as organisations
+from consentlens.organisations.models import Organisation
+from consentlens.people import children as child_service
+from consentlens.people import groups as group_service
+from consentlens.people import guardianships
+from consentlens.people.models import Child, Group
 from consentlens.photos import analysis, publishing, verdicts
 from consentlens.photos import service as photos
 from consentlens.photos.faces.detector import DetectedFace, PhotoFaces
@@ -313,7 +317,7 @@ def _family(
     password: str | None = PASSWORD,
 ) -> Family:
     guardian = _account(session, first[0], word, password=password)
-    child = people.create_child(
+    child = child_service.create_child(
         session=session,
         organisation=org,
         first_name=first[1],
@@ -321,7 +325,7 @@ def _family(
         birth_date=born,
         groups=[team] if team else [],
     )
-    people.create_guardianship(session=session, organisation=org, child=child, user=guardian)
+    guardianships.create_guardianship(session=session, organisation=org, child=child, user=guardian)
     grant_all(session, org, child, guardian)
     photo, face = _photo_of(session, org, photo_event, child, staff)
     return Family(guardian, child, team, event, photo, face)
@@ -329,7 +333,7 @@ def _family(
 
 def _club(session: Session, number: int) -> Club:
     m = MARKERS[number]
-    org = people.create_organisation(
+    org = organisations.create_organisation(
         session=session,
         name=f"Club {m['org']}",
         slug=f"club-{m['org'].lower()}-{uuid.uuid4().hex[:8]}",
@@ -340,8 +344,12 @@ def _club(session: Session, number: int) -> Club:
     accounts.add_membership(session=session, user=admin, organisation=org, role=Role.ADMIN)
     staff = _account(session, "Sten", m["staff"])
     accounts.add_membership(session=session, user=staff, organisation=org, role=Role.STAFF)
-    team_a = people.create_group(session=session, organisation=org, name=f"Team {m['team_a']}")
-    team_b = people.create_group(session=session, organisation=org, name=f"Team {m['team_b']}")
+    team_a = group_service.create_group(
+        session=session, organisation=org, name=f"Team {m['team_a']}"
+    )
+    team_b = group_service.create_group(
+        session=session, organisation=org, name=f"Team {m['team_b']}"
+    )
 
     def event(name: str, team: Group) -> Event:
         return photos.create_event(

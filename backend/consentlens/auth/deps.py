@@ -26,7 +26,7 @@ from consentlens.core.db import SessionDep
 from consentlens.core.i18n import N_
 from consentlens.core.security import csrf_token
 from consentlens.db.base import utcnow
-from consentlens.people.models import Organisation
+from consentlens.organisations.models import Organisation
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 

@@ -18,12 +18,12 @@ from consentlens.auth.models import (
 )
 from consentlens.consent.models import ConsentDecision, ConsentUse
 from consentlens.forms.models import PrintedForm
+from consentlens.organisations.models import Organisation
 from consentlens.people.models import (
     Child,
     ChildGroup,
     Group,
     Guardianship,
-    Organisation,
     PendingGuardianship,
 )
 from consentlens.photos.models import (

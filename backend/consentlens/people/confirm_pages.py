@@ -15,8 +15,9 @@ from consentlens.core.i18n import N_
 from consentlens.core.security import verify_csrf
 from consentlens.core.templating import prefer_locale, render
 from consentlens.db.base import utcnow
+from consentlens.organisations.models import Organisation
 from consentlens.people import guardian_requests
-from consentlens.people.models import Child, Organisation, PendingGuardianship
+from consentlens.people.models import Child, PendingGuardianship
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 

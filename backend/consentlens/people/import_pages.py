@@ -31,10 +31,12 @@ from consentlens.core.files import private_dir, write_private
 from consentlens.core.i18n import N_
 from consentlens.core.security import verify_csrf
 from consentlens.core.templating import render, request_locale
+from consentlens.organisations.models import Organisation
+from consentlens.people import import_apply
 from consentlens.people import import_service as service
-from consentlens.people.import_service import ImportResult
-from consentlens.people.importer import COLUMNS, MAX_BYTES, REQUIRED_COLUMNS, Message, message
-from consentlens.people.models import Organisation
+from consentlens.people.import_apply import ImportResult
+from consentlens.people.import_rows import Message, message
+from consentlens.people.importer import COLUMNS, MAX_BYTES, REQUIRED_COLUMNS
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -260,7 +262,7 @@ def confirm(
         return _upload_form(request, list(parsed.problems), 400)
     # Planned again: the members may have changed since the preview.
     plan = service.plan_import(session=session, organisation=organisation, rows=parsed.rows)
-    result = service.apply_import(
+    result = import_apply.apply_import(
         session=session,
         organisation=organisation,
         plan=plan,

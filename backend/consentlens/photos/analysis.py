@@ -14,7 +14,8 @@ from sqlmodel import Session, col, select, update
 
 from consentlens.consent import service as consent
 from consentlens.consent.policy import FaceStatus
-from consentlens.people.models import Child, Organisation
+from consentlens.organisations.models import Organisation
+from consentlens.people.models import Child
 from consentlens.photos import verdicts
 from consentlens.photos.faces.detector import DetectedFace, FaceEngine, PhotoFaces
 from consentlens.photos.faces.matching import MatchResult, Reference, ReferenceSet, match_face

@@ -23,7 +23,7 @@ from consentlens.core.api_types import IsoDate
 from consentlens.core.db import SessionDep
 from consentlens.core.ids import Id
 from consentlens.db.base import utcnow
-from consentlens.people.service import get_child
+from consentlens.people.children import get_child
 from consentlens.photos import enrollment, ingest, service, serving, throttle, worker
 from consentlens.photos.models import Event, Face, Photo
 from consentlens.photos.service import EventError

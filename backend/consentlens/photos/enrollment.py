@@ -12,7 +12,8 @@ from consentlens.auth.models import User
 from consentlens.consent import events
 from consentlens.core.i18n import N_
 from consentlens.db.base import utcnow
-from consentlens.people.models import Child, Organisation
+from consentlens.organisations.models import Organisation
+from consentlens.people.models import Child
 from consentlens.photos import analysis, publishing, verdicts
 from consentlens.photos.faces.imaging import UnreadablePhoto
 from consentlens.photos.faces.matching import match_face

@@ -27,9 +27,10 @@ from consentlens.core.ids import Id
 from consentlens.core.security import verify_csrf
 from consentlens.core.templating import render
 from consentlens.db.base import utcnow
+from consentlens.organisations.models import Organisation
+from consentlens.people import children as child_service
 from consentlens.people import groups as group_service
-from consentlens.people import service as people
-from consentlens.people.models import Organisation
+from consentlens.people import guardians as guardian_service
 from consentlens.photos import (
     derivatives,
     gallery,
@@ -279,7 +280,7 @@ def _photos_page(
 
 @router.get("/gallery")
 def guardian_home(request: Request, session: SessionDep, principal: CurrentGuardian) -> Response:
-    children = people.children_of_guardian(
+    children = guardian_service.children_of_guardian(
         session=session, organisation=principal.organisation, guardian=principal.user
     )
     return render(
@@ -471,7 +472,7 @@ def staff_gallery(
         overlays={photo_id: _overlay(actions, uses) for photo_id, actions in summary.items()},
         groups=group_service.list_groups(session=session, organisation=organisation),
         events=service.list_events(session=session, organisation=organisation),
-        children=people.list_children(session=session, organisation=organisation),
+        children=child_service.list_children(session=session, organisation=organisation),
         chosen=chosen,
         show=shown.value,
         filtered=bool(filters),

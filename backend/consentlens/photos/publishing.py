@@ -25,7 +25,8 @@ from consentlens.core.config import get_settings
 from consentlens.core.i18n import N_, get_translations
 from consentlens.core.mail import Mail, MailError, get_mailer
 from consentlens.core.templating import render_text
-from consentlens.people.models import Child, Organisation
+from consentlens.organisations.models import Organisation
+from consentlens.people.models import Child
 from consentlens.photos import serving, verdicts
 from consentlens.photos.models import (
     FaceState,

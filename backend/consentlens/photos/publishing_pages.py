@@ -24,7 +24,7 @@ from consentlens.core.security import verify_csrf
 from consentlens.core.templating import render, request_locale
 from consentlens.db.base import utcnow
 from consentlens.forms.pages import ascii_filename
-from consentlens.people.models import Organisation
+from consentlens.organisations.models import Organisation
 from consentlens.photos import gallery, publishing, retention, service, verdicts
 from consentlens.photos.models import Photo, Publication
 

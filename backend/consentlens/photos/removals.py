@@ -9,7 +9,7 @@ from consentlens.audit.service import Origin
 from consentlens.auth.deps import Principal
 from consentlens.auth.models import User
 from consentlens.db.base import utcnow
-from consentlens.people.models import Organisation
+from consentlens.organisations.models import Organisation
 from consentlens.photos.models import Photo, RemovalRequest
 
 RESOLUTIONS = ("removed", "kept")

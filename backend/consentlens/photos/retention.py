@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, delete, func, select, update
 
 from consentlens.audit import service as audit
-from consentlens.people.models import Organisation
+from consentlens.organisations.models import Organisation
 from consentlens.photos import storage
 from consentlens.photos.models import (
     Event,

@@ -14,7 +14,8 @@ from sqlmodel import Session, col, select
 from consentlens.audit import service as audit
 from consentlens.auth.models import User
 from consentlens.core.i18n import N_
-from consentlens.people.models import Child, Organisation
+from consentlens.organisations.models import Organisation
+from consentlens.people.models import Child
 from consentlens.photos import analysis, enrollment
 from consentlens.photos.faces.grouping import group_similar
 from consentlens.photos.models import REVIEW_STATES, Event, Face, FaceState, Photo

@@ -18,7 +18,7 @@ from consentlens.consent.policy import (
     VerdictAction,
     review_crop_visible,
 )
-from consentlens.people.models import Organisation
+from consentlens.organisations.models import Organisation
 from consentlens.photos import derivatives, storage, verdicts
 from consentlens.photos.models import Face, Photo, StoredVerdict
 

@@ -24,7 +24,7 @@ from consentlens.consent import events
 from consentlens.core.config import get_settings
 from consentlens.db.base import utcnow
 from consentlens.db.guards import require_append_only_guards
-from consentlens.people.models import Organisation
+from consentlens.organisations.models import Organisation
 from consentlens.photos import analysis, enrollment, publishing, retention, storage, verdicts
 from consentlens.photos.faces.detector import PhotoFaces
 from consentlens.photos.faces.imaging import UnreadablePhoto
