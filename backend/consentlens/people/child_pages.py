@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
 from consentlens.audit.service import origin_of
@@ -155,45 +155,64 @@ def child_new_page(request: Request, session: SessionDep, principal: CurrentStaf
     return _child_form_page(request, session, principal, None)
 
 
-def _resolve_groups(session: SessionDep, principal: Principal, group_ids: list[int]) -> list[Group]:
-    return groups.resolve_groups(
-        session=session, organisation=principal.organisation, group_ids=group_ids
-    )
-
-
-@router.post("/staff/children/new", dependencies=CSRF)
-def child_create(
-    request: Request,
-    session: SessionDep,
-    principal: CurrentStaff,
+def _typed_child(
     first_name: Text = "",
     last_name: Text = "",
     birth_date: Text = "",
     external_id: Text = "",
     group_ids: Annotated[list[Id], Form()] = [],  # noqa: B006 - FastAPI copies defaults
-) -> Response:
-    form = {
+) -> dict[str, Any]:
+    """The child form as typed (re-shown as it was when something is wrong)."""
+    return {
         "first_name": first_name,
         "last_name": last_name,
         "birth_date": birth_date,
         "external_id": external_id,
         "group_ids": set(group_ids),
     }
+
+
+TypedChild = Annotated[dict[str, Any], Depends(_typed_child)]
+
+
+def _save_child(
+    request: Request,
+    session: SessionDep,
+    principal: Principal,
+    child: Child | None,
+    form: dict[str, Any],
+) -> Response:
+    """Add (child None) or change a child from the typed form; re-show the form if it is wrong."""
+    organisation = principal.organisation
     try:
-        child = children.create_child(
-            session=session,
-            organisation=principal.organisation,
-            first_name=first_name,
-            last_name=last_name,
-            birth_date=children.parse_date(birth_date),
-            external_id=external_id,
-            groups=_resolve_groups(session, principal, group_ids),
-            actor=principal.user,
-            origin=origin_of(request),
-        )
+        details = {
+            "first_name": form["first_name"],
+            "last_name": form["last_name"],
+            "birth_date": children.parse_date(form["birth_date"]),
+            "external_id": form["external_id"],
+            "groups": groups.resolve_groups(
+                session=session, organisation=organisation, group_ids=form["group_ids"]
+            ),
+            "actor": principal.user,
+            "origin": origin_of(request),
+        }
+        if child is None:
+            saved = children.create_child(session=session, organisation=organisation, **details)
+        else:
+            saved = children.update_child(
+                session=session, organisation=organisation, child=child, **details
+            )
     except PeopleError as error:
-        return _child_form_page(request, session, principal, None, form=form, error=error)
-    return see_other(f"/staff/children/{child.id}/edit?done=child_created")
+        return _child_form_page(request, session, principal, child, form=form, error=error)
+    done = "child_created" if child is None else "saved"
+    return see_other(f"/staff/children/{saved.id}/edit?done={done}")
+
+
+@router.post("/staff/children/new", dependencies=CSRF)
+def child_create(
+    request: Request, session: SessionDep, principal: CurrentStaff, form: TypedChild
+) -> Response:
+    return _save_child(request, session, principal, None, form)
 
 
 @router.get("/staff/children/{child_id}/edit")
@@ -210,40 +229,10 @@ def child_edit_page(
 
 @router.post("/staff/children/{child_id}/edit", dependencies=CSRF)
 def child_edit(
-    request: Request,
-    session: SessionDep,
-    principal: CurrentStaff,
-    child_id: Id,
-    first_name: Text = "",
-    last_name: Text = "",
-    birth_date: Text = "",
-    external_id: Text = "",
-    group_ids: Annotated[list[Id], Form()] = [],  # noqa: B006 - FastAPI copies defaults
+    request: Request, session: SessionDep, principal: CurrentStaff, child_id: Id, form: TypedChild
 ) -> Response:
     child = _child(session, principal, child_id)
-    form = {
-        "first_name": first_name,
-        "last_name": last_name,
-        "birth_date": birth_date,
-        "external_id": external_id,
-        "group_ids": set(group_ids),
-    }
-    try:
-        children.update_child(
-            session=session,
-            organisation=principal.organisation,
-            child=child,
-            first_name=first_name,
-            last_name=last_name,
-            birth_date=children.parse_date(birth_date),
-            external_id=external_id,
-            groups=_resolve_groups(session, principal, group_ids),
-            actor=principal.user,
-            origin=origin_of(request),
-        )
-    except PeopleError as error:
-        return _child_form_page(request, session, principal, child, form=form, error=error)
-    return see_other(f"/staff/children/{child_id}/edit?done=saved")
+    return _save_child(request, session, principal, child, form)
 
 
 @router.post("/staff/children/{child_id}/guardians", dependencies=CSRF)
@@ -314,12 +303,5 @@ def child_guardian_remove(
 def child_archive_or_restore(
     request: Request, session: SessionDep, principal: CurrentStaff, child_id: Id
 ) -> Response:
-    return archive_or_restore(
-        request,
-        session,
-        principal,
-        change=children.set_child_archived,
-        target={"child": _child(session, principal, child_id)},
-        edit_url=f"/staff/children/{child_id}/edit",
-        kind="child",
-    )
+    child = _child(session, principal, child_id)
+    return archive_or_restore(request, session, principal, child, children.set_child_archived)

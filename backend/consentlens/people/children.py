@@ -16,7 +16,7 @@ from consentlens.db.base import utcnow
 from consentlens.organisations.models import Organisation
 from consentlens.organisations.service import local_today
 from consentlens.people import events
-from consentlens.people.changes import record_change
+from consentlens.people.changes import record_change, set_archived
 from consentlens.people.errors import PeopleError, Problem
 from consentlens.people.models import Child, ChildGroup, Group
 
@@ -246,33 +246,28 @@ def set_child_archived(
     """Archive (hide from lists and pickers, delete nothing) or restore a child; audited."""
     if child.organisation_id != organisation.id:
         raise PeopleError("The child does not belong to this organisation.")
-    if (child.archived_at is not None) != archived:
-        child.archived_at = utcnow() if archived else None
-        session.add(child)
-        session.flush()
-        action = "people.child_archived" if archived else "people.child_restored"
-        record_change(
-            session=session,
-            action=action,
-            organisation=organisation,
-            actor=actor,
-            origin=origin,
-            subject=child,
+    changed = set_archived(
+        session=session,
+        organisation=organisation,
+        subject=child,
+        archived=archived,
+        actor=actor,
+        origin=origin,
+    )
+    if changed and archived:
+        # An archived child is recognised nowhere: references and identifications go, faces
+        # are covered again, and publications showing them are flagged for takedown.
+        assert child.id is not None
+        events.child_archived.notify(
+            session,
+            events.ChildArchived(
+                organisation=organisation,
+                child_id=child.id,
+                actor_id=actor.id if actor else None,
+                now=utcnow(),
+                reason="The child was archived.",
+            ),
         )
-        if archived:
-            # An archived child is recognised nowhere: references and identifications go, faces
-            # are covered again, and publications showing them are flagged for takedown.
-            assert child.id is not None
-            events.child_archived.notify(
-                session,
-                events.ChildArchived(
-                    organisation=organisation,
-                    child_id=child.id,
-                    actor_id=actor.id if actor else None,
-                    now=utcnow(),
-                    reason="The child was archived.",
-                ),
-            )
     return child
 
 

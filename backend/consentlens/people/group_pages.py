@@ -147,12 +147,5 @@ def group_edit(
 def group_archive_or_restore(
     request: Request, session: SessionDep, principal: CurrentStaff, group_id: Id
 ) -> Response:
-    return archive_or_restore(
-        request,
-        session,
-        principal,
-        change=groups.set_group_archived,
-        target={"group": _group(session, principal, group_id)},
-        edit_url=f"/staff/groups/{group_id}/edit",
-        kind="group",
-    )
+    group = _group(session, principal, group_id)
+    return archive_or_restore(request, session, principal, group, groups.set_group_archived)

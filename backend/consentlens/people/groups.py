@@ -9,9 +9,8 @@ from sqlmodel import Session, col, func, or_, select
 from consentlens.audit import service as audit
 from consentlens.auth.models import User
 from consentlens.core.i18n import N_
-from consentlens.db.base import utcnow
 from consentlens.organisations.models import Organisation
-from consentlens.people.changes import record_change
+from consentlens.people.changes import record_change, set_archived
 from consentlens.people.errors import PeopleError, Problem
 from consentlens.people.models import Child, ChildGroup, Group
 
@@ -179,17 +178,12 @@ def set_group_archived(
     """Archive or restore a group; its children keep their link, so a restore brings them back."""
     if group.organisation_id != organisation.id:
         raise PeopleError("The group does not belong to this organisation.")
-    if (group.archived_at is not None) != archived:
-        group.archived_at = utcnow() if archived else None
-        session.add(group)
-        session.flush()
-        action = "people.group_archived" if archived else "people.group_restored"
-        record_change(
-            session=session,
-            action=action,
-            organisation=organisation,
-            actor=actor,
-            origin=origin,
-            subject=group,
-        )
+    set_archived(
+        session=session,
+        organisation=organisation,
+        subject=group,
+        archived=archived,
+        actor=actor,
+        origin=origin,
+    )
     return group

@@ -18,6 +18,7 @@ from consentlens.auth.deps import Principal
 from consentlens.core.pages import see_other
 from consentlens.core.security import verify_csrf
 from consentlens.people.errors import PeopleError
+from consentlens.people.models import Child, Group
 
 CSRF = [Depends(verify_csrf)]
 Text = Annotated[str, Form()]
@@ -36,24 +37,20 @@ def archive_or_restore(
     request: Request,
     session: Session,
     principal: Principal,
-    *,
+    record: Child | Group,
     change: Callable[..., object],
-    target: dict[str, object],
-    edit_url: str,
-    kind: str,
 ) -> Response:
-    """Archive or restore one record (the route's last segment says which), then show its page.
-
-    `change` is the record's service (`set_group_archived`, `set_child_archived`), `target` the
-    keyword naming the record, `kind` the prefix of the notices ("group" for group_archived).
-    """
+    """Archive or restore a child or group (the route's last segment says which) through its
+    service `change`, then show its edit page with the notice (e.g. group_archived)."""
     archived = request.url.path.endswith("/archive")
+    kind, folder = ("child", "children") if isinstance(record, Child) else ("group", "groups")
     change(
         session=session,
         organisation=principal.organisation,
         archived=archived,
         actor=principal.user,
         origin=origin_of(request),
-        **target,
+        **{kind: record},
     )
-    return see_other(f"{edit_url}?done={kind}_{'archived' if archived else 'restored'}")
+    done = f"{kind}_{'archived' if archived else 'restored'}"
+    return see_other(f"/staff/{folder}/{record.id}/edit?done={done}")
