@@ -146,7 +146,7 @@ def _link_principal(session: Session, row: AuthSession, user: User) -> Principal
     # Judged again on every request: a role gained since, or a revoked link, ends the session.
     if (
         link is None
-        or links.check_link(link, utcnow()).problem is not None
+        or links.check_link(link=link, now=utcnow()).problem is not None
         or not links.opens_session_for(session=session, link=link, user=user)
     ):
         return None

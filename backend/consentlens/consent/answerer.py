@@ -37,7 +37,7 @@ class Answerer:
 
 def _child_answerer(session: Session, link_id: int) -> Answerer:
     link = session.get(ConsentLink, link_id)
-    if link is None or link.child_id is None or links.check_link(link, utcnow()).problem:
+    if link is None or link.child_id is None or links.check_link(link=link, now=utcnow()).problem:
         raise LinkNoLongerValid
     child = session.get(Child, link.child_id)
     organisation = session.get(Organisation, link.organisation_id)

@@ -303,5 +303,10 @@ def child_guardian_remove(
 def child_archive_or_restore(
     request: Request, session: SessionDep, principal: CurrentStaff, child_id: Id
 ) -> Response:
-    child = _child(session, principal, child_id)
-    return archive_or_restore(request, session, principal, child, children.set_child_archived)
+    return archive_or_restore(
+        request=request,
+        session=session,
+        principal=principal,
+        record=_child(session, principal, child_id),
+        change=children.set_child_archived,
+    )

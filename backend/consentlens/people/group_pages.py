@@ -147,5 +147,10 @@ def group_edit(
 def group_archive_or_restore(
     request: Request, session: SessionDep, principal: CurrentStaff, group_id: Id
 ) -> Response:
-    group = _group(session, principal, group_id)
-    return archive_or_restore(request, session, principal, group, groups.set_group_archived)
+    return archive_or_restore(
+        request=request,
+        session=session,
+        principal=principal,
+        record=_group(session, principal, group_id),
+        change=groups.set_group_archived,
+    )

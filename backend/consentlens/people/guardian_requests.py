@@ -39,14 +39,15 @@ def _address_key(email: str) -> str:
     return hashlib.sha256(email.encode()).hexdigest()[:16]
 
 
-def token_for(pending: PendingGuardianship, user: User) -> str:
+def token_for(*, pending: PendingGuardianship, user: User) -> str:
     """The link's token: the request, its nonce, and the address it was mailed to."""
     return _serializer().dumps([pending.id, pending.nonce, _address_key(user.email)])
 
 
-def url_for(pending: PendingGuardianship, user: User) -> str:
+def url_for(*, pending: PendingGuardianship, user: User) -> str:
+    """The link in the e-mail that asks the account holder."""
     base = get_settings().base_url.rstrip("/")
-    return f"{base}/guardian-requests/{token_for(pending, user)}"
+    return f"{base}/guardian-requests/{token_for(pending=pending, user=user)}"
 
 
 def get_by_token(*, session: Session, token: str, now: datetime) -> PendingGuardianship | None:
@@ -90,7 +91,7 @@ def _send(
             user=user,
             organisation=organisation,
             child=child,
-            url=url_for(pending, user),
+            url=url_for(pending=pending, user=user),
             expires=pending.expires_at.date(),
         ),
         reply_to=organisation.privacy_contact_email,

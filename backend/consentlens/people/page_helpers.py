@@ -34,6 +34,7 @@ def form_errors(error: PeopleError | None) -> dict[str, Any]:
 
 
 def archive_or_restore(
+    *,
     request: Request,
     session: Session,
     principal: Principal,
