@@ -19,6 +19,7 @@ os.environ["CONSENTLENS_VAR_DIR"] = str(VAR)
 
 from sqlmodel import Session  # noqa: E402
 
+from consentlens import wiring  # noqa: E402
 from consentlens.auth import service as accounts  # noqa: E402
 from consentlens.auth.models import Role  # noqa: E402
 from consentlens.core.db import make_engine  # noqa: E402
@@ -72,6 +73,8 @@ def seed(session: Session) -> tuple[Organisation, Group, int]:
 
 
 def main() -> None:
+    # Organisations get their default uses, and consent news its listeners, only when wired.
+    wiring.install_process()
     url = f"sqlite:///{VAR / 'bench.db'}"
     migrate.upgrade(url)
     engine = make_engine(url)

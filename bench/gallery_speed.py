@@ -27,6 +27,7 @@ os.environ["CONSENTLENS_RUN_WORKER"] = "false"
 from sqlalchemy import insert, text  # noqa: E402
 from sqlmodel import Session, select  # noqa: E402
 
+from consentlens import wiring  # noqa: E402
 from consentlens.auth import service as accounts  # noqa: E402
 from consentlens.auth.deps import Principal  # noqa: E402
 from consentlens.auth.models import Role  # noqa: E402
@@ -217,6 +218,8 @@ def database(postgres: bool) -> Iterator[str]:
 
 
 def main() -> None:
+    # Organisations get their default uses, and consent news its listeners, only when wired.
+    wiring.install_process()
     postgres = "--postgres" in sys.argv
     with database(postgres) as url:
         migrate.upgrade(url)

@@ -23,6 +23,7 @@ os.environ["CONSENTLENS_VAR_DIR"] = str(VAR)
 
 from sqlmodel import Session  # noqa: E402
 
+from consentlens import wiring  # noqa: E402
 from consentlens.auth import service as accounts  # noqa: E402
 from consentlens.consent import service as consent  # noqa: E402
 from consentlens.consent.policy import (  # noqa: E402
@@ -144,6 +145,8 @@ def database(postgres: bool) -> Iterator[str]:
 
 
 def main() -> None:
+    # Organisations get their default uses, and consent news its listeners, only when wired.
+    wiring.install_process()
     per_call = pure_policy()
     print(
         f"pure policy: {per_call * 1e6:.1f} µs per effective_consent "
