@@ -17,16 +17,21 @@ from pathlib import Path
 VAR = Path(tempfile.mkdtemp(prefix="consentlens-bench-"))
 os.environ["CONSENTLENS_VAR_DIR"] = str(VAR)
 
-from sqlmodel import Session  # noqa: E402
+from sqlmodel import Session
 
-from consentlens.auth import service as accounts  # noqa: E402
-from consentlens.auth.models import Role  # noqa: E402
-from consentlens.core.db import make_engine  # noqa: E402
-from consentlens.db import migrate  # noqa: E402
-from consentlens.forms import pdf  # noqa: E402
-from consentlens.forms import service as forms  # noqa: E402
-from consentlens.people import service as people  # noqa: E402
-from consentlens.people.models import Group, Organisation  # noqa: E402
+from consentlens import wiring
+from consentlens.auth import service as accounts
+from consentlens.auth.models import Role
+from consentlens.core.db import make_engine
+from consentlens.db import migrate
+from consentlens.forms import pdf
+from consentlens.forms import service as forms
+from consentlens.organisations import service as organisations
+from consentlens.organisations.models import Organisation
+from consentlens.people import children as child_service
+from consentlens.people import groups as group_service
+from consentlens.people import guardianships
+from consentlens.people.models import Group
 
 CHILDREN = 300
 RUNS = 3
@@ -37,20 +42,20 @@ LAST = ["Kowalski", "Ölçer", "Szabó", "Şahin", "Peeters", "Dvořák", "Janss
 
 def seed(session: Session) -> tuple[Organisation, Group, int]:
     rng = random.Random(7)
-    org = people.create_organisation(session=session, name="Bench club", today=NOW.date())
+    org = organisations.create_organisation(session=session, name="Bench club", today=NOW.date())
     staff = accounts.create_user(session=session, email="staff@bench.test", full_name="Staff")
     accounts.add_membership(session=session, user=staff, organisation=org, role=Role.STAFF)
-    team = people.create_group(session=session, organisation=org, name="Everyone")
+    team = group_service.create_group(session=session, organisation=org, name="Everyone")
     guardians = 0
     for n in range(CHILDREN):
-        kid = people.create_child(
+        kid = child_service.create_child(
             session=session,
             organisation=org,
             first_name=f"{rng.choice(FIRST)}{n}",
             last_name=rng.choice(LAST),
             birth_date=date(2010 + n % 10, 1 + n % 12, 1),
         )
-        people.set_child_groups(session=session, organisation=org, child=kid, groups=[team])
+        child_service.set_child_groups(session=session, organisation=org, child=kid, groups=[team])
         for k in range(rng.choice((1, 2, 2))):
             parent = accounts.create_user(
                 session=session,
@@ -58,7 +63,9 @@ def seed(session: Session) -> tuple[Organisation, Group, int]:
                 full_name=f"Parent {rng.choice(LAST)} {n}-{k}",
                 locale=rng.choice(("nl", "fr", "en")),
             )
-            people.add_guardian(session=session, organisation=org, child=kid, user=parent)
+            guardianships.create_guardianship(
+                session=session, organisation=org, child=kid, user=parent
+            )
             guardians += 1
     session.commit()
     assert staff.id is not None
@@ -66,6 +73,8 @@ def seed(session: Session) -> tuple[Organisation, Group, int]:
 
 
 def main() -> None:
+    # Organisations get their default uses, and consent news its listeners, only when wired.
+    wiring.install_process()
     url = f"sqlite:///{VAR / 'bench.db'}"
     migrate.upgrade(url)
     engine = make_engine(url)

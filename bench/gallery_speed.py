@@ -24,19 +24,24 @@ VAR = Path(tempfile.mkdtemp(prefix="consentlens-bench-"))
 os.environ["CONSENTLENS_VAR_DIR"] = str(VAR)
 os.environ["CONSENTLENS_RUN_WORKER"] = "false"
 
-from sqlalchemy import insert, text  # noqa: E402
-from sqlmodel import Session, select  # noqa: E402
+from sqlalchemy import insert, text
+from sqlmodel import Session, select
 
-from consentlens.auth import service as accounts  # noqa: E402
-from consentlens.auth.deps import Principal  # noqa: E402
-from consentlens.auth.models import Role  # noqa: E402
-from consentlens.core.db import make_engine  # noqa: E402
-from consentlens.db import migrate  # noqa: E402
-from consentlens.faces.models import Face, StoredVerdict  # noqa: E402
-from consentlens.gallery import scopes as gallery  # noqa: E402
-from consentlens.people import service as people  # noqa: E402
-from consentlens.people.models import Child, Organisation  # noqa: E402
-from consentlens.photos.models import Event, EventGroup, Photo  # noqa: E402
+from consentlens import wiring
+from consentlens.auth import service as accounts
+from consentlens.auth.deps import Principal
+from consentlens.auth.models import Role
+from consentlens.core.db import make_engine
+from consentlens.db import migrate
+from consentlens.faces.models import Face, StoredVerdict
+from consentlens.gallery import scopes as gallery
+from consentlens.organisations import service as organisations
+from consentlens.organisations.models import Organisation
+from consentlens.people import children as child_service
+from consentlens.people import groups as group_service
+from consentlens.people import guardianships
+from consentlens.people.models import Child
+from consentlens.photos.models import Event, EventGroup, Photo
 
 PHOTOS = 10_000
 EVENTS = 100
@@ -51,7 +56,7 @@ def seed(url: str) -> tuple[int, int, int, int]:
     rng = random.Random(7)
     engine = make_engine(url)
     with Session(engine) as session:
-        org = people.create_organisation(
+        org = organisations.create_organisation(
             session=session, name="Bench club", slug="bench", today=date(2026, 11, 24)
         )
         assert org.id is not None
@@ -66,25 +71,25 @@ def seed(url: str) -> tuple[int, int, int, int]:
             session=session, user=guardian, organisation=org, role=Role.GUARDIAN
         )
         groups = [
-            people.create_group(session=session, organisation=org, name=f"U{8 + n}")
+            group_service.create_group(session=session, organisation=org, name=f"U{8 + n}")
             for n in range(GROUPS)
         ]
         children = []
         for number, group in enumerate(groups):
             for n in range(CHILDREN_PER_GROUP):
-                child = people.create_child(
+                child = child_service.create_child(
                     session=session,
                     organisation=org,
                     first_name=f"Kid{number}-{n}",
                     last_name="Bench",
                     birth_date=date(2015, 1, 1),
                 )
-                people.set_child_groups(
+                child_service.set_child_groups(
                     session=session, organisation=org, child=child, groups=[group]
                 )
                 children.append((child.id, group.id))
         own_child = children[0][0]
-        people.add_guardian(
+        guardianships.create_guardianship(
             session=session,
             organisation=org,
             child=session.get(Child, own_child),
@@ -208,6 +213,8 @@ def database(postgres: bool) -> Iterator[str]:
 
 
 def main() -> None:
+    # Organisations get their default uses, and consent news its listeners, only when wired.
+    wiring.install_process()
     postgres = "--postgres" in sys.argv
     with database(postgres) as url:
         migrate.upgrade(url)

@@ -32,40 +32,47 @@ os.environ["CONSENTLENS_RUN_WORKER"] = "false"
 for _name in ("CONSENTLENS_DATABASE_URL", "CONSENTLENS_MEDIA_DIR"):
     os.environ.pop(_name, None)
 
-import argparse  # noqa: E402
-import contextlib  # noqa: E402
-import io  # noqa: E402
-import itertools  # noqa: E402
-import json  # noqa: E402
-import math  # noqa: E402
-import multiprocessing  # noqa: E402
-import resource  # noqa: E402
-import shutil  # noqa: E402
-import statistics  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from collections.abc import Callable, Iterable, Sequence  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-from datetime import date  # noqa: E402
+import argparse
+import contextlib
+import io
+import itertools
+import json
+import math
+import multiprocessing
+import resource
+import shutil
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
 
-import numpy as np  # noqa: E402
-from PIL import Image, ImageOps  # noqa: E402
-from sqlmodel import Session, col, func, select  # noqa: E402
+import numpy as np
+from PIL import Image, ImageOps
+from sqlmodel import Session, col, func, select
 
-from consentlens import wiring  # noqa: E402
-from consentlens.auth import service as accounts  # noqa: E402
-from consentlens.auth.models import Role, User  # noqa: E402
-from consentlens.consent import service as consent  # noqa: E402
-from consentlens.core.db import get_engine  # noqa: E402
-from consentlens.core.tables import utcnow  # noqa: E402
-from consentlens.db import migrate  # noqa: E402
-from consentlens.faces import enrollment, processing, serving  # noqa: E402
-from consentlens.faces.detector import DetectedFace, FaceBox, FaceEngine, PhotoFaces  # noqa: E402
-from consentlens.jobs.worker import Worker  # noqa: E402
-from consentlens.people import service as people  # noqa: E402
-from consentlens.people.models import Organisation  # noqa: E402
-from consentlens.photos import service, storage  # noqa: E402
-from consentlens.photos.models import Event, Photo, PhotoStatus  # noqa: E402
+from consentlens import wiring
+from consentlens.auth import service as accounts
+from consentlens.auth.models import Role, User
+from consentlens.consent import service as consent
+from consentlens.core.db import get_engine
+from consentlens.core.tables import utcnow
+from consentlens.db import migrate
+from consentlens.faces import (
+    enrollment,
+    processing,
+    serving,
+)
+from consentlens.faces.detector import DetectedFace, FaceBox, FaceEngine, PhotoFaces
+from consentlens.jobs.worker import Worker
+from consentlens.organisations import service as organisations
+from consentlens.organisations.models import Organisation
+from consentlens.people import children as child_service
+from consentlens.people import groups as group_service
+from consentlens.people import guardianships
+from consentlens.photos import service, storage
+from consentlens.photos.models import Event, Photo, PhotoStatus
 
 FACES = Path(__file__).resolve().parents[1].parent / "shared" / "testdata" / "faces"
 TARGET_PIXELS = 12_000_000
@@ -126,7 +133,7 @@ def make_club(session: Session, portraits: dict[str, str], refused: dict[str, se
     """An organisation, staff, a guardian, the persons as children with their consent decisions
     (face recognition granted to all), each enrolled from their reference portrait, and an event.
     """
-    organisation = people.create_organisation(
+    organisation = organisations.create_organisation(
         session=session, name="Bench club", today=utcnow().date()
     )
     staff = accounts.create_user(session=session, email="staff@bench.test", full_name="Staff")
@@ -135,12 +142,12 @@ def make_club(session: Session, portraits: dict[str, str], refused: dict[str, se
     accounts.add_membership(
         session=session, user=guardian, organisation=organisation, role=Role.GUARDIAN
     )
-    team = people.create_group(session=session, organisation=organisation, name="Team")
+    team = group_service.create_group(session=session, organisation=organisation, name="Team")
     uses = consent.list_uses(session=session, organisation=organisation)
     children = {}
     for person, portrait in portraits.items():
         first, _, last = person.replace("_", " ").title().partition(" ")
-        child = people.create_child(
+        child = child_service.create_child(
             session=session,
             organisation=organisation,
             first_name=first,
@@ -148,7 +155,9 @@ def make_club(session: Session, portraits: dict[str, str], refused: dict[str, se
             birth_date=date(2016, 5, 1),
             groups=[team],
         )
-        people.add_guardian(session=session, organisation=organisation, child=child, user=guardian)
+        guardianships.create_guardianship(
+            session=session, organisation=organisation, child=child, user=guardian
+        )
         for use in uses:
             consent.record_decision(
                 session=session,

@@ -21,19 +21,22 @@ from pathlib import Path
 VAR = Path(tempfile.mkdtemp(prefix="consentlens-bench-"))
 os.environ["CONSENTLENS_VAR_DIR"] = str(VAR)
 
-from sqlmodel import Session  # noqa: E402
+from sqlmodel import Session
 
-from consentlens.auth import service as accounts  # noqa: E402
-from consentlens.consent import service as consent  # noqa: E402
-from consentlens.consent.policy import (  # noqa: E402
+from consentlens import wiring
+from consentlens.auth import service as accounts
+from consentlens.consent import service as consent
+from consentlens.consent.policy import (
     ConsentRules,
     DecisionRecord,
     Party,
     effective_consent,
 )
-from consentlens.core.db import make_engine  # noqa: E402
-from consentlens.db import migrate  # noqa: E402
-from consentlens.people import service as people  # noqa: E402
+from consentlens.core.db import make_engine
+from consentlens.db import migrate
+from consentlens.organisations import service as organisations
+from consentlens.people import children as child_service
+from consentlens.people import guardianships
 
 CHILDREN = 300
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
@@ -65,7 +68,9 @@ def seeded_database(url: str) -> None:
     engine = make_engine(url)
     rng = random.Random(7)
     with Session(engine) as session:
-        org = people.create_organisation(session=session, name="Bench club", today=NOW.date())
+        org = organisations.create_organisation(
+            session=session, name="Bench club", today=NOW.date()
+        )
         uses = consent.list_uses(session=session, organisation=org)
         for n in range(CHILDREN):
             parents = [
@@ -74,7 +79,7 @@ def seeded_database(url: str) -> None:
                 )
                 for k in range(rng.choice((1, 2)))
             ]
-            kid = people.create_child(
+            kid = child_service.create_child(
                 session=session,
                 organisation=org,
                 first_name=f"Kid{n}",
@@ -82,7 +87,9 @@ def seeded_database(url: str) -> None:
                 birth_date=date(2010 + n % 10, 1 + n % 12, 1),
             )
             for parent in parents:
-                people.add_guardian(session=session, organisation=org, child=kid, user=parent)
+                guardianships.create_guardianship(
+                    session=session, organisation=org, child=kid, user=parent
+                )
                 for use in uses:
                     consent.record_decision(
                         session=session,
@@ -101,7 +108,7 @@ def seeded_database(url: str) -> None:
 def matrix_times(url: str, runs: int = 20) -> list[float]:
     from sqlmodel import select
 
-    from consentlens.people.models import Organisation
+    from consentlens.organisations.models import Organisation
 
     engine = make_engine(url)
     times = []
@@ -109,7 +116,7 @@ def matrix_times(url: str, runs: int = 20) -> list[float]:
         org = session.exec(select(Organisation)).one()
         for _ in range(runs):
             start = time.perf_counter()
-            children = people.list_children(session=session, organisation=org)
+            children = child_service.list_children(session=session, organisation=org)
             uses = consent.list_uses(session=session, organisation=org)
             consent.effective_consents(
                 session=session, organisation=org, children=children, uses=uses, now=NOW
@@ -138,6 +145,8 @@ def database(postgres: bool) -> Iterator[str]:
 
 
 def main() -> None:
+    # Organisations get their default uses, and consent news its listeners, only when wired.
+    wiring.install_process()
     per_call = pure_policy()
     print(
         f"pure policy: {per_call * 1e6:.1f} µs per effective_consent "

@@ -15,7 +15,8 @@ from consentlens.consent import service as consent
 from consentlens.consent.models import ConsentDecision
 from consentlens.consent.policy import ConsentState
 from consentlens.core.db import make_engine
-from consentlens.people.models import Child, Group, Organisation
+from consentlens.organisations.models import Organisation
+from consentlens.people.models import Child, Group
 from tests.conftest import _postgres_database
 
 CLI = [sys.executable, "-m", "consentlens.cli"]

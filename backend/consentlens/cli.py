@@ -88,7 +88,7 @@ def demo(if_empty: bool) -> None:
     from consentlens.core.db import get_engine
     from consentlens.core.tables import utcnow
     from consentlens.demo import DEMO_LOGINS, DEMO_SLUG, seed_demo
-    from consentlens.people.models import Organisation
+    from consentlens.organisations.models import Organisation
 
     with Session(get_engine()) as session:
         organisations = session.exec(select(Organisation)).all()
@@ -114,13 +114,13 @@ def create_admin(email: str, password: str, organisation: str, name: str) -> Non
     from consentlens.auth.models import Role
     from consentlens.core.db import get_engine
     from consentlens.core.tables import utcnow
-    from consentlens.people import service as people
+    from consentlens.organisations import service as organisations
 
     with Session(get_engine()) as session:
         try:
-            org = people.get_organisation(session=session, name_or_slug=organisation)
+            org = organisations.get_organisation(session=session, name_or_slug=organisation)
             if org is None:
-                org = people.create_organisation(
+                org = organisations.create_organisation(
                     session=session, name=organisation, today=utcnow().date()
                 )
                 click.echo(f"Created organisation {org.name} ({org.slug}).")

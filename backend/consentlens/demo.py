@@ -11,8 +11,11 @@ from consentlens.auth import service as accounts
 from consentlens.auth.models import Role, User
 from consentlens.consent import service as consent
 from consentlens.consent.models import ConsentUse
-from consentlens.people import service as people
-from consentlens.people.models import Organisation
+from consentlens.organisations import service as organisations
+from consentlens.organisations.models import Organisation
+from consentlens.people import children as child_service
+from consentlens.people import groups as group_service
+from consentlens.people import guardianships
 
 DEMO_SLUG = "demo"
 DEMO_LOGINS = (
@@ -175,7 +178,7 @@ def seed_demo(*, session: Session, now: datetime) -> Organisation:
     if existing is not None:
         return existing
     today = now.date()
-    club = people.create_organisation(
+    club = organisations.create_organisation(
         session=session, name="Sportclub De Lenteberg", slug=DEMO_SLUG, today=today
     )
     club.privacy_contact_email = "privacy@demo.consentlens.test"
@@ -188,12 +191,12 @@ def seed_demo(*, session: Session, now: datetime) -> Organisation:
             accounts.add_membership(session=session, user=user, organisation=club, role=role)
 
     groups = {
-        name: people.create_group(session=session, organisation=club, name=name)
+        name: group_service.create_group(session=session, organisation=club, name=name)
         for name in ("U10 Dolfijnen", "U14 Haaien")
     }
     children = {}
     for spec in _CHILDREN:
-        child = people.create_child(
+        child = child_service.create_child(
             session=session,
             organisation=club,
             first_name=spec.first,
@@ -203,7 +206,7 @@ def seed_demo(*, session: Session, now: datetime) -> Organisation:
         )
         for name, email, locale in spec.guardians:
             # The demo seeds its own accounts (one with a password), so no one is asked.
-            people.create_guardianship(
+            guardianships.create_guardianship(
                 session=session,
                 organisation=club,
                 child=child,

@@ -14,7 +14,7 @@ from consentlens.auth import sessions
 from consentlens.core.config import get_settings
 from consentlens.faces import analysis, enrollment, processing, verdicts
 from consentlens.faces.models import Face, FaceState, ReferenceFace, StoredVerdict
-from consentlens.people.models import Organisation
+from consentlens.organisations.models import Organisation
 from consentlens.photos.models import Photo
 from consentlens.publishing import retention, takedowns
 

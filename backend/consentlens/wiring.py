@@ -7,7 +7,11 @@ the database: `install_app(app)` for the web app, `install_process()` for the re
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from fastapi import FastAPI
+from sqlmodel import Session
 
 from consentlens import maintenance
 from consentlens.auth import api as auth_api
@@ -16,10 +20,12 @@ from consentlens.auth import front_door
 from consentlens.auth import pages as auth_pages
 from consentlens.consent import api as consent_api
 from consentlens.consent import errors as consent_errors
-from consentlens.consent import events, family_pages
+from consentlens.consent import events, family_pages, home_pages, organisation_api
 from consentlens.consent import pages as consent_pages
 from consentlens.consent import templating as consent_templating
+from consentlens.consent.service import ensure_default_uses
 from consentlens.core import errors, limits, routes, templating
+from consentlens.core.hooks import Hook
 from consentlens.db.guards import install_append_only_guards, require_append_only_guards
 from consentlens.faces import analysis, enrollment, processing, review_pages
 from consentlens.faces import api as faces_api
@@ -28,9 +34,17 @@ from consentlens.forms import pages as form_pages
 from consentlens.gallery import pages as gallery_pages
 from consentlens.gallery import staff_pages as gallery_staff_pages
 from consentlens.jobs.worker import Queue, SessionFactory, Worker
+from consentlens.organisations import service as organisations
+from consentlens.organisations.models import Organisation
 from consentlens.people import api as people_api
-from consentlens.people import confirm_pages, import_pages, members_pages
-from consentlens.people import pages as people_pages
+from consentlens.people import (
+    child_pages,
+    confirm_pages,
+    group_pages,
+    guardian_pages,
+    import_pages,
+)
+from consentlens.people import events as people_events
 from consentlens.photos import api as photos_api
 from consentlens.photos import pages as photos_pages
 from consentlens.publishing import pages as publishing_pages
@@ -45,14 +59,31 @@ CONSENT_LISTENERS: tuple[events.ConsentListener, ...] = (
     takedowns.on_consent_changed,
 )
 
+
+def give_default_uses(session: Session, organisation: Organisation) -> None:
+    """A new organisation gets the standard consent uses, in the transaction that creates it."""
+    ensure_default_uses(session=session, organisation=organisation)
+
+
+# News from the lower rooms, and who above hears it (each hook refuses news nobody hears).
+HOOK_LISTENERS: tuple[tuple[Hook[Any], Callable[[Session, Any], None]], ...] = (
+    (organisations.organisation_created, give_default_uses),
+    # In this order: the faces room forgets the child, then publishing flags what must come down.
+    (people_events.child_archived, enrollment.on_child_archived),
+    (people_events.child_archived, takedowns.on_child_archived),
+)
+
 ROUTERS = (
     routes.router,
     front_door.router,
     auth_pages.router,
     auth_api.router,
-    people_pages.router,
+    home_pages.router,
+    organisation_api.router,
     people_api.router,
-    members_pages.router,
+    group_pages.router,
+    child_pages.router,
+    guardian_pages.router,
     import_pages.router,
     confirm_pages.router,
     consent_pages.router,
@@ -72,12 +103,16 @@ ROUTERS = (
 
 
 def install_listeners() -> None:
-    """Subscribe every consent listener (idempotent); fail if one is not in place."""
+    """Subscribe every consent and hook listener (idempotent); fail if one is not in place."""
     for listener in CONSENT_LISTENERS:
         events.subscribe(listener)
-    missing = [f.__qualname__ for f in CONSENT_LISTENERS if not events.is_subscribed(f)]
+    for hook, hook_listener in HOOK_LISTENERS:
+        hook.subscribe(hook_listener)
+    missing = [f.__qualname__ for f in CONSENT_LISTENERS if not events.is_subscribed(f)] + [
+        f"{hook.name}: {f.__qualname__}" for hook, f in HOOK_LISTENERS if not hook.is_subscribed(f)
+    ]
     if missing:
-        raise RuntimeError(f"consent listeners are not installed: {', '.join(missing)}")
+        raise RuntimeError(f"listeners are not installed: {', '.join(missing)}")
 
 
 def install_process() -> None:

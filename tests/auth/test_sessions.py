@@ -236,7 +236,7 @@ def test_a_reset_link_sent_to_the_address_sets_a_password_once(client, db, inbox
 def test_a_childs_own_link_session_finds_its_way_back_from_the_front_door(client, db):
     org = factories.organisation(db)
     kid = factories.child(db, org, birth_date=date(2012, 5, 1))
-    link = links.create_link(session=db, organisation=org, now=utcnow(), child=kid)
+    link = links.create_link(session=db, organisation=org, now=utcnow(), child_id=kid.id)
     _open_link(client, link)
     response = client.get("/")
     assert response.status_code == 303 and response.headers["location"] == "/consent"

@@ -23,8 +23,8 @@ from consentlens.consent.policy import (
     age_on,
     effective_consent,
     photo_verdict,
-    years_after,
 )
+from consentlens.core.dates import years_after
 from consentlens.core.i18n import get_translations
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -636,7 +636,7 @@ def test_reasons_translate():
     ],
 )
 def test_years_after_is_the_day_age_on_counts_a_birthday(birth, years, expected):
-    assert years_after(birth, years) == expected
+    assert years_after(day=birth, years=years) == expected
     if years > 0:
         assert age_on(birth, expected) == years
         assert age_on(birth, expected - timedelta(days=1)) == years - 1

@@ -15,7 +15,7 @@ from consentlens.audit.models import AuditEvent
 from consentlens.auth.models import Role
 from consentlens.faces import processing
 from consentlens.faces.models import Face, FaceState, ReferenceFace, StoredVerdict
-from consentlens.people import service as people
+from consentlens.people import children as child_service
 from consentlens.photos.models import Event, Photo
 from tests import factories
 from tests.conftest import csrf_from, login
@@ -52,7 +52,7 @@ def analysed_group_photo(db: Session) -> tuple[make_photos.Club, Event, Photo]:
         db, c.org, c.biden, c.guardian, {"face_recognition": True, "internal_gallery": True}
     )
     make_photos.enroll(db, c.org, c.obama, "portraits/obama_1.jpg")
-    people.set_child_groups(session=db, organisation=c.org, child=c.obama, groups=[c.team])
+    child_service.set_child_groups(session=db, organisation=c.org, child=c.obama, groups=[c.team])
     ev = make_photos.event(db, c)
     (photo,) = make_photos.upload(db, c, ev, ["groups/obama_and_biden.jpg"])
     processing.process_next(db)

@@ -7,7 +7,8 @@ from sqlmodel import Session
 from consentlens.auth.models import User
 from consentlens.consent import service as consent
 from consentlens.core.tables import utcnow
-from consentlens.people.models import Child, Organisation
+from consentlens.organisations.models import Organisation
+from consentlens.people.models import Child
 
 ALL_USES = ("internal_gallery", "website", "print", "social_media", "press", "face_recognition")
 

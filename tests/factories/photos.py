@@ -12,7 +12,8 @@ from sqlmodel import Session
 from consentlens.auth.models import Role, User
 from consentlens.core.tables import utcnow
 from consentlens.faces import enrollment
-from consentlens.people.models import Child, Group, Organisation
+from consentlens.organisations.models import Organisation
+from consentlens.people.models import Child, Group
 from consentlens.photos import ingest, service
 from consentlens.photos.models import Event, Photo
 from tests import factories

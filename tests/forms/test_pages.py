@@ -18,7 +18,9 @@ from consentlens.auth.models import ConsentLink, Role
 from consentlens.core.config import get_settings
 from consentlens.forms import logo
 from consentlens.forms.models import PrintedForm
-from consentlens.people import service as people
+from consentlens.organisations import service as organisations
+from consentlens.people import children as child_service
+from consentlens.people import guardianships
 from tests import factories
 from tests.conftest import csrf_from, login
 from tests.forms.test_pdf import barcodes, pages_text
@@ -28,7 +30,7 @@ EMPTY_GROUP = "This group has no children yet: there is nothing to print."
 
 def years_ago(org, years: int, days: int = 0) -> date:
     """A birth date that makes a child `years` old today where the club is, `days` later."""
-    today = people.local_today(org)
+    today = organisations.local_today(organisation=org)
     birthday = date(today.year - years, today.month, min(today.day, 28))
     return birthday + timedelta(days=days)
 
@@ -46,7 +48,7 @@ def club(db):
     zoe = factories.child(db, org, first_name="Zoë", last_name="Ölçer", guardians=(fr,))
     cagla = factories.child(db, org, first_name="Çağla", last_name="Şahin", guardians=(en,))
     for kid in (lukasz, zoe, cagla):
-        people.set_child_groups(session=db, organisation=org, child=kid, groups=[team])
+        child_service.set_child_groups(session=db, organisation=org, child=kid, groups=[team])
     return org, staff, (nl, fr, en), team, (lukasz, zoe, cagla)
 
 
@@ -126,7 +128,7 @@ def test_the_child_signs_from_the_co_consent_age(client, db, club):
     almost = factories.child(db, org, first_name="Almost", birth_date=years_ago(org, 12, days=1))
     twelve = factories.child(db, org, first_name="Twelve", birth_date=years_ago(org, 12))
     for kid, signs in ((almost, False), (twelve, True)):
-        people.add_guardian(session=db, organisation=org, child=kid, user=en)
+        guardianships.create_guardianship(session=db, organisation=org, child=kid, user=en)
         text = pages_text(client.get(f"/staff/children/{kid.id}/form.pdf").content)[0]
         assert ("Child (from the age of 12)" in text) is signs
         assert (f"{kid.first_name} has a say too" in text) is signs
@@ -135,8 +137,8 @@ def test_the_child_signs_from_the_co_consent_age(client, db, club):
 def test_a_team_batch_has_one_form_per_child_each_in_its_familys_language(client, db, club):
     org, staff, _, team, (lukasz, zoe, cagla) = club
     archived = factories.child(db, org, first_name="Gone", guardians=())
-    people.set_child_groups(session=db, organisation=org, child=archived, groups=[team])
-    people.set_child_archived(session=db, organisation=org, child=archived, archived=True)
+    child_service.set_child_groups(session=db, organisation=org, child=archived, groups=[team])
+    child_service.set_child_archived(session=db, organisation=org, child=archived, archived=True)
     login(client, staff.email, factories.PASSWORD)
     data = assert_pdf_download(
         client.get(f"/staff/groups/{team.id}/forms.pdf"), "consent-forms-u10-dolfijnen.pdf"

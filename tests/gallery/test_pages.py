@@ -21,7 +21,7 @@ from consentlens.faces import derivatives, processing, verdicts
 from consentlens.faces.models import Face, StoredVerdict
 from consentlens.gallery.models import RemovalRequest
 from consentlens.gallery.scopes import PAGE_SIZE
-from consentlens.people import service as people
+from consentlens.people import children as child_service
 from consentlens.people.models import Child, Group
 from consentlens.photos import storage
 from consentlens.photos.models import Event, Photo, PhotoStatus
@@ -62,8 +62,8 @@ def _world(db: Session) -> World:
     other_team = factories.group(db, c.org)
     other_parent = factories.user(db, c.org, Role.GUARDIAN)
     rose = factories.child(db, c.org, first_name="Rose", guardians=(other_parent,))
-    people.set_child_groups(session=db, organisation=c.org, child=c.obama, groups=[c.team])
-    people.set_child_groups(session=db, organisation=c.org, child=rose, groups=[other_team])
+    child_service.set_child_groups(session=db, organisation=c.org, child=c.obama, groups=[c.team])
+    child_service.set_child_groups(session=db, organisation=c.org, child=rose, groups=[other_team])
     make_consent.grant_all(db, c.org, c.obama, c.guardian)
     make_consent.decide(db, c.org, c.biden, c.guardian, {"face_recognition": True})
     make_consent.grant_all(db, c.org, rose, other_parent)
@@ -94,7 +94,7 @@ def _world(db: Session) -> World:
 def _team_photos(db: Session, paths: list) -> tuple[make_photos.Club, Event, list[Photo]]:
     """A lighter club: Barack in the team, the team's event with these photos, analysed."""
     c = make_photos.club(db)
-    people.set_child_groups(session=db, organisation=c.org, child=c.obama, groups=[c.team])
+    child_service.set_child_groups(session=db, organisation=c.org, child=c.obama, groups=[c.team])
     ev = make_photos.event(db, c)
     photos = make_photos.upload(db, c, ev, paths)
     _analyse(db)

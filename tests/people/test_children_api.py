@@ -170,9 +170,9 @@ def test_the_list_filters_by_group_and_hides_archived_children(client, db, org, 
     gone = factories.child(db, org, first_name="Gone")
     for kid, group in ((lotte, u10), (lotte, u14), (noah, u14), (gone, u10)):
         db.add(ChildGroup(child_id=kid.id, group_id=group.id))
-    from consentlens.people import service
+    from consentlens.people import children as child_service
 
-    service.set_child_archived(session=db, organisation=org, child=gone, archived=True)
+    child_service.set_child_archived(session=db, organisation=org, child=gone, archived=True)
     factories.child(db, factories.organisation(db), first_name="Elsewhere")
     db.commit()
 

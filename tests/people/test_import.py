@@ -12,7 +12,7 @@ from consentlens.audit.models import AuditEvent
 from consentlens.audit.service import Origin
 from consentlens.auth import service as accounts
 from consentlens.auth.models import Role, User
-from consentlens.people import import_service, importer
+from consentlens.people import import_apply, import_rows, import_service, importer
 from consentlens.people.import_service import Action
 from consentlens.people.models import Child, ChildGroup, Group, Guardianship
 from tests import factories
@@ -37,14 +37,14 @@ def csv_bytes(*lines: str, encoding: str = "utf-8", sep: str = ";") -> bytes:
 
 
 def parse(data: bytes) -> importer.ParsedFile:
-    return importer.parse(data, today=TODAY)
+    return importer.parse(data=data, today=TODAY)
 
 
 def msgids(messages) -> list[str]:
     return [m.msgid for m in messages]
 
 
-def rendered(m: importer.Message) -> str:
+def rendered(m: import_rows.Message) -> str:
     return m.msgid % m.params
 
 
@@ -105,7 +105,7 @@ def test_header_names_in_french_and_english_with_odd_spacing_and_case():
     ],
 )
 def test_accepted_birth_dates(text, expected):
-    assert importer.parse_birth_date(text, line=7, today=TODAY) == (expected, None)
+    assert import_rows.parse_birth_date(text=text, line=7, today=TODAY) == (expected, None)
 
 
 @pytest.mark.parametrize(
@@ -122,7 +122,7 @@ def test_accepted_birth_dates(text, expected):
     ],
 )
 def test_refused_birth_dates_name_the_row_and_the_value(text, says):
-    born, problem = importer.parse_birth_date(text, line=7, today=TODAY)
+    born, problem = import_rows.parse_birth_date(text=text, line=7, today=TODAY)
     assert born is None and problem is not None and rendered(problem) == says
 
 
@@ -244,8 +244,8 @@ def plan(db, org, data: bytes) -> import_service.ImportPlan:
     return import_service.plan_import(session=db, organisation=org, rows=parsed.rows)
 
 
-def apply(db, org, actor, data: bytes) -> import_service.ImportResult:
-    return import_service.apply_import(
+def apply(db, org, actor, data: bytes) -> import_apply.ImportResult:
+    return import_apply.apply_import(
         session=db, organisation=org, plan=plan(db, org, data), actor=actor, origin=Origin()
     )
 
@@ -367,14 +367,14 @@ def test_rows_that_conflict_with_the_database_are_errors(db):
 
 
 def test_a_row_the_database_refuses_after_planning_is_skipped_not_fatal(db):
-    from consentlens.people import service as people
+    from consentlens.people import children as child_service
 
     org = factories.organisation(db)
     admin = factories.user(db, org, Role.ADMIN)
     data = csv_bytes(HEADER, *GOOD)
     planned = plan(db, org, data)
     # Someone else takes member number A2 between the preview and the confirmation.
-    people.create_child(
+    child_service.create_child(
         session=db,
         organisation=org,
         first_name="Other",
@@ -382,7 +382,7 @@ def test_a_row_the_database_refuses_after_planning_is_skipped_not_fatal(db):
         birth_date=date(2015, 1, 1),
         external_id="A2",
     )
-    result = import_service.apply_import(
+    result = import_apply.apply_import(
         session=db, organisation=org, plan=planned, actor=admin, origin=Origin()
     )
     assert (result.created, [p.row.line for p in result.skipped]) == (2, [3])
@@ -390,11 +390,11 @@ def test_a_row_the_database_refuses_after_planning_is_skipped_not_fatal(db):
 
 
 def test_archived_members_and_groups_are_not_revived_by_an_import(db):
-    from consentlens.people import service as people
+    from consentlens.people import children as child_service
 
     org = factories.organisation(db)
     kid = factories.child(db, org, first_name="Mats", last_name="Smet", birth_date=date(2014, 2, 2))
-    people.set_child_archived(session=db, organisation=org, child=kid, archived=True)
+    child_service.set_child_archived(session=db, organisation=org, child=kid, archived=True)
     old = factories.group(db, org, "U8 (2019)")
     old.archived_at = kid.archived_at
     db.add(old)

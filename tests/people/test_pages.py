@@ -76,8 +76,8 @@ def test_a_guardian_in_two_clubs_sees_one_club_at_a_time(client, db):
 def test_two_organisations_cannot_share_a_short_name(db):
     import pytest
 
-    from consentlens.people import service
+    from consentlens.organisations import service
 
     service.create_organisation(session=db, name="KFC Eendracht", today=date(2026, 11, 24))
-    with pytest.raises(service.PeopleError, match="'kfc-eendracht' already exists"):
+    with pytest.raises(service.OrganisationError, match="'kfc-eendracht' already exists"):
         service.create_organisation(session=db, name="KFC  Eendracht!", today=date(2026, 11, 24))

@@ -14,7 +14,7 @@ from consentlens.core.config import get_settings
 from consentlens.core.tables import utcnow
 from consentlens.faces import processing
 from consentlens.faces.models import Face, ReferenceFace, StoredVerdict
-from consentlens.people import service as people
+from consentlens.people import children as child_service
 from consentlens.publishing import service as publishing
 from consentlens.publishing import takedowns
 from consentlens.publishing.models import PublishedFace, PublishedPhoto
@@ -149,7 +149,7 @@ def test_archiving_a_child_forgets_their_face_and_flags_their_publications(db):
         now=utcnow(),
     )
 
-    people.set_child_archived(
+    child_service.set_child_archived(
         session=db, organisation=c.org, child=c.obama, archived=True, actor=c.staff
     )
 

@@ -30,8 +30,11 @@ from consentlens.auth import service as accounts
 from consentlens.auth.models import ConsentLink, Membership, Role, User
 from consentlens.core.config import get_settings
 from consentlens.core.tables import utcnow
-from consentlens.people import service as people
-from consentlens.people.models import Child, Organisation
+from consentlens.organisations import service as organisations
+from consentlens.organisations.models import Organisation
+from consentlens.people import children as child_service
+from consentlens.people import guardianships
+from consentlens.people.models import Child
 from tests.conftest import bearer, csrf_from, login
 from tests.factories import PASSWORD
 from tests.security.harness import Harness, send
@@ -66,7 +69,7 @@ def _user(session: Session, address: str, name: str, password: str | None = PASS
 
 
 def _org(session: Session, name: str) -> Organisation:
-    return people.create_organisation(
+    return organisations.create_organisation(
         session=session,
         name=name,
         slug=name.lower().replace(" ", "-"),
@@ -84,20 +87,20 @@ def scene(harness: Harness) -> Scene:
         staff_a = _user(session, "cas@club-a.example", "Cas Rowntree")
         accounts.add_membership(session=session, user=staff_a, organisation=org_a, role=Role.STAFF)
         parent_a = _user(session, "petra@family-a.example", "Petra Sallow")
-        child_a = people.create_child(
+        child_a = child_service.create_child(
             session=session,
             organisation=org_a,
             first_name="Pim",
             last_name="Pimsworth",
             birth_date=date(2016, 5, 1),
         )
-        people.create_guardianship(
+        guardianships.create_guardianship(
             session=session, organisation=org_a, child=child_a, user=parent_a
         )
         org_b = _org(session, "Club Borvik")
         staff_b = _user(session, "bo@club-b.example", "Bo Borvik")
         accounts.add_membership(session=session, user=staff_b, organisation=org_b, role=Role.STAFF)
-        child_b = people.create_child(
+        child_b = child_service.create_child(
             session=session,
             organisation=org_b,
             first_name="Bram",
@@ -320,7 +323,7 @@ def test_step1_the_other_club_learns_nothing_about_the_existing_account(
 def _foreign_guardian(harness: Harness, scene: Scene, user: User) -> None:
     """What today's first step does: the account becomes a guardian of club B's child."""
     with harness.session(expire_on_commit=False) as session:
-        people.create_guardianship(
+        guardianships.create_guardianship(
             session=session,
             organisation=session.get(Organisation, scene.org_b.id),
             child=session.get(Child, scene.child_b.id),
@@ -389,7 +392,7 @@ def test_step4_not_even_its_own_clubs_link_signs_in_a_coach_who_is_a_parent(
     harness: Harness, scene: Scene, how: str
 ) -> None:
     with harness.session(expire_on_commit=False) as session:
-        people.create_guardianship(
+        guardianships.create_guardianship(
             session=session,
             organisation=session.get(Organisation, scene.org_a.id),
             child=session.get(Child, scene.child_a.id),
@@ -439,7 +442,7 @@ def test_step5_a_link_session_cannot_reach_the_password_form(
     """A parent's own link, from their own club: answering consent, nothing about the account."""
     with harness.session(expire_on_commit=False) as session:
         linkless = _user(session, "lou@family-a.example", "Lou Sallow", password=None)
-        people.create_guardianship(
+        guardianships.create_guardianship(
             session=session,
             organisation=session.get(Organisation, scene.org_a.id),
             child=session.get(Child, scene.child_a.id),

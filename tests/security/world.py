@@ -35,8 +35,12 @@ from consentlens.faces import analysis, verdicts
 from consentlens.faces.detector import DetectedFace, PhotoFaces
 from consentlens.faces.models import Face, FaceState
 from consentlens.gallery.models import RemovalRequest
-from consentlens.people import service as people
-from consentlens.people.models import Child, Group, Organisation
+from consentlens.organisations import service as organisations
+from consentlens.organisations.models import Organisation
+from consentlens.people import children as child_service
+from consentlens.people import groups as group_service
+from consentlens.people import guardianships
+from consentlens.people.models import Child, Group
 from consentlens.photos import service as photos
 from consentlens.photos.models import Event, Photo
 from consentlens.publishing import service as publishing
@@ -310,7 +314,7 @@ def _family(
     password: str | None = PASSWORD,
 ) -> Family:
     guardian = _account(session, first[0], word, password=password)
-    child = people.create_child(
+    child = child_service.create_child(
         session=session,
         organisation=org,
         first_name=first[1],
@@ -318,7 +322,7 @@ def _family(
         birth_date=born,
         groups=[team] if team else [],
     )
-    people.create_guardianship(session=session, organisation=org, child=child, user=guardian)
+    guardianships.create_guardianship(session=session, organisation=org, child=child, user=guardian)
     grant_all(session, org, child, guardian)
     photo, face = _photo_of(session, org, photo_event, child, staff)
     return Family(guardian, child, team, event, photo, face)
@@ -326,7 +330,7 @@ def _family(
 
 def _club(session: Session, number: int) -> Club:
     m = MARKERS[number]
-    org = people.create_organisation(
+    org = organisations.create_organisation(
         session=session,
         name=f"Club {m['org']}",
         slug=f"club-{m['org'].lower()}-{uuid.uuid4().hex[:8]}",
@@ -337,8 +341,12 @@ def _club(session: Session, number: int) -> Club:
     accounts.add_membership(session=session, user=admin, organisation=org, role=Role.ADMIN)
     staff = _account(session, "Sten", m["staff"])
     accounts.add_membership(session=session, user=staff, organisation=org, role=Role.STAFF)
-    team_a = people.create_group(session=session, organisation=org, name=f"Team {m['team_a']}")
-    team_b = people.create_group(session=session, organisation=org, name=f"Team {m['team_b']}")
+    team_a = group_service.create_group(
+        session=session, organisation=org, name=f"Team {m['team_a']}"
+    )
+    team_b = group_service.create_group(
+        session=session, organisation=org, name=f"Team {m['team_b']}"
+    )
 
     def event(name: str, team: Group) -> Event:
         return photos.create_event(

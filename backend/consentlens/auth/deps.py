@@ -26,7 +26,7 @@ from consentlens.core.db import SessionDep
 from consentlens.core.i18n import N_
 from consentlens.core.security import csrf_token
 from consentlens.core.tables import utcnow
-from consentlens.people.models import Organisation
+from consentlens.organisations.models import Organisation
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -146,7 +146,7 @@ def _link_principal(session: Session, row: AuthSession, user: User) -> Principal
     # Judged again on every request: a role gained since, or a revoked link, ends the session.
     if (
         link is None
-        or links.check_link(link, utcnow()).problem is not None
+        or links.check_link(link=link, now=utcnow()).problem is not None
         or not links.opens_session_for(session=session, link=link, user=user)
     ):
         return None

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from consentlens.audit import service as audit
 from consentlens.auth import service, sessions
 from consentlens.auth.models import ConsentLink, LinkKind, Role, User
 from consentlens.core.config import get_settings
-from consentlens.people.models import Child, Guardianship, Organisation
+from consentlens.organisations.models import Organisation
 
 # No 0/O, 1/I/L: the code is typed from paper.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -69,19 +69,19 @@ def create_link(
     organisation: Organisation,
     now: datetime,
     guardian: User | None = None,
-    child: Child | None = None,
+    child_id: int | None = None,
     created_by: User | None = None,
     purpose: str = "invitation",
 ) -> ConsentLink:
-    """A new personal link, valid for the configured number of days."""
-    if (guardian is None) == (child is None):
+    """A new personal link for a guardian or for a child (by id), valid for the configured days."""
+    if (guardian is None) == (child_id is None):
         raise ValueError("a link is for one guardian or for one child")
     assert organisation.id is not None
     link = ConsentLink(
         organisation_id=organisation.id,
         kind=(LinkKind.GUARDIAN if guardian else LinkKind.CHILD).value,
         guardian_id=guardian.id if guardian else None,
-        child_id=child.id if child else None,
+        child_id=child_id,
         short_code=_new_code(session),
         purpose=purpose,
         created_by_id=created_by.id if created_by else None,
@@ -93,7 +93,7 @@ def create_link(
     return link
 
 
-def check_link(link: ConsentLink | None, now: datetime) -> LinkCheck:
+def check_link(*, link: ConsentLink | None, now: datetime) -> LinkCheck:
     """Whether a link (if any) may be used now."""
     if link is None:
         return LinkCheck(None, LinkProblem.INVALID)
@@ -125,14 +125,14 @@ def check_token(*, session: Session, token: str, now: datetime) -> LinkCheck:
         return LinkCheck(None, LinkProblem.INVALID)
     if not isinstance(link_id, int):
         return LinkCheck(None, LinkProblem.INVALID)
-    return check_link(session.get(ConsentLink, link_id), now)
+    return check_link(link=session.get(ConsentLink, link_id), now=now)
 
 
 def check_code(*, session: Session, code: str, now: datetime) -> LinkCheck:
     # People type codes from paper: ignore case, spaces and the dash.
     cleaned = "".join(ch for ch in code.upper() if ch.isalnum())[:12]
     link = session.exec(select(ConsentLink).where(ConsentLink.short_code == cleaned)).first()
-    return check_link(link, now)
+    return check_link(link=link, now=now)
 
 
 def record_use(*, session: Session, link: ConsentLink, now: datetime, origin: audit.Origin) -> None:
@@ -168,22 +168,3 @@ def revoke(
             subject_id=link.id,
             origin=origin,
         )
-
-
-def active_links(
-    *, session: Session, organisation: Organisation, now: datetime, child: Child
-) -> list[ConsentLink]:
-    """Unexpired, unrevoked links of a child and of the child's guardians."""
-    guardian_ids = select(Guardianship.guardian_id).where(Guardianship.child_id == child.id)
-    return list(
-        session.exec(
-            select(ConsentLink)
-            .where(
-                ConsentLink.organisation_id == organisation.id,
-                col(ConsentLink.revoked_at).is_(None),
-                ConsentLink.expires_at > now,
-                (ConsentLink.child_id == child.id) | col(ConsentLink.guardian_id).in_(guardian_ids),
-            )
-            .order_by(col(ConsentLink.created_at).desc())
-        )
-    )

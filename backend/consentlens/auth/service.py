@@ -13,7 +13,7 @@ from consentlens.auth.models import LoginAttempt, Membership, Role, User
 from consentlens.core.config import get_settings
 from consentlens.core.security import MIN_PASSWORD_LENGTH, hash_password, verify_password
 from consentlens.core.tables import utcnow
-from consentlens.people.models import Organisation
+from consentlens.organisations.models import Organisation
 
 
 class AccountError(ValueError):

@@ -13,8 +13,9 @@ from consentlens.auth.deps import LoginRequired, OptionalAnyone, current_auth_se
 from consentlens.auth.models import ConsentLink, User
 from consentlens.core.db import SessionDep
 from consentlens.core.tables import utcnow
-from consentlens.people import service as people
-from consentlens.people.models import Child, Organisation
+from consentlens.organisations.models import Organisation
+from consentlens.people import guardians as guardian_service
+from consentlens.people.models import Child
 
 
 class LinkNoLongerValid(Exception):
@@ -36,7 +37,7 @@ class Answerer:
 
 def _child_answerer(session: Session, link_id: int) -> Answerer:
     link = session.get(ConsentLink, link_id)
-    if link is None or link.child_id is None or links.check_link(link, utcnow()).problem:
+    if link is None or link.child_id is None or links.check_link(link=link, now=utcnow()).problem:
         raise LinkNoLongerValid
     child = session.get(Child, link.child_id)
     organisation = session.get(Organisation, link.organisation_id)
@@ -55,7 +56,7 @@ def get_answerer(request: Request, session: SessionDep, principal: OptionalAnyon
         if row is not None and row.link_id is not None:
             raise LinkNoLongerValid
         raise LoginRequired
-    children = people.children_of_guardian(
+    children = guardian_service.children_of_guardian(
         session=session, organisation=principal.organisation, guardian=principal.user
     )
     return Answerer(

@@ -16,9 +16,9 @@ from consentlens.core.api_errors import AUTHENTICATED, UNREADABLE_BODY, not_foun
 from consentlens.core.db import SessionDep
 from consentlens.core.ids import Id
 from consentlens.core.tables import utcnow
+from consentlens.people.children import get_child
 from consentlens.people.guardians import get_guardian
 from consentlens.people.models import Child
-from consentlens.people.service import get_child
 
 router = APIRouter(prefix="/api/v1", tags=["consent"], responses=AUTHENTICATED)
 

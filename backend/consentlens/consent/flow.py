@@ -17,7 +17,8 @@ from consentlens.auth.models import User
 from consentlens.consent import service
 from consentlens.consent.models import ConsentDecision, ConsentUse
 from consentlens.consent.policy import Party
-from consentlens.people.models import Child, Organisation
+from consentlens.organisations.models import Organisation
+from consentlens.people.models import Child
 
 
 class ChoiceError(ValueError):

@@ -19,7 +19,8 @@ from consentlens.core.config import get_settings
 from consentlens.core.i18n import get_translations
 from consentlens.core.mail import Mail, MailError, get_mailer
 from consentlens.core.templating import render_text
-from consentlens.people.models import Child, Guardianship, Organisation
+from consentlens.organisations.models import Organisation
+from consentlens.people.models import Child, Guardianship
 
 PURPOSES = ("invitation", "reminder", "renewal")
 

@@ -29,8 +29,8 @@ from consentlens.core.tables import utcnow
 from consentlens.core.templating import render
 from consentlens.faces import enrollment
 from consentlens.faces.verdicts import FACE_RECOGNITION
-from consentlens.people import guardian_requests
-from consentlens.people import service as people
+from consentlens.people import children as child_service
+from consentlens.people import guardian_requests, guardianships
 from consentlens.people.groups import get_group
 from consentlens.people.guardians import guardians_by_child
 from consentlens.people.models import Child, Group, Guardianship
@@ -47,7 +47,7 @@ def _group(session: Session, principal: Principal, group_id: int) -> Group:
 
 
 def _child(session: Session, principal: Principal, child_id: int) -> Child:
-    child = people.get_child(
+    child = child_service.get_child(
         session=session, organisation=principal.organisation, child_id=child_id
     )
     if child is None:
@@ -137,7 +137,7 @@ def invite_group(
     who: Annotated[str, Form()] = "all",
 ) -> Response:
     group = _group(session, principal, group_id)
-    children = people.list_children(
+    children = child_service.list_children(
         session=session, organisation=principal.organisation, group_id=group.id
     )
     reminder = who == "unanswered"
@@ -207,7 +207,7 @@ def render_child_page(
         guardians=guardians,
         guardian_names={user.id: user.full_name for user, _ in guardians},
         history=consent.history(session=session, child=child),
-        active_links=links.active_links(
+        active_links=guardianships.active_links(
             session=session, organisation=organisation, now=now, child=child
         ),
         age=age_on(child.birth_date, local_today),
@@ -268,7 +268,7 @@ def create_child_link(
         session=session,
         organisation=organisation,
         now=now,
-        child=child,
+        child_id=child.id,
         created_by=principal.user,
         purpose="child",
     )
@@ -523,7 +523,7 @@ def season_submit(
         )
     result = invitations.SendResult()
     if send == "yes":
-        children = people.list_children(session=session, organisation=organisation)
+        children = child_service.list_children(session=session, organisation=organisation)
         recipients = invitations.guardians_of(session=session, children=children)
         result = invitations.send_links(
             session=session,

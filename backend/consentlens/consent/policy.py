@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from consentlens.core.dates import is_leap
 from consentlens.core.i18n import N_
 
 
@@ -95,24 +96,11 @@ def age_on(birth_date: date, day: date) -> int:
     """
     years = day.year - birth_date.year
     birthday_month, birthday_day = birth_date.month, birth_date.day
-    if (birthday_month, birthday_day) == (2, 29) and not _is_leap(day.year):
+    if (birthday_month, birthday_day) == (2, 29) and not is_leap(day.year):
         birthday_day = 28
     if (day.month, day.day) < (birthday_month, birthday_day):
         years -= 1
     return years
-
-
-def years_after(day: date, years: int) -> date:
-    """The same calendar day `years` later (earlier when negative); 29 February becomes
-    28 February in common years, the day `age_on` counts a leap-day birthday."""
-    year = day.year + years
-    if (day.month, day.day) == (2, 29) and not _is_leap(year):
-        return date(year, 2, 28)
-    return day.replace(year=year)
-
-
-def _is_leap(year: int) -> bool:
-    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
 
 
 def _require_aware(moment: datetime, what: str) -> None:

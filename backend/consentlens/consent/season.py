@@ -9,7 +9,8 @@ from sqlmodel import Session, col, select
 from consentlens.audit import service as audit
 from consentlens.auth.models import User
 from consentlens.consent.models import ConsentDecision
-from consentlens.people.models import Child, Organisation
+from consentlens.organisations.models import Organisation
+from consentlens.people.models import Child
 
 
 class SeasonError(ValueError):

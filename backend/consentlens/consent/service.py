@@ -24,7 +24,8 @@ from consentlens.consent.policy import (
     age_on,
     effective_consent,
 )
-from consentlens.people.models import Child, Guardianship, Organisation
+from consentlens.organisations.models import Organisation
+from consentlens.people.models import Child, Guardianship
 
 METHODS = ("online", "paper", "staff")
 # A paper form may be dated a little ahead of the server clock; more than that is a typo.

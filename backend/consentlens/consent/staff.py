@@ -12,8 +12,9 @@ from consentlens.consent import service
 from consentlens.consent.models import ConsentUse
 from consentlens.consent.policy import ConsentState, EffectiveConsent
 from consentlens.consent.season import renewed_child_ids
-from consentlens.people.models import Child, Group, Organisation
-from consentlens.people.service import list_children
+from consentlens.organisations.models import Organisation
+from consentlens.people.children import list_children
+from consentlens.people.models import Child, Group
 
 STATE_FILTERS = ("all", "incomplete", *[state.value for state in ConsentState])
 

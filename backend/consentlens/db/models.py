@@ -20,14 +20,8 @@ from consentlens.consent.models import ConsentDecision, ConsentUse
 from consentlens.faces.models import Face, ReferenceFace, StoredVerdict
 from consentlens.forms.models import PrintedForm
 from consentlens.gallery.models import RemovalRequest
-from consentlens.people.models import (
-    Child,
-    ChildGroup,
-    Group,
-    Guardianship,
-    Organisation,
-    PendingGuardianship,
-)
+from consentlens.organisations.models import Organisation
+from consentlens.people.models import Child, ChildGroup, Group, Guardianship, PendingGuardianship
 from consentlens.photos.models import Event, EventGroup, Photo
 from consentlens.publishing.models import Publication, PublishedFace, PublishedPhoto
 

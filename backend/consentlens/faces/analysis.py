@@ -18,7 +18,8 @@ from consentlens.faces import verdicts
 from consentlens.faces.detector import DetectedFace, FaceEngine, PhotoFaces
 from consentlens.faces.matching import MatchResult, Reference, ReferenceSet, match_face
 from consentlens.faces.models import REVIEW_STATES, Face, FaceState, ReferenceFace
-from consentlens.people.models import Child, Organisation
+from consentlens.organisations.models import Organisation
+from consentlens.people.models import Child
 from consentlens.photos.models import Photo, PhotoStatus
 
 _engine: FaceEngine | None = None

@@ -23,7 +23,7 @@ from consentlens.core.db import SessionDep
 from consentlens.core.ids import Id
 from consentlens.core.tables import utcnow
 from consentlens.faces import enrollment, overview, serving
-from consentlens.people.service import get_child
+from consentlens.people.children import get_child
 from consentlens.photos import ingest, service
 from consentlens.photos.models import Photo
 

@@ -16,7 +16,9 @@ from consentlens.faces import analysis, verdicts
 from consentlens.faces.imaging import UnreadablePhoto
 from consentlens.faces.matching import match_face
 from consentlens.faces.models import REVIEW_STATES, Face, FaceState, ReferenceFace
-from consentlens.people.models import Child, Organisation
+from consentlens.organisations.models import Organisation
+from consentlens.people import events as people_events
+from consentlens.people.models import Child
 from consentlens.photos.models import Photo, PhotoStatus
 
 
@@ -294,3 +296,17 @@ def on_consent_changed(session: Session, change: events.ConsentChanged) -> None:
             photo_ids=verdicts.photos_showing(session, change.child_id),
             now=now,
         )
+
+
+# Subscribed to `people.events.child_archived` by `consentlens.wiring`.
+def on_child_archived(session: Session, event: people_events.ChildArchived) -> None:
+    """An archived child is recognised nowhere: references and identifications go, and the
+    faces are covered again, before the archive commits."""
+    forget_child(
+        session=session,
+        organisation=event.organisation,
+        child_id=event.child_id,
+        now=event.now,
+        reason=event.reason,
+        actor_id=event.actor_id,
+    )

@@ -17,7 +17,7 @@ from consentlens.core.tables import utcnow
 from consentlens.faces import analysis
 from consentlens.faces.detector import PhotoFaces
 from consentlens.faces.imaging import UnreadablePhoto
-from consentlens.people.models import Organisation
+from consentlens.organisations.models import Organisation
 from consentlens.photos import storage
 from consentlens.photos.models import Photo, PhotoStatus
 

@@ -17,7 +17,8 @@ from consentlens.core.i18n import N_
 from consentlens.faces import analysis, enrollment
 from consentlens.faces.grouping import group_similar
 from consentlens.faces.models import REVIEW_STATES, Face, FaceState
-from consentlens.people.models import Child, Organisation
+from consentlens.organisations.models import Organisation
+from consentlens.people.models import Child
 from consentlens.photos.models import Event, Photo
 
 

@@ -25,7 +25,7 @@ from consentlens.core.security import verify_csrf
 from consentlens.core.tables import utcnow
 from consentlens.core.templating import render
 from consentlens.faces import enrollment, review, serving
-from consentlens.people import service as people
+from consentlens.people import children as child_service
 from consentlens.people.models import Child
 from consentlens.photos import ingest, lookup, service
 from consentlens.photos.models import Event
@@ -56,7 +56,7 @@ class Notice:
 
 
 def _child(session: Session, principal: Principal, child_id: int) -> Child:
-    child = people.get_child(
+    child = child_service.get_child(
         session=session, organisation=principal.organisation, child_id=child_id
     )
     if child is None:
@@ -87,10 +87,10 @@ def _queue_page(
 ) -> Response:
     organisation = principal.organisation
     groups = review.queue(session, event)
-    everyone = people.list_children(session=session, organisation=organisation)
+    everyone = child_service.list_children(session=session, organisation=organisation)
     in_event: dict[int, Child] = {}
     for group in service.event_groups(session, event):
-        for child in people.list_children(
+        for child in child_service.list_children(
             session=session, organisation=organisation, group_id=group.id
         ):
             assert child.id is not None
@@ -98,7 +98,9 @@ def _queue_page(
     names = {child.id: child.full_name for child in everyone}
     for suggested in {g.suggested_child_id for g in groups} - names.keys() - {None}:
         # A suggestion can outlive an archiving; the name is still the reviewer's best clue.
-        archived = people.get_child(session=session, organisation=organisation, child_id=suggested)
+        archived = child_service.get_child(
+            session=session, organisation=organisation, child_id=suggested
+        )
         names[suggested] = archived.full_name if archived else ""
     return render(
         request,
@@ -134,7 +136,7 @@ def review_queue(
     if done in NOTICES and count > 0:
         child_id = _parse_id(child)
         named = (
-            people.get_child(
+            child_service.get_child(
                 session=session, organisation=principal.organisation, child_id=child_id
             )
             if child_id is not None

@@ -20,7 +20,7 @@ from consentlens.consent.policy import (
 )
 from consentlens.faces import derivatives, verdicts
 from consentlens.faces.models import Face, StoredVerdict
-from consentlens.people.models import Organisation
+from consentlens.organisations.models import Organisation
 from consentlens.photos import storage
 from consentlens.photos.models import Photo
 

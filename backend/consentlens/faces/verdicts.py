@@ -23,11 +23,12 @@ from consentlens.consent.policy import (
     UnconsentedAction,
     age_on,
     photo_verdict,
-    years_after,
 )
+from consentlens.core.dates import years_after
 from consentlens.faces import derivatives
 from consentlens.faces.models import NAMED_STATES, Face, FaceState, StoredVerdict
-from consentlens.people.models import Child, Organisation
+from consentlens.organisations.models import Organisation
+from consentlens.people.models import Child
 from consentlens.photos import storage
 from consentlens.photos.models import Photo, PhotoStatus
 
@@ -60,7 +61,7 @@ def _next_age_change(child: Child, organisation: Organisation, now: datetime) ->
     age = age_on(child.birth_date, now.astimezone(tz).date())
     for threshold in sorted({organisation.co_consent_age, organisation.sole_consent_age}):
         if age < threshold:
-            birthday = years_after(child.birth_date, threshold)
+            birthday = years_after(day=child.birth_date, years=threshold)
             return datetime.combine(birthday, time(0, 0), tzinfo=tz)
     return None
 

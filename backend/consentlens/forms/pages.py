@@ -19,9 +19,10 @@ from consentlens.core.security import verify_csrf
 from consentlens.core.tables import utcnow
 from consentlens.core.templating import render, request_locale
 from consentlens.forms import logo, service
-from consentlens.people import service as people
+from consentlens.organisations.models import Organisation
+from consentlens.people import children as child_service
+from consentlens.people import guardians as guardian_service
 from consentlens.people.groups import get_group
-from consentlens.people.models import Organisation
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 CSRF = [Depends(verify_csrf)]
@@ -65,7 +66,7 @@ def staff_child_form(
     locale: Locale | None = None,
 ) -> Response:
     organisation = principal.organisation
-    child = people.get_child(session=session, organisation=organisation, child_id=child_id)
+    child = child_service.get_child(session=session, organisation=organisation, child_id=child_id)
     if child is None:
         raise _not_found()
     printed = service.child_form(
@@ -125,7 +126,7 @@ def guardian_child_form(
     request: Request, session: SessionDep, principal: CurrentGuardian, child_id: Id
 ) -> Response:
     organisation = principal.organisation
-    children = people.children_of_guardian(
+    children = guardian_service.children_of_guardian(
         session=session, organisation=organisation, guardian=principal.user
     )
     child = next((c for c in children if c.id == child_id), None)

@@ -23,10 +23,11 @@ from consentlens.core.config import LOCALES, get_settings
 from consentlens.core.i18n import N_
 from consentlens.forms import logo, pdf
 from consentlens.forms.models import PrintedForm
-from consentlens.people import service as people
+from consentlens.organisations.models import Organisation
+from consentlens.people import children as child_service
 from consentlens.people.groups import groups_by_child
 from consentlens.people.guardians import guardians_by_child
-from consentlens.people.models import Child, Group, Organisation
+from consentlens.people.models import Child, Group
 
 FORM_CODE_PREFIX = "F"
 FORM_CODE_LENGTH = 7  # after the prefix: 31^7 ≈ 2.7e10 codes
@@ -271,7 +272,9 @@ def group_forms(
     origin: audit.Origin | None = None,
 ) -> PrintedForms:
     """One PDF with a form per active child of the group, each in that family's language."""
-    children = people.list_children(session=session, organisation=organisation, group_id=group.id)
+    children = child_service.list_children(
+        session=session, organisation=organisation, group_id=group.id
+    )
     if not children:
         raise NothingToPrint(N_("This group has no children yet: there is nothing to print."))
     by_child = _guardians_by_child(session, [c.id for c in children if c.id is not None])

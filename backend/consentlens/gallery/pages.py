@@ -31,7 +31,7 @@ from consentlens.gallery import removals
 from consentlens.gallery import scopes as gallery
 from consentlens.gallery import tiles as grid
 from consentlens.gallery.scopes import GALLERY_USE
-from consentlens.people import service as people
+from consentlens.people import guardians as guardian_service
 from consentlens.photos import service
 from consentlens.photos.models import Event, Photo
 
@@ -177,7 +177,7 @@ def _photos_page(
 
 @router.get("/gallery")
 def guardian_home(request: Request, session: SessionDep, principal: CurrentGuardian) -> Response:
-    children = people.children_of_guardian(
+    children = guardian_service.children_of_guardian(
         session=session, organisation=principal.organisation, guardian=principal.user
     )
     return render(

@@ -10,7 +10,7 @@ from consentlens.auth.deps import Principal
 from consentlens.auth.models import User
 from consentlens.core.tables import utcnow
 from consentlens.gallery.models import RemovalRequest
-from consentlens.people.models import Organisation
+from consentlens.organisations.models import Organisation
 from consentlens.photos.models import Photo
 
 RESOLUTIONS = ("removed", "kept")

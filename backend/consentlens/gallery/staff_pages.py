@@ -23,8 +23,8 @@ from consentlens.gallery import removals
 from consentlens.gallery import scopes as gallery
 from consentlens.gallery import tiles as grid
 from consentlens.gallery.scopes import GALLERY_USE, StaffFilter
+from consentlens.people import children as child_service
 from consentlens.people import groups as group_service
-from consentlens.people import service as people
 from consentlens.photos import service
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -107,7 +107,7 @@ def staff_gallery(
         overlays={photo_id: _overlay(actions, uses) for photo_id, actions in summary.items()},
         groups=group_service.list_groups(session=session, organisation=organisation),
         events=service.list_events(session=session, organisation=organisation),
-        children=people.list_children(session=session, organisation=organisation),
+        children=child_service.list_children(session=session, organisation=organisation),
         chosen=chosen,
         show=shown.value,
         filtered=bool(filters),

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from consentlens.faces import derivatives
-from consentlens.people.models import Organisation
+from consentlens.organisations.models import Organisation
 from consentlens.photos import service
 from consentlens.photos.models import Event, Photo
 

@@ -1,18 +1,15 @@
-"""The organisation as integrations see it."""
+"""The organisation's children as integrations see them."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
-from pydantic import BaseModel
 from sqlmodel import Session
 
 from consentlens.audit.service import origin_of
 from consentlens.auth.deps import CurrentStaff
-from consentlens.consent import service as consent
 from consentlens.core.api_errors import (
     AUTHENTICATED,
     UNREADABLE_BODY,
@@ -22,66 +19,14 @@ from consentlens.core.api_errors import (
 )
 from consentlens.core.db import SessionDep
 from consentlens.core.ids import Id
+from consentlens.people import children as child_service
 from consentlens.people import groups as group_service
 from consentlens.people import guardians as guardian_service
-from consentlens.people import service
+from consentlens.people.errors import PeopleError
 from consentlens.people.models import Child
 from consentlens.people.schemas import ChildCreate, ChildPublic, GuardianPublic
 
 router = APIRouter(prefix="/api/v1", tags=["organisation"], responses=AUTHENTICATED)
-
-
-class ConsentUsePublic(BaseModel):
-    code: str
-    applies_to_photos: bool
-    unconsented_action: str
-    labels: dict[str, str]
-
-
-class OrganisationPublic(BaseModel):
-    id: int
-    name: str
-    slug: str
-    timezone: str
-    default_locale: str
-    season_end: date
-    co_consent_age: int
-    sole_consent_age: int
-    require_all_guardians: bool
-    retention_months: int
-    uses: list[ConsentUsePublic]
-
-
-@router.get("/organisation", response_model=OrganisationPublic)
-def read_organisation(session: SessionDep, principal: CurrentStaff) -> OrganisationPublic:
-    """The organisation the caller works for, with its consent uses (staff only)."""
-    organisation = principal.organisation
-    uses = consent.list_uses(session=session, organisation=organisation)
-    return OrganisationPublic(
-        **organisation.model_dump(
-            include={
-                "id",
-                "name",
-                "slug",
-                "timezone",
-                "default_locale",
-                "season_end",
-                "co_consent_age",
-                "sole_consent_age",
-                "require_all_guardians",
-                "retention_months",
-            }
-        ),
-        uses=[
-            ConsentUsePublic(
-                code=use.code,
-                applies_to_photos=use.applies_to_photos,
-                unconsented_action=use.unconsented_action,
-                labels={"nl": use.label_nl, "fr": use.label_fr, "en": use.label_en},
-            )
-            for use in uses
-        ],
-    )
 
 
 def _children_public(session: Session, children: Sequence[Child]) -> list[ChildPublic]:
@@ -110,7 +55,7 @@ def _children_public(session: Session, children: Sequence[Child]) -> list[ChildP
     ]
 
 
-def _unprocessable(error: service.PeopleError) -> HTTPException:
+def _unprocessable(error: PeopleError) -> HTTPException:
     """A people error in the shape of FastAPI's own validation errors."""
     return unprocessable_all(
         [
@@ -142,7 +87,7 @@ def list_children(
         is None
     ):
         raise unprocessable("Unknown group_id.", "query", "group_id")
-    children = service.list_children(
+    children = child_service.list_children(
         session=session,
         organisation=organisation,
         group_id=group_id,
@@ -197,7 +142,7 @@ def create_child(
             actor=principal.user,
             origin=origin_of(request),
         )
-    except service.PeopleError as error:
+    except PeopleError as error:
         raise _unprocessable(error) from error
     return _children_public(session, [child])[0]
 
@@ -207,7 +152,7 @@ def create_child(
 )
 def read_child(session: SessionDep, principal: CurrentStaff, child_id: Id) -> ChildPublic:
     """One child of the caller's organisation, archived or not (staff only)."""
-    child = service.get_child(
+    child = child_service.get_child(
         session=session, organisation=principal.organisation, child_id=child_id
     )
     if child is None:

@@ -5,18 +5,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from consentlens.audit.service import origin_of
 from consentlens.auth.models import User
 from consentlens.core.db import SessionDep
 from consentlens.core.i18n import N_
-from consentlens.core.security import verify_csrf
 from consentlens.core.tables import utcnow
 from consentlens.core.templating import prefer_locale, render
+from consentlens.organisations.models import Organisation
 from consentlens.people import guardian_requests
-from consentlens.people.models import Child, Organisation, PendingGuardianship
+from consentlens.people.models import Child, PendingGuardianship
+from consentlens.people.page_helpers import CSRF
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -45,21 +46,36 @@ def _context(
     }
 
 
+def _page(
+    request: Request,
+    token: str,
+    context: dict[str, object],
+    *,
+    answered: str | None = None,
+    status_code: int = 200,
+    errors: list[str] | None = None,
+) -> Response:
+    """The request page: the question, or (once `answered`) what the holder answered."""
+    return render(
+        request,
+        "people/guardian_request.html",
+        status_code=status_code,
+        token=token,
+        answered=answered,
+        errors=errors or [],
+        **context,
+    )
+
+
 @router.get("/guardian-requests/{token}")
 def request_page(request: Request, session: SessionDep, token: str) -> Response:
     pending = guardian_requests.get_by_token(session=session, token=token, now=utcnow())
     if pending is None:
         return _gone(request)
-    return render(
-        request,
-        "people/guardian_request.html",
-        token=token,
-        answered=None,
-        **_context(request, session, pending),
-    )
+    return _page(request, token, _context(request, session, pending))
 
 
-@router.post("/guardian-requests/{token}", dependencies=[Depends(verify_csrf)])
+@router.post("/guardian-requests/{token}", dependencies=CSRF)
 def request_answer(
     request: Request,
     session: SessionDep,
@@ -69,23 +85,15 @@ def request_answer(
     pending = guardian_requests.get_by_token(session=session, token=token, now=utcnow())
     if pending is None:
         return _gone(request)
-    if decision not in ("confirm", "decline"):
-        return render(
-            request,
-            "people/guardian_request.html",
-            status_code=400,
-            token=token,
-            answered=None,
-            errors=[N_("Choose one of the two buttons.")],
-            **_context(request, session, pending),
-        )
+    # Read before answering: a confirmed request is gone afterwards.
     context = _context(request, session, pending)
+    if decision not in ("confirm", "decline"):
+        errors = [N_("Choose one of the two buttons.")]
+        return _page(request, token, context, status_code=400, errors=errors)
     guardian_requests.answer(
         session=session,
         pending=pending,
         confirmed=decision == "confirm",
         origin=origin_of(request),
     )
-    return render(
-        request, "people/guardian_request.html", token=token, answered=decision, **context
-    )
+    return _page(request, token, context, answered=decision)

@@ -4,19 +4,74 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, func, or_, select
 
 from consentlens.audit import service as audit
 from consentlens.auth.models import User
 from consentlens.core.i18n import N_
-from consentlens.core.tables import utcnow
-from consentlens.people.models import Child, ChildGroup, Group, Organisation
-from consentlens.people.service import PeopleError, Problem, check_group_name, record_change
+from consentlens.organisations.models import Organisation
+from consentlens.people.changes import record_change, set_archived
+from consentlens.people.errors import PeopleError, Problem
+from consentlens.people.models import Child, ChildGroup, Group
+
+NAME_MAX = 120  # the column's length
+
+
+def check_group_name(
+    *, session: Session, organisation: Organisation, name: str, group_id: int | None = None
+) -> list[Problem]:
+    """What is wrong with a group name: empty, too long, or already taken (archived groups too)."""
+    name = name.strip()
+    if not name:
+        return [Problem("name", N_("Enter a name for the group."))]
+    if len(name) > NAME_MAX:
+        return [Problem("name", N_("That name is too long."))]
+    # Case-insensitive: "U10" and "u10" side by side would only confuse. (SQLite lowers ASCII
+    # only, so the exact name is compared too: the unique constraint must never be what stops it.)
+    clash = session.exec(
+        select(Group.id).where(
+            Group.organisation_id == organisation.id,
+            or_(Group.name == name, func.lower(Group.name) == name.lower()),
+            Group.id != group_id if group_id is not None else True,
+        )
+    ).first()
+    if clash is not None:
+        return [Problem("name", N_("A group with this name already exists (perhaps archived)."))]
+    return []
+
+
+def create_group(
+    *,
+    session: Session,
+    organisation: Organisation,
+    name: str,
+    actor: User | None = None,
+    origin: audit.Origin | None = None,
+) -> Group:
+    """A new active group; audited."""
+    assert organisation.id is not None
+    problems = check_group_name(session=session, organisation=organisation, name=name)
+    if problems:
+        raise PeopleError(problems=problems)
+    group = Group(organisation_id=organisation.id, name=name.strip())
+    session.add(group)
+    session.flush()
+    record_change(
+        session=session,
+        action="people.group_created",
+        organisation=organisation,
+        actor=actor,
+        origin=origin,
+        subject=group,
+        name=group.name,
+    )
+    return group
 
 
 def list_groups(
     *, session: Session, organisation: Organisation, include_archived: bool = False
 ) -> list[Group]:
+    """The organisation's groups by name (active ones only, unless asked)."""
     statement = select(Group).where(Group.organisation_id == organisation.id)
     if not include_archived:
         statement = statement.where(col(Group.archived_at).is_(None))
@@ -86,6 +141,7 @@ def rename_group(
     actor: User | None = None,
     origin: audit.Origin | None = None,
 ) -> Group:
+    """Give a group another name (checked like a new one); audited."""
     if group.organisation_id != organisation.id:
         raise PeopleError("The group does not belong to this organisation.")
     problems = check_group_name(
@@ -98,12 +154,12 @@ def rename_group(
         session.add(group)
         session.flush()
         record_change(
-            session,
-            "people.group_renamed",
-            organisation,
-            actor,
-            origin,
-            group,
+            session=session,
+            action="people.group_renamed",
+            organisation=organisation,
+            actor=actor,
+            origin=origin,
+            subject=group,
             old=old,
             new=group.name,
         )
@@ -122,10 +178,12 @@ def set_group_archived(
     """Archive or restore a group; its children keep their link, so a restore brings them back."""
     if group.organisation_id != organisation.id:
         raise PeopleError("The group does not belong to this organisation.")
-    if (group.archived_at is not None) != archived:
-        group.archived_at = utcnow() if archived else None
-        session.add(group)
-        session.flush()
-        action = "people.group_archived" if archived else "people.group_restored"
-        record_change(session, action, organisation, actor, origin, group)
+    set_archived(
+        session=session,
+        organisation=organisation,
+        subject=group,
+        archived=archived,
+        actor=actor,
+        origin=origin,
+    )
     return group

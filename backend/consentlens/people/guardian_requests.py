@@ -23,8 +23,9 @@ from consentlens.core.i18n import get_translations
 from consentlens.core.mail import Mail, MailError, get_mailer
 from consentlens.core.tables import utcnow
 from consentlens.core.templating import render_text
-from consentlens.people.models import Child, Guardianship, Organisation, PendingGuardianship
-from consentlens.people.service import add_guardian, create_guardianship, is_own_account
+from consentlens.organisations.models import Organisation
+from consentlens.people.guardianships import create_guardianship, is_own_account
+from consentlens.people.models import Child, Guardianship, PendingGuardianship
 
 MAIL_COOLDOWN_HOURS = 24
 DECLINED_DAYS = 90
@@ -38,14 +39,15 @@ def _address_key(email: str) -> str:
     return hashlib.sha256(email.encode()).hexdigest()[:16]
 
 
-def token_for(pending: PendingGuardianship, user: User) -> str:
+def token_for(*, pending: PendingGuardianship, user: User) -> str:
     """The link's token: the request, its nonce, and the address it was mailed to."""
     return _serializer().dumps([pending.id, pending.nonce, _address_key(user.email)])
 
 
-def url_for(pending: PendingGuardianship, user: User) -> str:
+def url_for(*, pending: PendingGuardianship, user: User) -> str:
+    """The link in the e-mail that asks the account holder."""
     base = get_settings().base_url.rstrip("/")
-    return f"{base}/guardian-requests/{token_for(pending, user)}"
+    return f"{base}/guardian-requests/{token_for(pending=pending, user=user)}"
 
 
 def get_by_token(*, session: Session, token: str, now: datetime) -> PendingGuardianship | None:
@@ -89,7 +91,7 @@ def _send(
             user=user,
             organisation=organisation,
             child=child,
-            url=url_for(pending, user),
+            url=url_for(pending=pending, user=user),
             expires=pending.expires_at.date(),
         ),
         reply_to=organisation.privacy_contact_email,
@@ -101,7 +103,31 @@ def _send(
     return True
 
 
-def ask_account_holder(
+def _pending_for(
+    session: Session, org: Organisation, child: Child, user: User, by: User | None, now: datetime
+) -> PendingGuardianship:
+    """The organisation's request about this child to this account, new if there is none."""
+    assert child.id is not None and user.id is not None and org.id is not None
+    pending = session.exec(
+        select(PendingGuardianship).where(
+            PendingGuardianship.child_id == child.id, PendingGuardianship.guardian_id == user.id
+        )
+    ).first()
+    if pending is not None:
+        return pending
+    # Its relation and expiry are set by the caller, as for a request asked again.
+    return PendingGuardianship(
+        organisation_id=org.id,
+        child_id=child.id,
+        guardian_id=user.id,
+        requested_by_id=by.id if by else None,
+        nonce=secrets.token_urlsafe(16),
+        created_at=now,
+        expires_at=now,
+    )
+
+
+def link_or_ask(
     *,
     session: Session,
     organisation: Organisation,
@@ -111,36 +137,30 @@ def ask_account_holder(
     now: datetime,
     actor: User | None = None,
     origin: audit.Origin | None = None,
-) -> PendingGuardianship:
-    """Record the organisation's request and e-mail the account holder.
+) -> Guardianship | PendingGuardianship:
+    """Link the organisation's own account at once; ask the holder of anyone else's.
 
-    Asking again about the same child re-mails at most once a day, and never after the holder
-    declined (for `DECLINED_DAYS`): staff or a re-imported file cannot flood someone's inbox.
+    Asking records the organisation's request and e-mails the account holder. Asking again about
+    the same child re-mails at most once a day, and never after the holder declined (for
+    `DECLINED_DAYS`): staff or a re-imported file cannot flood someone's inbox.
     """
-    assert child.id is not None and user.id is not None and organisation.id is not None
-    pending = session.exec(
-        select(PendingGuardianship).where(
-            PendingGuardianship.child_id == child.id, PendingGuardianship.guardian_id == user.id
-        )
-    ).first()
-    if pending is None:
-        pending = PendingGuardianship(
-            organisation_id=organisation.id,
-            child_id=child.id,
-            guardian_id=user.id,
+    if is_own_account(session=session, organisation=organisation, user=user):
+        return create_guardianship(
+            session=session,
+            organisation=organisation,
+            child=child,
+            user=user,
             relation=relation,
-            requested_by_id=actor.id if actor else None,
-            nonce=secrets.token_urlsafe(16),
-            created_at=now,
-            expires_at=now,
+            actor=actor,
+            origin=origin,
         )
+    pending = _pending_for(session, organisation, child, user, actor, now)
     declined = pending.declined_at is not None and pending.declined_at > now - timedelta(
         days=DECLINED_DAYS
     )
     recent = pending.mailed_at is not None and pending.mailed_at > now - timedelta(
         hours=MAIL_COOLDOWN_HOURS
     )
-    sent = False
     if not declined:
         pending.relation = relation
         pending.declined_at = None
@@ -151,8 +171,7 @@ def ask_account_holder(
             pending.mailed_at = now
     session.add(pending)
     session.flush()
-    if not declined and not recent:
-        sent = _send(session, pending, user, organisation)
+    sent = not declined and not recent and _send(session, pending, user, organisation)
     audit.record(
         session=session,
         action="people.guardian_confirmation_requested",
@@ -169,40 +188,6 @@ def ask_account_holder(
         origin=origin,
     )
     return pending
-
-
-def link_or_ask(
-    *,
-    session: Session,
-    organisation: Organisation,
-    child: Child,
-    user: User,
-    relation: str,
-    now: datetime,
-    actor: User | None = None,
-    origin: audit.Origin | None = None,
-) -> Guardianship | PendingGuardianship:
-    """Link the organisation's own account at once; ask the holder of anyone else's."""
-    if is_own_account(session=session, organisation=organisation, user=user):
-        return add_guardian(
-            session=session,
-            organisation=organisation,
-            child=child,
-            user=user,
-            relation=relation,
-            actor=actor,
-            origin=origin,
-        )
-    return ask_account_holder(
-        session=session,
-        organisation=organisation,
-        child=child,
-        user=user,
-        relation=relation,
-        now=now,
-        actor=actor,
-        origin=origin,
-    )
 
 
 def is_asked_elsewhere(*, session: Session, organisation: Organisation, user: User) -> bool:

@@ -1,8 +1,7 @@
-"""Guardians: linking them to children (one account per e-mail), editing and archiving them.
+"""Guardians: their details (one account per e-mail), finding, listing and editing them.
 
-A guardian is a `User` linked to children by `Guardianship` rows and holding a `guardian`
-membership in the organisation. Archiving a guardian in an organisation removes both there; their
-past decisions stay in the consent log, where the policy ignores them from then on.
+Making and undoing the link to a child is `guardianships.py`; asking the holder of someone
+else's account first is `guardian_requests.py`.
 """
 
 from __future__ import annotations
@@ -16,27 +15,16 @@ from sqlmodel import Session, col, func, or_, select
 
 from consentlens.audit import service as audit
 from consentlens.auth import service as accounts
-from consentlens.auth import sessions
-from consentlens.auth.models import ConsentLink, Membership, Role, User
+from consentlens.auth.models import Membership, Role, User
 from consentlens.core.config import LOCALES
 from consentlens.core.i18n import N_
 from consentlens.core.tables import utcnow
+from consentlens.organisations.models import Organisation
+from consentlens.people.changes import record_change
+from consentlens.people.children import create_child, org_child_ids
+from consentlens.people.errors import PeopleError, Problem
 from consentlens.people.guardian_requests import is_asked_elsewhere, link_or_ask
-from consentlens.people.models import (
-    Child,
-    Group,
-    Guardianship,
-    Organisation,
-    PendingGuardianship,
-)
-from consentlens.people.service import (
-    PeopleError,
-    Problem,
-    check_child,
-    create_child,
-    local_today,
-    record_change,
-)
+from consentlens.people.models import Child, Group, Guardianship, PendingGuardianship
 
 RELATIONS = ("parent", "guardian", "other")
 RELATION_LABELS = {"parent": N_("Parent"), "guardian": N_("Guardian"), "other": N_("Other")}
@@ -148,22 +136,11 @@ def create_child_with_guardians(
     origin: audit.Origin | None = None,
 ) -> Child:
     """A new child with its guardians; every check runs before anything is written."""
-    problems = check_child(
-        session=session,
-        organisation=organisation,
-        first_name=first_name,
-        last_name=last_name,
-        birth_date=birth_date,
-        external_id=(external_id or "").strip() or None,
-        today=local_today(organisation),
-    )
-    for index, details in enumerate(guardians):
-        problems += [
-            Problem(f"guardians.{index}.{p.field}", p.message)
-            for p in check_guardian(session=session, details=details)
-        ]
-    if problems:
-        raise PeopleError(problems=problems)
+    guardian_problems = [
+        Problem(f"guardians.{index}.{p.field}", p.message)
+        for index, details in enumerate(guardians)
+        for p in check_guardian(session=session, details=details)
+    ]
     child = create_child(
         session=session,
         organisation=organisation,
@@ -174,6 +151,7 @@ def create_child_with_guardians(
         groups=groups,
         actor=actor,
         origin=origin,
+        more_problems=guardian_problems,
     )
     for details in guardians:
         link_guardian(
@@ -185,10 +163,6 @@ def create_child_with_guardians(
             origin=origin,
         )
     return child
-
-
-def _org_child_ids(organisation: Organisation):  # noqa: ANN202 - a SQL subquery
-    return select(Child.id).where(Child.organisation_id == organisation.id)
 
 
 def get_guardian(*, session: Session, organisation: Organisation, guardian_id: int) -> User | None:
@@ -206,7 +180,7 @@ def get_guardian(*, session: Session, organisation: Organisation, guardian_id: i
     linked = session.exec(
         select(Guardianship.id).where(
             Guardianship.guardian_id == user.id,
-            col(Guardianship.child_id).in_(_org_child_ids(organisation)),
+            col(Guardianship.child_id).in_(org_child_ids(organisation)),
         )
     ).first()
     return user if member is not None or linked is not None else None
@@ -346,128 +320,30 @@ def update_guardian(
     session.flush()
     if changed:
         record_change(
-            session,
-            "people.guardian_updated",
-            organisation,
-            actor,
-            origin,
-            guardian,
+            session=session,
+            action="people.guardian_updated",
+            organisation=organisation,
+            actor=actor,
+            origin=origin,
+            subject=guardian,
             changed=changed,
         )
     return guardian
 
 
-def _leave_if_no_children(
-    session: Session, organisation: Organisation, guardian: User
-) -> list[int] | None:
-    """Drop the guardian membership and revoke the personal links of a guardian who has no
-    children left in the organisation: None if they still have some, else the revoked link ids."""
-    remaining = session.exec(
-        select(Guardianship.id).where(
-            Guardianship.guardian_id == guardian.id,
-            col(Guardianship.child_id).in_(_org_child_ids(organisation)),
+def children_of_guardian(
+    *, session: Session, organisation: Organisation, guardian: User
+) -> list[Child]:
+    """The guardian's active children in this organisation, eldest first."""
+    return list(
+        session.exec(
+            select(Child)
+            .join(Guardianship, col(Guardianship.child_id) == Child.id)
+            .where(
+                Guardianship.guardian_id == guardian.id,
+                Child.organisation_id == organisation.id,
+                col(Child.archived_at).is_(None),
+            )
+            .order_by(col(Child.birth_date))
         )
-    ).first()
-    if remaining is not None:
-        return None
-    for membership in session.exec(
-        select(Membership).where(
-            Membership.user_id == guardian.id,
-            Membership.organisation_id == organisation.id,
-            Membership.role == Role.GUARDIAN.value,
-        )
-    ):
-        session.delete(membership)
-    # Their personal consent links stop working here; the audit event lists them.
-    now = utcnow()
-    revoked = []
-    for link in session.exec(
-        select(ConsentLink).where(
-            ConsentLink.organisation_id == organisation.id,
-            ConsentLink.guardian_id == guardian.id,
-            col(ConsentLink.revoked_at).is_(None),
-        )
-    ):
-        link.revoked_at = now
-        session.add(link)
-        revoked.append(link.id)
-    # And the sessions those links opened end with them.
-    sessions.end_all_for_links(session=session, link_ids=revoked, now=now)
-    session.flush()
-    return revoked
-
-
-def unlink_guardian(
-    *,
-    session: Session,
-    organisation: Organisation,
-    child: Child,
-    guardian: User,
-    actor: User | None = None,
-    origin: audit.Origin | None = None,
-) -> bool:
-    """Remove one guardian from one child; with no children left here they leave the
-    organisation's guardians. Returns whether there was a link to remove."""
-    if child.organisation_id != organisation.id:
-        raise PeopleError("The child does not belong to this organisation.")
-    link = session.exec(
-        select(Guardianship).where(
-            Guardianship.child_id == child.id, Guardianship.guardian_id == guardian.id
-        )
-    ).first()
-    if link is None:
-        return False
-    relation = link.relation
-    session.delete(link)
-    session.flush()
-    revoked = _leave_if_no_children(session, organisation, guardian)
-    record_change(
-        session,
-        "people.guardian_unlinked",
-        organisation,
-        actor,
-        origin,
-        child,
-        guardian_id=guardian.id,
-        relation=relation,
-        left_organisation=revoked is not None,
-        revoked_links=revoked or [],
     )
-    return True
-
-
-def archive_guardian(
-    *,
-    session: Session,
-    organisation: Organisation,
-    guardian: User,
-    actor: User | None = None,
-    origin: audit.Origin | None = None,
-) -> list[int]:
-    """Remove a guardian from all of the organisation's children and from its guardians.
-
-    Returns the ids of the children they were linked to. The account itself stays (it may be
-    used elsewhere), and so do their past decisions.
-    """
-    child_links = session.exec(
-        select(Guardianship).where(
-            Guardianship.guardian_id == guardian.id,
-            col(Guardianship.child_id).in_(_org_child_ids(organisation)),
-        )
-    ).all()
-    child_ids = sorted(link.child_id for link in child_links)
-    for link in child_links:
-        session.delete(link)
-    session.flush()
-    revoked = _leave_if_no_children(session, organisation, guardian)
-    record_change(
-        session,
-        "people.guardian_archived",
-        organisation,
-        actor,
-        origin,
-        guardian,
-        child_ids=child_ids,
-        revoked_links=revoked or [],
-    )
-    return child_ids

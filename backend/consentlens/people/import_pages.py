@@ -19,8 +19,8 @@ from typing import Annotated, Any
 from urllib.parse import quote
 from uuid import uuid4
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
-from fastapi.responses import RedirectResponse, Response
+from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import Response
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from consentlens.audit.service import origin_of
@@ -29,12 +29,15 @@ from consentlens.core.config import get_settings
 from consentlens.core.db import SessionDep
 from consentlens.core.files import private_dir, write_private
 from consentlens.core.i18n import N_
-from consentlens.core.security import verify_csrf
+from consentlens.core.pages import see_other
 from consentlens.core.templating import render, request_locale
+from consentlens.organisations.models import Organisation
+from consentlens.people import import_apply
 from consentlens.people import import_service as service
-from consentlens.people.import_service import ImportResult
-from consentlens.people.importer import COLUMNS, MAX_BYTES, REQUIRED_COLUMNS, Message, message
-from consentlens.people.models import Organisation
+from consentlens.people.import_apply import ImportResult
+from consentlens.people.import_rows import Message, message
+from consentlens.people.importer import COLUMNS, MAX_BYTES, REQUIRED_COLUMNS
+from consentlens.people.page_helpers import CSRF
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -205,7 +208,7 @@ def example_csv(request: Request, principal: CurrentStaff) -> Response:
     )
 
 
-@router.post("/staff/import/preview", dependencies=[Depends(verify_csrf)])
+@router.post("/staff/import/preview", dependencies=CSRF)
 def preview(
     request: Request,
     session: SessionDep,
@@ -237,7 +240,7 @@ def preview(
     )
 
 
-@router.post("/staff/import/confirm", dependencies=[Depends(verify_csrf)])
+@router.post("/staff/import/confirm", dependencies=CSRF)
 def confirm(
     request: Request,
     session: SessionDep,
@@ -260,7 +263,7 @@ def confirm(
         return _upload_form(request, list(parsed.problems), 400)
     # Planned again: the members may have changed since the preview.
     plan = service.plan_import(session=session, organisation=organisation, rows=parsed.rows)
-    result = service.apply_import(
+    result = import_apply.apply_import(
         session=session,
         organisation=organisation,
         plan=plan,
@@ -268,7 +271,7 @@ def confirm(
         origin=origin_of(request),
     )
     finish_upload(pending, result)
-    return RedirectResponse(f"/staff/import/done?token={quote(token)}", status_code=303)
+    return see_other(f"/staff/import/done?token={quote(token)}")
 
 
 @router.get("/staff/import/done")

@@ -15,7 +15,8 @@ from consentlens.audit import service as audit
 from consentlens.auth.models import User
 from consentlens.core.i18n import N_
 from consentlens.jobs import worker
-from consentlens.people.models import Group, Organisation
+from consentlens.organisations.models import Organisation
+from consentlens.people.models import Group
 from consentlens.photos import ingest, storage
 from consentlens.photos.models import Event, EventGroup, Photo, PhotoStatus
 

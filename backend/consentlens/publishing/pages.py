@@ -24,7 +24,7 @@ from consentlens.core.templating import render, request_locale
 from consentlens.faces import verdicts
 from consentlens.forms.pages import ascii_filename
 from consentlens.gallery import scopes as gallery
-from consentlens.people.models import Organisation
+from consentlens.organisations.models import Organisation
 from consentlens.photos import service
 from consentlens.photos.models import Photo
 from consentlens.publishing import retention, takedowns

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, delete, func, select, update
 from consentlens.audit import service as audit
 from consentlens.faces.models import Face, ReferenceFace, StoredVerdict
 from consentlens.gallery.models import RemovalRequest
-from consentlens.people.models import Organisation
+from consentlens.organisations.models import Organisation
 from consentlens.photos import storage
 from consentlens.photos.models import Event, EventGroup, Photo
 from consentlens.publishing.models import PublishedFace, PublishedPhoto

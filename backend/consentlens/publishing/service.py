@@ -21,7 +21,8 @@ from consentlens.consent.policy import VerdictAction
 from consentlens.core.i18n import N_
 from consentlens.faces import serving, verdicts
 from consentlens.faces.models import FaceState
-from consentlens.people.models import Child, Organisation
+from consentlens.organisations.models import Organisation
+from consentlens.people.models import Child
 from consentlens.photos.models import Photo
 from consentlens.publishing.models import Publication, PublishedFace, PublishedPhoto
 

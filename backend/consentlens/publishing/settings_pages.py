@@ -17,7 +17,7 @@ from consentlens.core.i18n import N_
 from consentlens.core.security import verify_csrf
 from consentlens.core.tables import utcnow
 from consentlens.core.templating import render
-from consentlens.people.models import Organisation
+from consentlens.organisations.models import Organisation
 from consentlens.publishing import retention
 
 router = APIRouter(tags=["pages"], include_in_schema=False)

@@ -26,7 +26,9 @@ from consentlens.core.mail import Mail, MailError, get_mailer
 from consentlens.core.tables import utcnow
 from consentlens.core.templating import render_text
 from consentlens.faces import verdicts
-from consentlens.people.models import Child, Organisation
+from consentlens.organisations.models import Organisation
+from consentlens.people import events as people_events
+from consentlens.people.models import Child
 from consentlens.publishing.models import Publication, PublishedFace, PublishedPhoto
 from consentlens.publishing.service import PublishError
 
@@ -279,4 +281,12 @@ def on_consent_changed(session: Session, change: events.ConsentChanged) -> None:
         return
     flag_lapsed(
         session=session, organisation=organisation, now=utcnow(), child_ids=[change.child_id]
+    )
+
+
+# Subscribed to `people.events.child_archived` by `consentlens.wiring`, after the faces room.
+def on_child_archived(session: Session, event: people_events.ChildArchived) -> None:
+    """Publications showing an archived child are flagged for takedown."""
+    flag_lapsed(
+        session=session, organisation=event.organisation, now=event.now, child_ids=[event.child_id]
     )

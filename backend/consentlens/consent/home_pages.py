@@ -1,4 +1,4 @@
-"""The admin home and the family home."""
+"""The admin home and the family home: the members, and how their consent stands."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from consentlens.consent.policy import ConsentState
 from consentlens.core.db import SessionDep
 from consentlens.core.tables import utcnow
 from consentlens.core.templating import render
-from consentlens.people import service
+from consentlens.people.children import list_children
+from consentlens.people.counts import organisation_counts
+from consentlens.people.guardians import children_of_guardian
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -19,7 +21,7 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 @router.get("/admin")
 def admin_home(request: Request, session: SessionDep, principal: CurrentStaff) -> Response:
     organisation = principal.organisation
-    children = service.list_children(session=session, organisation=organisation)
+    children = list_children(session=session, organisation=organisation)
     uses = consent.list_uses(session=session, organisation=organisation)
     states = consent.effective_consents(
         session=session, organisation=organisation, children=children, uses=uses, now=utcnow()
@@ -36,7 +38,7 @@ def admin_home(request: Request, session: SessionDep, principal: CurrentStaff) -
         request,
         "admin/home.html",
         organisation=organisation,
-        counts=service.organisation_counts(session=session, organisation=organisation),
+        counts=organisation_counts(session=session, organisation=organisation),
         summary=summary,
         total_children=len(children),
     )
@@ -45,7 +47,7 @@ def admin_home(request: Request, session: SessionDep, principal: CurrentStaff) -
 @router.get("/family")
 def family_home(request: Request, session: SessionDep, principal: CurrentGuardian) -> Response:
     organisation = principal.organisation
-    children = service.children_of_guardian(
+    children = children_of_guardian(
         session=session, organisation=organisation, guardian=principal.user
     )
     uses = consent.list_uses(session=session, organisation=organisation)

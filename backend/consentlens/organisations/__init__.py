@@ -1,0 +1,1 @@
+"""The organisation (tenant): its table, its lookups, its creation; below auth and people."""
