@@ -32,9 +32,6 @@ KNOWN_CYCLE_EDGES = {
     ("people", "consent"),
     # people/service forgets an archived child's reference faces and publications.
     ("people", "photos"),
-    # consent/pages: the child page shows the reference-photo count (photos.enrollment) and
-    # reads the face-recognition use code from photos.verdicts.
-    ("consent", "photos"),
 }
 
 

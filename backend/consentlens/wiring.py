@@ -15,7 +15,7 @@ from consentlens.auth import front_door
 from consentlens.auth import pages as auth_pages
 from consentlens.consent import api as consent_api
 from consentlens.consent import errors as consent_errors
-from consentlens.consent import events, family_pages
+from consentlens.consent import events, family_pages, providers
 from consentlens.consent import pages as consent_pages
 from consentlens.consent import templating as consent_templating
 from consentlens.core import errors, limits, routes, templating
@@ -31,6 +31,9 @@ from consentlens.photos import pages as photos_pages
 # Who hears of a consent change, inside the transaction that records it: the photo pipeline
 # re-judges the photos the change affects (consent itself knows nothing of photos).
 CONSENT_LISTENERS: tuple[events.ConsentListener, ...] = (enrollment.on_consent_changed,)
+
+# The staff child page shows how many reference faces a child has; the photo pipeline knows.
+REFERENCE_COUNT: providers.ReferenceCount = enrollment.reference_count
 
 ROUTERS = (
     routes.router,
@@ -63,11 +66,19 @@ def install_listeners() -> None:
         raise RuntimeError(f"consent listeners are not installed: {', '.join(missing)}")
 
 
+def install_providers() -> None:
+    """Install what consent pages show from other domains; fail if one is not in place."""
+    providers.install_reference_count(REFERENCE_COUNT)
+    if providers.installed_reference_count() is not REFERENCE_COUNT:
+        raise RuntimeError("the reference-count provider is not installed")
+
+
 def install_process() -> None:
     """What any process needs before it touches the database or renders a template."""
     # The decision log and audit trail refuse changes (checked, or start-up fails).
     install_append_only_guards()
     install_listeners()
+    install_providers()
     consent_templating.install(templating.environment)
 
 

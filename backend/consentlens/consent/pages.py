@@ -15,10 +15,11 @@ from consentlens.audit.service import origin_of
 from consentlens.auth import links
 from consentlens.auth.deps import CurrentAdmin, CurrentStaff, Principal
 from consentlens.auth.models import ConsentLink, User
-from consentlens.consent import evidence, invitations, season, staff
+from consentlens.consent import evidence, invitations, providers, season, staff
 from consentlens.consent import service as consent
 from consentlens.consent.models import ConsentDecision
 from consentlens.consent.policy import age_on
+from consentlens.consent.uses import Use
 from consentlens.core.config import get_settings
 from consentlens.core.db import SessionDep
 from consentlens.core.i18n import N_
@@ -32,8 +33,6 @@ from consentlens.people import service as people
 from consentlens.people.groups import get_group
 from consentlens.people.guardians import guardians_by_child
 from consentlens.people.models import Child, Group, Guardianship
-from consentlens.photos import enrollment
-from consentlens.photos.verdicts import FACE_RECOGNITION
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 CSRF = [Depends(verify_csrf)]
@@ -195,7 +194,7 @@ def render_child_page(
     )
     local_today = now.astimezone(ZoneInfo(organisation.timezone)).date()
     guardians = _guardians(session, child)
-    recognition = states.get((child.id, FACE_RECOGNITION))
+    recognition = states.get((child.id, Use.FACE_RECOGNITION))
     return render(
         request,
         "consent/child.html",
@@ -218,7 +217,7 @@ def render_child_page(
         pending_guardians=guardian_requests.list_pending(session=session, child=child, now=now),
         # Archived children are never recognised, whatever their consent says.
         may_recognise=bool(recognition and recognition.granted and child.archived_at is None),
-        reference_count=enrollment.reference_count(session, child.id),
+        reference_count=providers.reference_count(session=session, child_id=child.id),
         faces_notice=faces if faces in ("added", "deleted") else None,
         face_error=face_error,
     )
