@@ -15,7 +15,7 @@ from consentlens.auth import front_door
 from consentlens.auth import pages as auth_pages
 from consentlens.consent import api as consent_api
 from consentlens.consent import errors as consent_errors
-from consentlens.consent import events, family_pages, providers
+from consentlens.consent import events, family_pages, paper_pages, providers, season_pages
 from consentlens.consent import pages as consent_pages
 from consentlens.consent import templating as consent_templating
 from consentlens.core import errors, limits, routes, templating
@@ -46,6 +46,8 @@ ROUTERS = (
     import_pages.router,
     confirm_pages.router,
     consent_pages.router,
+    paper_pages.router,
+    season_pages.router,
     family_pages.router,
     consent_api.router,
     form_pages.router,

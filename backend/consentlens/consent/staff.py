@@ -1,4 +1,5 @@
-"""What the staff pages need that is more than one service call: the group overview."""
+"""What the staff pages need that is more than one service call: the group overview, a child's
+guardians."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from consentlens.auth.models import User
 from consentlens.consent import service
 from consentlens.consent.models import ConsentUse
 from consentlens.consent.policy import ConsentState, EffectiveConsent
 from consentlens.consent.season import renewed_child_ids
+from consentlens.people.guardians import guardians_by_child
 from consentlens.people.models import Child, Group, Organisation
 from consentlens.people.service import list_children
 
@@ -69,3 +72,10 @@ def overview(
     ]
     renewed = renewed_child_ids(session=session, organisation=organisation, children=children)
     return Overview(group, uses, rows, counts, renewed, len(children))
+
+
+def guardians_of_child(*, session: Session, child: Child) -> list[tuple[User, str]]:
+    """The child's guardians with their relation, by name (the child page and the paper form)."""
+    assert child.id is not None
+    linked = guardians_by_child(session=session, child_ids=[child.id])[child.id]
+    return sorted(((user, link.relation) for user, link in linked), key=lambda g: g[0].full_name)
