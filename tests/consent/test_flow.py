@@ -166,7 +166,9 @@ def test_a_guardian_cannot_answer_for_another_family(app, client, db, family, in
         assert "Vreemd" not in page.text
         token = csrf_from(page.text)
         forged = {"csrf_token": token, f"c{stranger_child.id}-website": "no", "action": "confirm"}
-        assert parent.post("/consent/review", data=forged).status_code == 400
+        refused = parent.post("/consent/review", data=forged)
+        assert refused.status_code == 400 and "klopt niet met uw kinderen" in refused.text
+        assert "Er klopt iets niet in het formulier" in refused.text
         assert parent.post("/consent/confirm", data=forged).status_code == 400
         assert parent.get(f"/staff/children/{stranger_child.id}").status_code == 403
         assert "Vreemd" not in parent.get("/consent/history").text

@@ -64,14 +64,13 @@ def group_overview(
     failed: int = 0,
 ) -> Response:
     group = _group(session, principal, group_id)
+    filters = staff.OverviewFilter(state=state, use=use, query=q)
     view = staff.overview(
         session=session,
         organisation=principal.organisation,
         group=group,
         now=utcnow(),
-        state=state,
-        use=use,
-        query=q,
+        filters=filters,
     )
     return render(
         request,

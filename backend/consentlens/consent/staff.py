@@ -40,15 +40,22 @@ def _matches(states: dict[str, EffectiveConsent], use: str, state: str) -> bool:
     return any(s.state.value == state for s in selected)
 
 
+@dataclass(frozen=True)
+class OverviewFilter:
+    """Which rows of the overview to show: a consent state, in one use or any, a name to find."""
+
+    state: str = "all"
+    use: str = "any"
+    query: str = ""
+
+
 def overview(
     *,
     session: Session,
     organisation: Organisation,
     group: Group,
     now: datetime,
-    state: str = "all",
-    use: str = "any",
-    query: str = "",
+    filters: OverviewFilter = OverviewFilter(),
 ) -> Overview:
     """The children of a group × the uses, with counts over the whole group and rows filtered."""
     uses = service.list_uses(session=session, organisation=organisation)
@@ -61,9 +68,9 @@ def overview(
     }
     counts = {u.code: Counter(per_child[c.id][u.code].state.value for c in children) for u in uses}
     codes = {u.code for u in uses}
-    use = use if use in codes else "any"
-    state = state if state in STATE_FILTERS else "all"
-    needle = query.strip().lower()
+    use = filters.use if filters.use in codes else "any"
+    state = filters.state if filters.state in STATE_FILTERS else "all"
+    needle = filters.query.strip().lower()
     rows = [
         (child, per_child[child.id])
         for child in children

@@ -196,17 +196,16 @@ def _use_lines(uses: Sequence[ConsentUse], locale: str) -> tuple[content.UseLine
 
 
 def _print_and_audit(
-    *,
     session: Session,
     organisation: Organisation,
-    orders: Sequence[_Order],
     actor: User,
     now: datetime,
-    subject_type: str,
-    subject_id: object | None,
     origin: audit.Origin | None,
+    orders: Sequence[_Order],
+    subject: tuple[str, object | None],
 ) -> PrintedForms:
-    """Print the orders and audit it; a blank form (`subject_id` None) is audited by its form id."""
+    """Print the orders and audit it under `subject` (type, id); a blank form's id is its code."""
+    subject_type, subject_id = subject
     printed = _print(
         session=session, organisation=organisation, orders=orders, actor=actor, now=now
     )
@@ -245,22 +244,12 @@ def child_form(
     link_for = [g for g in guardians if guardian is None or g.id == guardian.id]
     order = _Order(
         child=child,
-        locale=locale
-        if locale in LOCALES
-        else family_locale(organisation=organisation, guardians=guardians),
+        locale=_chosen_or_family(locale, organisation, guardians),
         guardians=guardians,
         link_for=link_for,
     )
-    return _print_and_audit(
-        session=session,
-        organisation=organisation,
-        orders=[order],
-        actor=actor,
-        now=now,
-        subject_type="child",
-        subject_id=child.id,
-        origin=origin,
-    )
+    subject = ("child", child.id)
+    return _print_and_audit(session, organisation, actor, now, origin, [order], subject)
 
 
 def group_forms(
@@ -286,16 +275,8 @@ def group_forms(
         )
         for child in children
     ]
-    return _print_and_audit(
-        session=session,
-        organisation=organisation,
-        orders=orders,
-        actor=actor,
-        now=now,
-        subject_type="group",
-        subject_id=group.id,
-        origin=origin,
-    )
+    subject = ("group", group.id)
+    return _print_and_audit(session, organisation, actor, now, origin, orders, subject)
 
 
 def blank_form(
@@ -308,19 +289,6 @@ def blank_form(
     origin: audit.Origin | None = None,
 ) -> PrintedForms:
     """A form without a child's details (walk-ins), still with its own form id."""
-    order = _Order(
-        child=None,
-        locale=locale
-        if locale in LOCALES
-        else family_locale(organisation=organisation, guardians=[]),
-    )
-    return _print_and_audit(
-        session=session,
-        organisation=organisation,
-        orders=[order],
-        actor=actor,
-        now=now,
-        subject_type="blank",
-        subject_id=None,
-        origin=origin,
-    )
+    order = _Order(child=None, locale=_chosen_or_family(locale, organisation, []))
+    subject = ("blank", None)
+    return _print_and_audit(session, organisation, actor, now, origin, [order], subject)
