@@ -468,7 +468,7 @@ AGE_CASES = [
 
 @pytest.mark.parametrize(("birth", "day", "age"), AGE_CASES)
 def test_age_on(birth, day, age):
-    assert age_on(birth, day) == age
+    assert age_on(birth_date=birth, day=day) == age
 
 
 # --- the photo verdict ---------------------------------------------------------------------
@@ -637,7 +637,7 @@ def test_reasons_translate():
     ],
 )
 def test_years_after_is_the_day_age_on_counts_a_birthday(birth, years, expected):
-    assert years_after(birth, years) == expected
+    assert years_after(day=birth, years=years) == expected
     if years > 0:
-        assert age_on(birth, expected) == years
-        assert age_on(birth, expected - timedelta(days=1)) == years - 1
+        assert age_on(birth_date=birth, day=expected) == years
+        assert age_on(birth_date=birth, day=expected - timedelta(days=1)) == years - 1

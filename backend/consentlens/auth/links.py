@@ -93,7 +93,7 @@ def create_link(
     return link
 
 
-def check_link(link: ConsentLink | None, now: datetime) -> LinkCheck:
+def check_link(*, link: ConsentLink | None, now: datetime) -> LinkCheck:
     """Whether a link (if any) may be used now."""
     if link is None:
         return LinkCheck(None, LinkProblem.INVALID)
@@ -125,14 +125,14 @@ def check_token(*, session: Session, token: str, now: datetime) -> LinkCheck:
         return LinkCheck(None, LinkProblem.INVALID)
     if not isinstance(link_id, int):
         return LinkCheck(None, LinkProblem.INVALID)
-    return check_link(session.get(ConsentLink, link_id), now)
+    return check_link(link=session.get(ConsentLink, link_id), now=now)
 
 
 def check_code(*, session: Session, code: str, now: datetime) -> LinkCheck:
     # People type codes from paper: ignore case, spaces and the dash.
     cleaned = "".join(ch for ch in code.upper() if ch.isalnum())[:12]
     link = session.exec(select(ConsentLink).where(ConsentLink.short_code == cleaned)).first()
-    return check_link(link, now)
+    return check_link(link=link, now=now)
 
 
 def record_use(*, session: Session, link: ConsentLink, now: datetime, origin: audit.Origin) -> None:

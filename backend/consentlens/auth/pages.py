@@ -85,13 +85,13 @@ def login_submit(
         )
     # A fresh session on sign-in: nothing from before (e.g. a planted cookie, or a limited
     # session opened by a link) carries over.
-    sign_in(request, session, now=utcnow(), user_id=result.user.id)
+    sign_in(request=request, session=session, now=utcnow(), user_id=result.user.id)
     return see_other(target)
 
 
 @router.post("/logout", include_in_schema=False, dependencies=[Depends(verify_csrf)])
 def logout(request: Request, session: SessionDep) -> Response:
-    sign_out(request, session, now=utcnow())
+    sign_out(request=request, session=session, now=utcnow())
     return see_other("/login")
 
 
@@ -139,7 +139,7 @@ def password_submit(
 ) -> Response:
     """Change the password of the signed-in account: only with the current one."""
     errors = []
-    if not passwords.current_password_ok(principal.user, current_password):
+    if not passwords.current_password_ok(user=principal.user, password=current_password):
         errors.append(N_("Your current password is not right."))
     errors += _password_problems(password, repeat)
     if errors:
@@ -235,5 +235,5 @@ def reset_submit(
         how="reset_link",
     )
     # The link proves the address, not a sign-in: the person signs in with the new password.
-    sign_out(request, session, now=utcnow())
+    sign_out(request=request, session=session, now=utcnow())
     return _password_page(request, token=token, done=True)

@@ -36,7 +36,7 @@ class Answerer:
 
 def _child_answerer(session: Session, link_id: int) -> Answerer:
     link = session.get(ConsentLink, link_id)
-    if link is None or link.child_id is None or links.check_link(link, utcnow()).problem:
+    if link is None or link.child_id is None or links.check_link(link=link, now=utcnow()).problem:
         raise LinkNoLongerValid
     child = session.get(Child, link.child_id)
     organisation = session.get(Organisation, link.organisation_id)
@@ -48,7 +48,7 @@ def _child_answerer(session: Session, link_id: int) -> Answerer:
 def get_answerer(request: Request, session: SessionDep, principal: OptionalAnyone) -> Answerer:
     """Who answers: a child by their own link, or a guardian (signed in, or by their link, then
     only for their children in the organisation that made the link)."""
-    row = current_auth_session(request, session)
+    row = current_auth_session(request=request, session=session)
     if row is not None and row.link_id is not None and row.user_id is None:
         return _child_answerer(session, row.link_id)
     if principal is None or not principal.is_guardian:

@@ -72,7 +72,7 @@ def _open(request: Request, session: Session, check: links.LinkCheck) -> Respons
     links.record_use(session=session, link=link, now=now, origin=origin_of(request))
     # Whoever was signed in before, this browser now holds only a session limited to
     # answering consent for the link's children (see auth/deps.py).
-    sign_in(request, session, now=now, user_id=link.guardian_id, link=link)
+    sign_in(request=request, session=session, now=now, user_id=link.guardian_id, link=link)
     return see_other("/consent")
 
 
@@ -140,7 +140,7 @@ def _page_context(session: Session, answerer: Answerer) -> dict[str, object]:
     )
     org = answerer.organisation
     today = utcnow().date()
-    ages = {child.id: age_on(child.birth_date, today) for child in children}
+    ages = {child.id: age_on(birth_date=child.birth_date, day=today) for child in children}
     return {
         "organisation": org,
         "answerer": answerer,
@@ -171,7 +171,7 @@ def _changes(session: Session, answerer: Answerer, choices: list[flow.Choice]) -
         by_child=answerer.by_child,
         min_valid_until=consent.season_valid_until(answerer.organisation),
     )
-    return flow.changes_from(choices, children=children, uses=uses, current=current)
+    return flow.changes_from(choices=choices, children=children, uses=uses, current=current)
 
 
 async def _form_dict(request: Request) -> dict[str, str]:
@@ -190,7 +190,7 @@ def _form_choices(
     uses = consent.list_uses(session=session, organisation=answerer.organisation)
     try:
         return flow.parse_choices(
-            form,
+            form=form,
             child_ids=[c.id for c in answerer.children if c.id is not None],
             use_codes=[u.code for u in uses],
         )

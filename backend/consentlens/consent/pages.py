@@ -197,7 +197,7 @@ def render_child_page(
         active_links=links.active_links(
             session=session, organisation=organisation, now=now, child=child
         ),
-        age=age_on(child.birth_date, local_today),
+        age=age_on(birth_date=child.birth_date, day=local_today),
         tz=organisation.timezone,
         sent=sent,
         failed=failed,
@@ -245,9 +245,9 @@ def create_child_link(
     child = child_of(session, principal, child_id)
     organisation = principal.organisation
     now = utcnow()
-    if age_on(child.birth_date, now.astimezone(ZoneInfo(organisation.timezone)).date()) < (
-        organisation.co_consent_age
-    ):
+    if age_on(
+        birth_date=child.birth_date, day=now.astimezone(ZoneInfo(organisation.timezone)).date()
+    ) < (organisation.co_consent_age):
         raise HTTPException(400, N_("Children get their own link from the co-consent age."))
     link = links.create_link(
         session=session,

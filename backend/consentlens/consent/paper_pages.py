@@ -51,7 +51,8 @@ def _paper_form(
         organisation=organisation,
         uses=consent.list_uses(session=session, organisation=organisation),
         guardians=staff.guardians_of_child(session=session, child=child),
-        child_may_sign=age_on(child.birth_date, today) >= organisation.co_consent_age,
+        child_may_sign=age_on(birth_date=child.birth_date, day=today)
+        >= organisation.co_consent_age,
         values=values or {"signed_on": today.isoformat()},
         today=today.isoformat(),
     )

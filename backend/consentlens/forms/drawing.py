@@ -68,7 +68,7 @@ class ConsentFormDrawing:
         self.sheet.finish()
 
     def text(self, lines: list[str], x: float, top: float, **style: Any) -> float:
-        return layout.draw_lines(self.canvas, lines, x=x, top=top, **style)
+        return layout.draw_lines(canvas=self.canvas, lines=lines, x=x, top=top, **style)
 
     def heading(self, text: str, top: float) -> None:
         self.text([text], self.sheet.left, top, font=BOLD, size=10, leading=12, color=BRAND)
@@ -76,7 +76,7 @@ class ConsentFormDrawing:
     def lead(self, text: str, *, extra: float = 0.0) -> float:
         """A heading and a paragraph under it, plus `extra` room; returns where the room starts."""
         sheet = self.sheet
-        lines = layout.wrap(text, REGULAR, 9.5, sheet.width)
+        lines = layout.wrap(text=text, font=REGULAR, size=9.5, width=sheet.width)
         top = sheet.take(16 + 12.4 * len(lines) + extra)
         self.text(lines, sheet.left, top - 16, leading=12.4)
         return top
@@ -87,7 +87,7 @@ class ConsentFormDrawing:
         _ = self._
         canvas, sheet = self.canvas, self.sheet
         y = sheet.bottom - 7 * mm
-        layout.rule(canvas, sheet.left, y + 10, sheet.width)
+        layout.rule(canvas=canvas, x=sheet.left, y=y + 10, width=sheet.width)
         canvas.setFont(REGULAR, 8)
         canvas.setFillColor(MUTED)
         right = _("Please return the signed form to the club.")
@@ -95,8 +95,8 @@ class ConsentFormDrawing:
             right = _("Page %(num)d") % {"num": page} + " · " + right
         canvas.drawRightString(sheet.right, y, right)
         form_id = " · " + _("Form id %(code)s") % {"code": self.form.form_code}
-        room = sheet.width - layout.text_width(right + form_id, REGULAR, 8) - 24
-        name = layout.wrap(self.org.name, REGULAR, 8, room)
+        room = sheet.width - layout.text_width(text=right + form_id, font=REGULAR, size=8) - 24
+        name = layout.wrap(text=self.org.name, font=REGULAR, size=8, width=room)
         canvas.drawString(sheet.left, y, name[0] + ("…" if len(name) > 1 else "") + form_id)
 
     def _continued(self, page: int) -> None:
@@ -119,28 +119,33 @@ class ConsentFormDrawing:
             top = sheet.top - logo_height
             canvas.drawImage(self.logo, x, top, width * scale, logo_height, mask="auto")
             x += width * scale + 12
-        name = layout.wrap(self.org.name, BOLD, 11, sheet.right - x)[:2]
+        name = layout.wrap(text=self.org.name, font=BOLD, size=11, width=sheet.right - x)[:2]
         used = self.text(name, x, sheet.top, font=BOLD, size=11, leading=13.5, color=MUTED)
         title = [self._("Photo consent form")]
         used += 3 + self.text(title, x, sheet.top - used - 3, font=BOLD, size=19, leading=22)
         sheet.take(max(used, logo_height) + 8)
-        layout.rule(canvas, sheet.left, sheet.y + 2, sheet.width, BRAND)
+        layout.rule(canvas=canvas, x=sheet.left, y=sheet.y + 2, width=sheet.width, color=BRAND)
         sheet.skip(GAP)
 
     def _facts(self) -> None:
         _ = self._
         canvas, sheet, form, child = self.canvas, self.sheet, self.form, self.form.child
-        code = layout.barcode(form.form_code, height=22, bar_width=0.95)
+        code = layout.barcode(value=form.form_code, height=22, bar_width=0.95)
         inner = sheet.width - code.width - 24
         column = (inner - 12) / 2
         season = long_date(day=form.season_end, locale=form.locale)
         if child is not None:
             # Long names shrink a little, then wrap: they must not run into the next column.
             size = 13.5
-            while size > 10.5 and layout.text_width(child.full_name, BOLD, size) > column:
+            while (
+                size > 10.5
+                and layout.text_width(text=child.full_name, font=BOLD, size=size) > column
+            ):
                 size -= 0.5
-            name = layout.wrap(child.full_name, BOLD, size, column)[:2]
-            groups = layout.wrap(", ".join(child.groups) or "–", REGULAR, 11, column)[:3]
+            name = layout.wrap(text=child.full_name, font=BOLD, size=size, width=column)[:2]
+            groups = layout.wrap(
+                text=", ".join(child.groups) or "–", font=REGULAR, size=11, width=column
+            )[:3]
             second_row = 10 + 32 + 16 * (len(name) - 1)
             height = max(66.0, second_row + 10 + 14 * len(groups) + 8)
         else:
@@ -158,9 +163,13 @@ class ConsentFormDrawing:
             self._cell(x0, top - second_row, _("Group"), groups)
             self._cell(x1, top - second_row, _("Valid for the season until"), [season])
         else:
-            layout.write_line(canvas, x=x0, y=top - 34, width=inner, caption=_("Name of the child"))
-            layout.write_line(canvas, x=x0, y=top - 64, width=column, caption=_("Birth date"))
-            layout.write_line(canvas, x=x1, y=top - 64, width=column, caption=_("Group"))
+            layout.write_line(
+                canvas=canvas, x=x0, y=top - 34, width=inner, caption=_("Name of the child")
+            )
+            layout.write_line(
+                canvas=canvas, x=x0, y=top - 64, width=column, caption=_("Birth date")
+            )
+            layout.write_line(canvas=canvas, x=x1, y=top - 64, width=column, caption=_("Group"))
             until = _("Valid for the season until %(date)s") % {"date": season}
             self.text([until], x0, top - 84, font=BOLD)
         # The form id, as text and as a barcode, so that a returned form is matched by a scan.
@@ -192,7 +201,12 @@ class ConsentFormDrawing:
             )
         name = self.form.child.first_name if self.form.child else ""
         sheet = self.sheet
-        lines = layout.wrap(text % {"club": self.org.name, "name": name}, REGULAR, 9.5, sheet.width)
+        lines = layout.wrap(
+            text=text % {"club": self.org.name, "name": name},
+            font=REGULAR,
+            size=9.5,
+            width=sheet.width,
+        )
         self.text(lines, sheet.left, sheet.take(12.4 * len(lines)), leading=12.4)
         sheet.skip(6)
 
@@ -206,17 +220,22 @@ class ConsentFormDrawing:
         self.heading(_("What may the club use photos of your child for?"), top)
         for x, caption in zip(box_x, (_("Yes"), _("No")), strict=True):
             self.text([caption], x, top, font=BOLD, size=10, leading=12, align="center")
-        layout.rule(canvas, sheet.left, sheet.y + 2, sheet.width, INK)
+        layout.rule(canvas=canvas, x=sheet.left, y=sheet.y + 2, width=sheet.width, color=INK)
         for use in self.form.uses:
-            label = layout.wrap(use.label, BOLD, 10.5, text_width)
-            explanation = layout.wrap(use.explanation, REGULAR, 8, text_width)
+            label = layout.wrap(text=use.label, font=BOLD, size=10.5, width=text_width)
+            explanation = layout.wrap(text=use.explanation, font=REGULAR, size=8, width=text_width)
             height = max(TICK_BOX + 7, 13 * len(label) + 10 * len(explanation) + 8)
             top = sheet.take(height)
             used = self.text(label, sheet.left + 2, top - 5, font=BOLD, size=10.5, leading=13)
             self.text(explanation, sheet.left + 2, top - 5 - used, size=8, leading=10, color=MUTED)
             for x in box_x:
-                layout.tick_box(canvas, x - TICK_BOX / 2, top - (height + TICK_BOX) / 2, TICK_BOX)
-            layout.rule(canvas, sheet.left, top - height, sheet.width)
+                layout.tick_box(
+                    canvas=canvas,
+                    x=x - TICK_BOX / 2,
+                    y=top - (height + TICK_BOX) / 2,
+                    size=TICK_BOX,
+                )
+            layout.rule(canvas=canvas, x=sheet.left, y=top - height, width=sheet.width)
         sheet.skip(GAP + 2)
 
     def _signature_lead(self) -> str:
@@ -261,9 +280,11 @@ class ConsentFormDrawing:
                 heading = _("Child (from the age of %(age)d)") % {"age": self.org.co_consent_age}
                 name = child.full_name if child else ""
             self.text([heading], x, first, font=BOLD, size=9, leading=11)
-            layout.write_line(canvas, x=x, y=first - 28, width=width, caption=_("Name"), value=name)
-            layout.write_line(canvas, x=x, y=first - 50, width=width, caption=_("Date"))
-            layout.write_line(canvas, x=x, y=first - 80, width=width, caption=_("Signature"))
+            layout.write_line(
+                canvas=canvas, x=x, y=first - 28, width=width, caption=_("Name"), value=name
+            )
+            layout.write_line(canvas=canvas, x=x, y=first - 50, width=width, caption=_("Date"))
+            layout.write_line(canvas=canvas, x=x, y=first - 80, width=width, caption=_("Signature"))
         sheet.skip(GAP)
 
     def _online(self) -> None:
@@ -298,9 +319,11 @@ class ConsentFormDrawing:
     def _card(self, guardian: GuardianInfo, x: float, top: float, width: float) -> None:
         assert guardian.url is not None and guardian.code is not None
         # The QR code's own white margin (quiet zone) lines its modules up with the text above.
-        layout.draw_qr(self.canvas, guardian.url, x=x - 4, y=top - QR_SIZE, size=QR_SIZE)
+        layout.draw_qr(
+            canvas=self.canvas, data=guardian.url, x=x - 4, y=top - QR_SIZE, size=QR_SIZE
+        )
         x += QR_SIZE + 4
-        name = layout.wrap(guardian.name, BOLD, 10, width - QR_SIZE - 4)[:1]
+        name = layout.wrap(text=guardian.name, font=BOLD, size=10, width=width - QR_SIZE - 4)[:1]
         used = self.text(name, x, top - 4, font=BOLD, size=10, leading=13)
         used += self.text([self._("Personal code")], x, top - 4 - used, size=7.5, leading=9)
         self.text([guardian.code], x, top - 5 - used, font=BOLD, size=15, leading=20)
@@ -340,7 +363,7 @@ class ConsentFormDrawing:
             )
             % {"num": org.retention_months},
         ]
-        lines = layout.wrap(" ".join(parts), REGULAR, 7.5, sheet.width - 20)
+        lines = layout.wrap(text=" ".join(parts), font=REGULAR, size=7.5, width=sheet.width - 20)
         height = 27 + 9.4 * len(lines)
         top = sheet.take(height)
         canvas.setStrokeColor(RULE)

@@ -163,7 +163,7 @@ def _print(
                 groups=tuple(
                     g.name for g in groups.get(child.id or 0, []) if g.archived_at is None
                 ),
-                age=age_on(child.birth_date, today),
+                age=age_on(birth_date=child.birth_date, day=today),
             )
         session.add(
             PrintedForm(

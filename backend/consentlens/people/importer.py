@@ -205,7 +205,7 @@ def parse_birth_date(text: str, *, line: int, today: date) -> tuple[date | None,
         return None, message(
             N_("Row %(row)s: the birth date “%(value)s” is in the future."), row=line, value=value
         )
-    if born < years_after(today, -MAX_AGE_YEARS):
+    if born < years_after(day=today, years=-MAX_AGE_YEARS):
         return None, message(
             N_("Row %(row)s: the birth date “%(value)s” is more than 25 years ago."),
             row=line,

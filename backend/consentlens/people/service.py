@@ -213,7 +213,7 @@ def check_child(
         problems.append(Problem("birth_date", N_("Enter a valid birth date.")))
     elif birth_date > today:
         problems.append(Problem("birth_date", N_("The birth date cannot be in the future.")))
-    elif birth_date < years_after(today, -MAX_AGE_YEARS):
+    elif birth_date < years_after(day=today, years=-MAX_AGE_YEARS):
         problems.append(
             Problem("birth_date", N_("The birth date is more than 25 years ago. Check the year."))
         )

@@ -62,10 +62,10 @@ def photo_uses(session: Session, organisation: Organisation) -> list[ConsentUse]
 def _next_age_change(child: Child, organisation: Organisation, now: datetime) -> datetime | None:
     """The next midnight at which the child reaches an age where other answers count."""
     tz = ZoneInfo(organisation.timezone)
-    age = age_on(child.birth_date, now.astimezone(tz).date())
+    age = age_on(birth_date=child.birth_date, day=now.astimezone(tz).date())
     for threshold in sorted({organisation.co_consent_age, organisation.sole_consent_age}):
         if age < threshold:
-            birthday = years_after(child.birth_date, threshold)
+            birthday = years_after(day=child.birth_date, years=threshold)
             return datetime.combine(birthday, time(0, 0), tzinfo=tz)
     return None
 
