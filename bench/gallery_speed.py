@@ -33,6 +33,7 @@ from consentlens.auth.deps import Principal
 from consentlens.auth.models import Role
 from consentlens.core.db import make_engine
 from consentlens.db import migrate
+from consentlens.faces import verdicts
 from consentlens.faces.models import Face, StoredVerdict
 from consentlens.gallery import scopes as gallery
 from consentlens.organisations import service as organisations
@@ -261,7 +262,7 @@ def main() -> None:
                 ),
                 (
                     "staff: verdict chips for a page",
-                    lambda: gallery.verdict_summary(
+                    lambda: verdicts.verdict_summary(
                         session, [p.id for p in gallery.staff_photos(session, staff).photos]
                     ),
                 ),

@@ -15,14 +15,6 @@ import consentlens
 ROOT = Path(consentlens.__file__).resolve().parent
 ENTRY_MODULES = {"consentlens.main", "consentlens.wiring", "consentlens.cli"}
 
-# Package edges that close a cycle today, each to remove in the package split (issue 11). The test
-# fails on any other cycle, and on an entry here that no longer exists (delete it then).
-KNOWN_CYCLE_EDGES = {
-    # consent/pages: the child page shows the reference-photo count (faces.enrollment) and
-    # reads the face-recognition use code from faces.verdicts.
-    ("consent", "faces"),
-}
-
 
 def _module_name(path: Path) -> str:
     parts = list(path.relative_to(ROOT.parent).with_suffix("").parts)
@@ -140,11 +132,9 @@ def test_no_package_imports_an_entry_point():
     assert offending == []
 
 
-def test_no_new_import_cycle_between_packages():
+def test_no_import_cycle_between_packages():
     edges = _package_edges()
-    stale = sorted(KNOWN_CYCLE_EDGES - set(edges))
-    assert stale == [], f"allow-listed edges are gone, remove them from the list: {stale}"
-    cycles = _cycles(set(edges) - KNOWN_CYCLE_EDGES)
+    cycles = _cycles(set(edges))
     details = {
         cycle: [
             line for (a, b), lines in edges.items() if a in cycle and b in cycle for line in lines

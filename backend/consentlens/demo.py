@@ -11,6 +11,7 @@ from consentlens.auth import service as accounts
 from consentlens.auth.models import Role, User
 from consentlens.consent import service as consent
 from consentlens.consent.models import ConsentUse
+from consentlens.consent.uses import Use
 from consentlens.organisations import service as organisations
 from consentlens.organisations.models import Organisation
 from consentlens.people import children as child_service
@@ -108,53 +109,53 @@ _CHILDREN = (
     ),
 )
 
-ALL = ("internal_gallery", "website", "print", "social_media", "press", "face_recognition")
+ALL = tuple(Use)
 
 # (child first name, guardian e-mail or "child", days ago, granted uses, refused uses)
-_DECISIONS: tuple[tuple[str, str, int, tuple[str, ...], tuple[str, ...]], ...] = (
+_DECISIONS: tuple[tuple[str, str, int, tuple[Use, ...], tuple[Use, ...]], ...] = (
     ("Lotte", "ann.peeters@demo.consentlens.test", 30, ALL, ()),
     (
         "Lotte",
         "bart.peeters@demo.consentlens.test",
         28,
-        ("internal_gallery", "website", "face_recognition"),
-        ("social_media",),
+        (Use.INTERNAL_GALLERY, Use.WEBSITE, Use.FACE_RECOGNITION),
+        (Use.SOCIAL_MEDIA,),
     ),
     (
         "Noah",
         "ann.peeters@demo.consentlens.test",
         30,
-        ("internal_gallery", "website", "print", "face_recognition"),
+        (Use.INTERNAL_GALLERY, Use.WEBSITE, Use.PRINT, Use.FACE_RECOGNITION),
         (),
     ),
     (
         "Noah",
         "bart.peeters@demo.consentlens.test",
         28,
-        ("internal_gallery", "website", "print", "face_recognition"),
+        (Use.INTERNAL_GALLERY, Use.WEBSITE, Use.PRINT, Use.FACE_RECOGNITION),
         (),
     ),
-    ("Noah", "child", 20, (), ("website",)),
+    ("Noah", "child", 20, (), (Use.WEBSITE,)),
     (
         "Emma",
         "claire.dubois@demo.consentlens.test",
         25,
-        ("internal_gallery", "website", "print", "social_media", "face_recognition"),
-        ("press",),
+        (Use.INTERNAL_GALLERY, Use.WEBSITE, Use.PRINT, Use.SOCIAL_MEDIA, Use.FACE_RECOGNITION),
+        (Use.PRESS,),
     ),
     ("Sara", "karim.elamrani@demo.consentlens.test", 22, ALL, ()),
     (
         "Milan",
         "els.wouters@demo.consentlens.test",
         18,
-        ("internal_gallery", "face_recognition"),
-        ("website", "social_media", "press"),
+        (Use.INTERNAL_GALLERY, Use.FACE_RECOGNITION),
+        (Use.WEBSITE, Use.SOCIAL_MEDIA, Use.PRESS),
     ),
     ("Zoë", "pieter.vermeulen@demo.consentlens.test", 26, ALL, ()),
-    ("Zoë", "child", 15, ("internal_gallery", "website", "face_recognition"), ("press",)),
+    ("Zoë", "child", 15, (Use.INTERNAL_GALLERY, Use.WEBSITE, Use.FACE_RECOGNITION), (Use.PRESS,)),
     ("Łukasz", "agnieszka.kowalska@demo.consentlens.test", 24, ALL, ()),
     # A withdrawal: the same guardian later says no to social media.
-    ("Łukasz", "agnieszka.kowalska@demo.consentlens.test", 3, (), ("social_media",)),
+    ("Łukasz", "agnieszka.kowalska@demo.consentlens.test", 3, (), (Use.SOCIAL_MEDIA,)),
 )
 
 

@@ -20,7 +20,15 @@ from consentlens.auth import front_door
 from consentlens.auth import pages as auth_pages
 from consentlens.consent import api as consent_api
 from consentlens.consent import errors as consent_errors
-from consentlens.consent import events, family_pages, home_pages, organisation_api
+from consentlens.consent import (
+    events,
+    family_pages,
+    home_pages,
+    organisation_api,
+    paper_pages,
+    providers,
+    season_pages,
+)
 from consentlens.consent import pages as consent_pages
 from consentlens.consent import templating as consent_templating
 from consentlens.consent.service import ensure_default_uses
@@ -73,6 +81,9 @@ HOOK_LISTENERS: tuple[tuple[Hook[Any], Callable[[Session, Any], None]], ...] = (
     (people_events.child_archived, takedowns.on_child_archived),
 )
 
+# The staff child page shows how many reference faces a child has; the photo pipeline knows.
+REFERENCE_COUNT: providers.ReferenceCount = enrollment.reference_count
+
 ROUTERS = (
     routes.router,
     front_door.router,
@@ -87,6 +98,8 @@ ROUTERS = (
     import_pages.router,
     confirm_pages.router,
     consent_pages.router,
+    paper_pages.router,
+    season_pages.router,
     family_pages.router,
     consent_api.router,
     form_pages.router,
@@ -115,11 +128,19 @@ def install_listeners() -> None:
         raise RuntimeError(f"listeners are not installed: {', '.join(missing)}")
 
 
+def install_providers() -> None:
+    """Install what consent pages show from other domains; fail if one is not in place."""
+    providers.install_reference_count(REFERENCE_COUNT)
+    if providers.installed_reference_count() is not REFERENCE_COUNT:
+        raise RuntimeError("the reference-count provider is not installed")
+
+
 def install_process() -> None:
     """What any process needs before it touches the database or renders a template."""
     # The decision log and audit trail refuse changes (checked, or start-up fails).
     install_append_only_guards()
     install_listeners()
+    install_providers()
     consent_templating.install(templating.environment)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from consentlens.auth.models import Role
+from consentlens.consent.uses import Use
 from tests import factories
 from tests.conftest import bearer, login
 
@@ -64,14 +65,7 @@ def test_staff_token_reads_the_organisation_and_its_uses(client, db):
     assert response.status_code == 200
     body = response.json()
     assert body["name"] == "VC Zeester" and body["co_consent_age"] == 12
-    assert [use["code"] for use in body["uses"]] == [
-        "internal_gallery",
-        "website",
-        "print",
-        "social_media",
-        "press",
-        "face_recognition",
-    ]
+    assert [use["code"] for use in body["uses"]] == list(Use)
     assert body["uses"][1]["labels"] == {
         "nl": "Website van de club",
         "fr": "Site web du club",

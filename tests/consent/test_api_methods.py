@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from consentlens.auth.models import Role
+from consentlens.consent.uses import Use
 from tests import factories
 from tests.conftest import bearer
 
@@ -13,7 +14,7 @@ def test_the_api_refuses_online_as_the_method(client, db):
     parent = factories.user(db, org, Role.GUARDIAN)
     kid = factories.child(db, org, guardians=(parent,))
     headers = bearer(client, staff.email, factories.PASSWORD)
-    body = {"use": "website", "decision": "granted", "guardian_id": parent.id}
+    body = {"use": Use.WEBSITE, "decision": "granted", "guardian_id": parent.id}
     refused = client.post(
         f"/api/v1/children/{kid.id}/consents", json={**body, "method": "online"}, headers=headers
     )

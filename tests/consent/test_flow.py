@@ -12,6 +12,7 @@ from consentlens.auth.models import ConsentLink, Role
 from consentlens.consent import service as consent
 from consentlens.consent.models import ConsentDecision
 from consentlens.consent.policy import ConsentState
+from consentlens.consent.uses import Use
 from consentlens.core.tables import utcnow
 from tests import factories
 from tests.conftest import csrf_from, login
@@ -80,7 +81,9 @@ def test_invitation_link_answers_and_receipt(app, client, db, family, inbox):
         assert opened.status_code == 303 and opened.headers["location"] == "/consent"
         page = parent.get("/consent", headers={"accept-language": "en"})
         assert "Lotte Peeters" in page.text and 'lang="nl"' in page.text
-        answer(parent, lotte, {"website": "yes", "social_media": "no", "internal_gallery": "yes"})
+        answer(
+            parent, lotte, {Use.WEBSITE: "yes", Use.SOCIAL_MEDIA: "no", Use.INTERNAL_GALLERY: "yes"}
+        )
         done = parent.get("/consent/done?saved=3&receipt=sent")
         assert "We hebben u een e-mail gestuurd met uw keuzes." in done.text
 
@@ -94,8 +97,8 @@ def test_invitation_link_answers_and_receipt(app, client, db, family, inbox):
     }
     # Two guardians on record: one yes is not enough yet.
     now_states = states(db, org, lotte)
-    assert now_states["website"] is ConsentState.WAITING
-    assert now_states["social_media"] is ConsentState.REFUSED
+    assert now_states[Use.WEBSITE] is ConsentState.WAITING
+    assert now_states[Use.SOCIAL_MEDIA] is ConsentState.REFUSED
     actions = [e.action for e in db.exec(select(AuditEvent).order_by(AuditEvent.id)).all()]
     for expected in (
         "consent.invitation_sent",
@@ -115,18 +118,18 @@ def test_two_guardians_disagree_and_a_withdrawal_counts_at_once(app, client, db,
     invite(client, lotte, bart)
     with TestClient(app, follow_redirects=False) as ann_browser:
         ann_browser.get(inbox.link_path(inbox.to(ann.email)[0]))
-        answer(ann_browser, lotte, {"website": "yes", "print": "yes"})
+        answer(ann_browser, lotte, {Use.WEBSITE: "yes", Use.PRINT: "yes"})
     with TestClient(app, follow_redirects=False) as bart_browser:
         bart_browser.get(inbox.link_path(inbox.to(bart.email)[0]))
-        answer(bart_browser, lotte, {"website": "no", "print": "yes"})
+        answer(bart_browser, lotte, {Use.WEBSITE: "no", Use.PRINT: "yes"})
         # Bart's French receipt.
         assert "Site web du club: non" in inbox.body(inbox.to(bart.email)[-1])
-    assert states(db, org, lotte)["website"] is ConsentState.REFUSED
-    assert states(db, org, lotte)["print"] is ConsentState.GRANTED
+    assert states(db, org, lotte)[Use.WEBSITE] is ConsentState.REFUSED
+    assert states(db, org, lotte)[Use.PRINT] is ConsentState.GRANTED
     with TestClient(app, follow_redirects=False) as ann_browser:
         ann_browser.get(inbox.link_path(inbox.to(ann.email)[0]))
-        answer(ann_browser, lotte, {"print": "no"})
-    assert states(db, org, lotte)["print"] is ConsentState.REFUSED
+        answer(ann_browser, lotte, {Use.PRINT: "no"})
+    assert states(db, org, lotte)[Use.PRINT] is ConsentState.REFUSED
 
 
 def test_unchanged_answers_are_not_recorded_again(app, client, db, family, inbox):
@@ -137,7 +140,7 @@ def test_unchanged_answers_are_not_recorded_again(app, client, db, family, inbox
     invite(client, lotte, ann)
     with TestClient(app, follow_redirects=False) as parent:
         parent.get(inbox.link_path(inbox.to(ann.email)[0]))
-        answer(parent, lotte, {"website": "yes"})
+        answer(parent, lotte, {Use.WEBSITE: "yes"})
         page = parent.get("/consent")
         assert 'value="yes" checked' in page.text
         again = parent.post(
@@ -163,7 +166,9 @@ def test_a_guardian_cannot_answer_for_another_family(app, client, db, family, in
         assert "Vreemd" not in page.text
         token = csrf_from(page.text)
         forged = {"csrf_token": token, f"c{stranger_child.id}-website": "no", "action": "confirm"}
-        assert parent.post("/consent/review", data=forged).status_code == 400
+        refused = parent.post("/consent/review", data=forged)
+        assert refused.status_code == 400 and "klopt niet met uw kinderen" in refused.text
+        assert "Er klopt iets niet in het formulier" in refused.text
         assert parent.post("/consent/confirm", data=forged).status_code == 400
         assert parent.get(f"/staff/children/{stranger_child.id}").status_code == 403
         assert "Vreemd" not in parent.get("/consent/history").text
@@ -254,7 +259,7 @@ def test_staff_see_the_history_and_guardians_their_own(app, client, db, family, 
     invite(client, lotte, ann)
     with TestClient(app, follow_redirects=False) as parent:
         parent.get(inbox.link_path(inbox.to(ann.email)[0]))
-        answer(parent, lotte, {"press": "no"})
+        answer(parent, lotte, {Use.PRESS: "no"})
         history = parent.get("/consent/history", headers={"accept-language": "nl"})
         assert "Pers" in history.text and "Online" in history.text
     page = client.get(f"/staff/children/{lotte.id}", headers={"accept-language": "en"})

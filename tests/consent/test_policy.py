@@ -24,6 +24,7 @@ from consentlens.consent.policy import (
     effective_consent,
     photo_verdict,
 )
+from consentlens.consent.uses import Use
 from consentlens.core.dates import years_after
 from consentlens.core.i18n import get_translations
 
@@ -352,7 +353,7 @@ EFFECTIVE_CASES = [
 )
 def test_effective_consent(birth, guardians, decisions, rules, state, reason):
     result = effective_consent(
-        use="website",
+        use=Use.WEBSITE,
         birth_date=birth,
         guardian_ids=guardians,
         decisions=decisions,
@@ -361,7 +362,7 @@ def test_effective_consent(birth, guardians, decisions, rules, state, reason):
     )
     assert result.state is state
     assert reason in str(result.reason)
-    assert result.use == "website"
+    assert result.use == Use.WEBSITE
     assert result.granted is (state is ConsentState.GRANTED)
     assert (result.valid_until is not None) is result.granted
 
@@ -369,7 +370,7 @@ def test_effective_consent(birth, guardians, decisions, rules, state, reason):
 def test_granted_consent_lasts_until_the_earliest_grant_expires():
     early = SEASON_END - timedelta(days=30)
     result = effective_consent(
-        use="print",
+        use=Use.PRINT,
         birth_date=AGE_9,
         guardian_ids={ANN, BART},
         decisions=[g(ANN, True, until=early), g(BART, True)],
@@ -385,7 +386,7 @@ def test_expiry_at_the_end_of_the_last_season_day_in_local_time():
     just_before = datetime(2027, 6, 30, 21, 59, 59, tzinfo=UTC)
     at_midnight = datetime(2027, 6, 30, 22, 0, 0, tzinfo=UTC)
     kwargs = {
-        "use": "website",
+        "use": Use.WEBSITE,
         "birth_date": AGE_9,
         "guardian_ids": {ANN},
         "decisions": decisions,
@@ -405,7 +406,7 @@ def test_the_birthday_is_the_local_date_of_the_organisation():
         replace(c(False), decided_at=late_evening - timedelta(hours=1)),
     ]
     kwargs = {
-        "use": "press",
+        "use": Use.PRESS,
         "birth_date": AGE_11_TURNS_12_TOMORROW,
         "guardian_ids": {ANN},
         "decisions": decisions,
@@ -421,7 +422,7 @@ def test_dates_in_reasons_are_local_dates():
     # 23:30 UTC on 23 November is 00:30 on 24 November in Brussels.
     decided = datetime(2026, 11, 23, 23, 30, tzinfo=UTC)
     result = effective_consent(
-        use="website",
+        use=Use.WEBSITE,
         birth_date=AGE_9,
         guardian_ids={ANN},
         decisions=[replace(g(ANN, True), decided_at=decided)],
@@ -442,7 +443,7 @@ def test_naive_datetimes_are_refused(bad):
         record = replace(record, **{bad: naive})
     with pytest.raises(ValueError, match="timezone-aware"):
         effective_consent(
-            use="website",
+            use=Use.WEBSITE,
             birth_date=AGE_9,
             guardian_ids={ANN},
             decisions=[record],
@@ -467,20 +468,20 @@ AGE_CASES = [
 
 @pytest.mark.parametrize(("birth", "day", "age"), AGE_CASES)
 def test_age_on(birth, day, age):
-    assert age_on(birth, day) == age
+    assert age_on(birth_date=birth, day=day) == age
 
 
 # --- the photo verdict ---------------------------------------------------------------------
 
 
-def consent(state: ConsentState, use: str = "website") -> EffectiveConsent:
+def consent(state: ConsentState, use: str = Use.WEBSITE) -> EffectiveConsent:
     return EffectiveConsent(
         use, state, Reason("test"), SEASON_END if state is ConsentState.GRANTED else None
     )
 
 
 def face(
-    face_id: int, status: FaceStatus, state: ConsentState | None = None, use: str = "website"
+    face_id: int, status: FaceStatus, state: ConsentState | None = None, use: str = Use.WEBSITE
 ) -> FaceInput:
     return FaceInput(
         face_id, status, f"Person {face_id}", consent(state, use) if state is not None else None
@@ -542,7 +543,7 @@ VERDICT_CASES = [
     ),
     (
         "a consent for another use proves nothing here",
-        [face(1, ID, OK, use="internal_gallery")],
+        [face(1, ID, OK, use=Use.INTERNAL_GALLERY)],
         UnconsentedAction.BLUR,
         VerdictAction.BLUR,
         (1,),
@@ -569,10 +570,10 @@ VERDICT_CASES = [
     ids=[case[0] for case in VERDICT_CASES],
 )
 def test_photo_verdict(faces, unconsented, action, blurred):
-    verdict = photo_verdict(use="website", faces=faces, unconsented=unconsented, analysed=True)
+    verdict = photo_verdict(use=Use.WEBSITE, faces=faces, unconsented=unconsented, analysed=True)
     assert verdict.action is action
     assert verdict.faces_to_blur == blurred
-    assert verdict.use == "website"
+    assert verdict.use == Use.WEBSITE
     assert str(verdict.reason)
     assert len(verdict.faces) == len(faces)
 
@@ -582,7 +583,7 @@ def test_photo_verdict(faces, unconsented, action, blurred):
 )
 def test_a_face_is_visible_only_when_identified_and_consented(status, state):
     verdict = photo_verdict(
-        use="website",
+        use=Use.WEBSITE,
         faces=[face(7, status, state)],
         unconsented=UnconsentedAction.BLUR,
         analysed=True,
@@ -594,7 +595,7 @@ def test_a_face_is_visible_only_when_identified_and_consented(status, state):
 
 def test_a_photo_not_yet_analysed_is_hidden():
     verdict = photo_verdict(
-        use="website", faces=[face(1, ID, OK)], unconsented=UnconsentedAction.BLUR, analysed=False
+        use=Use.WEBSITE, faces=[face(1, ID, OK)], unconsented=UnconsentedAction.BLUR, analysed=False
     )
     assert verdict.action is VerdictAction.HIDE
     assert "not been analysed" in str(verdict.reason)
@@ -603,7 +604,7 @@ def test_a_photo_not_yet_analysed_is_hidden():
 def test_duplicate_face_ids_are_a_programming_error():
     with pytest.raises(ValueError, match="unique"):
         photo_verdict(
-            use="website",
+            use=Use.WEBSITE,
             faces=[face(1, ID, OK), face(1, FaceStatus.UNKNOWN)],
             unconsented=UnconsentedAction.BLUR,
             analysed=True,
@@ -612,7 +613,7 @@ def test_duplicate_face_ids_are_a_programming_error():
 
 def test_reasons_translate():
     result = effective_consent(
-        use="website",
+        use=Use.WEBSITE,
         birth_date=AGE_9,
         guardian_ids={ANN},
         decisions=[g(ANN, False)],
@@ -638,5 +639,5 @@ def test_reasons_translate():
 def test_years_after_is_the_day_age_on_counts_a_birthday(birth, years, expected):
     assert years_after(day=birth, years=years) == expected
     if years > 0:
-        assert age_on(birth, expected) == years
-        assert age_on(birth, expected - timedelta(days=1)) == years - 1
+        assert age_on(birth_date=birth, day=expected) == years
+        assert age_on(birth_date=birth, day=expected - timedelta(days=1)) == years - 1

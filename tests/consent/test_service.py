@@ -14,6 +14,7 @@ from consentlens.consent import events
 from consentlens.consent import service as consent
 from consentlens.consent.models import ConsentDecision
 from consentlens.consent.policy import ConsentState
+from consentlens.consent.uses import Use
 from consentlens.db.guards import AppendOnlyError
 from tests import factories
 
@@ -34,18 +35,11 @@ def club(db):
 def test_new_organisations_get_the_six_default_uses_in_three_languages(db):
     org = factories.organisation(db)
     uses = consent.list_uses(session=db, organisation=org)
-    assert [u.code for u in uses] == [
-        "internal_gallery",
-        "website",
-        "print",
-        "social_media",
-        "press",
-        "face_recognition",
-    ]
+    assert [u.code for u in uses] == list(Use)
     for use in uses:
         for locale in ("nl", "fr", "en"):
             assert use.label(locale) and len(use.explanation(locale)) > 30
-    assert consent.list_uses(session=db, organisation=org, photos_only=True)[-1].code == "press"
+    assert consent.list_uses(session=db, organisation=org, photos_only=True)[-1].code == Use.PRESS
     # Idempotent.
     assert len(consent.ensure_default_uses(session=db, organisation=org)) == 6
 
@@ -63,7 +57,7 @@ def test_recorded_decisions_drive_effective_consent(db, club):
             session=db,
             organisation=org,
             child=kid,
-            use=uses["website"],
+            use=uses[Use.WEBSITE],
             granted=True,
             method="online",
             now=NOW,
@@ -74,7 +68,7 @@ def test_recorded_decisions_drive_effective_consent(db, club):
         session=db,
         organisation=org,
         child=kid,
-        use=uses["press"],
+        use=uses[Use.PRESS],
         granted=True,
         method="online",
         now=NOW,
@@ -87,17 +81,17 @@ def test_recorded_decisions_drive_effective_consent(db, club):
         uses=list(uses.values()),
         now=NOW + timedelta(minutes=1),
     )
-    assert states[(kid.id, "website")].state is ConsentState.GRANTED
-    assert states[(kid.id, "press")].state is ConsentState.WAITING
-    assert states[(kid.id, "social_media")].state is ConsentState.NO_ANSWER
-    assert "Ann Peeters, Bart Peeters" in str(states[(kid.id, "website")].reason)
+    assert states[(kid.id, Use.WEBSITE)].state is ConsentState.GRANTED
+    assert states[(kid.id, Use.PRESS)].state is ConsentState.WAITING
+    assert states[(kid.id, Use.SOCIAL_MEDIA)].state is ConsentState.NO_ANSWER
+    assert "Ann Peeters, Bart Peeters" in str(states[(kid.id, Use.WEBSITE)].reason)
 
     # Bart withdraws: effective at once.
     consent.record_decision(
         session=db,
         organisation=org,
         child=kid,
-        use=uses["website"],
+        use=uses[Use.WEBSITE],
         granted=False,
         method="online",
         now=NOW + timedelta(minutes=2),
@@ -107,10 +101,10 @@ def test_recorded_decisions_drive_effective_consent(db, club):
         session=db,
         organisation=org,
         children=[kid],
-        uses=[uses["website"]],
+        uses=[uses[Use.WEBSITE]],
         now=NOW + timedelta(minutes=2),
     )
-    assert after[(kid.id, "website")].state is ConsentState.REFUSED
+    assert after[(kid.id, Use.WEBSITE)].state is ConsentState.REFUSED
 
 
 def test_a_paper_form_recorded_by_staff_is_audited_with_its_evidence(db, club):
@@ -120,7 +114,7 @@ def test_a_paper_form_recorded_by_staff_is_audited_with_its_evidence(db, club):
         session=db,
         organisation=org,
         child=kid,
-        use=uses["print"],
+        use=uses[Use.PRINT],
         granted=True,
         method="paper",
         now=NOW,
@@ -150,7 +144,7 @@ def test_every_decision_is_announced_through_the_hook(db, club):
             session=db,
             organisation=org,
             child=kid,
-            use=uses["social_media"],
+            use=uses[Use.SOCIAL_MEDIA],
             granted=False,
             method="online",
             now=NOW,
@@ -158,7 +152,7 @@ def test_every_decision_is_announced_through_the_hook(db, club):
         )
     finally:
         events.unsubscribe(listener)
-    assert seen == [events.ConsentChanged(org.id, kid.id, "social_media", decision.id)]
+    assert seen == [events.ConsentChanged(org.id, kid.id, Use.SOCIAL_MEDIA, decision.id)]
 
 
 @pytest.mark.parametrize(
@@ -186,7 +180,7 @@ def test_bad_decisions_are_refused_with_a_clear_message(db, club, change, messag
         "session": db,
         "organisation": org,
         "child": kid,
-        "use": uses["website"],
+        "use": uses[Use.WEBSITE],
         "granted": True,
         "method": "online",
         "now": NOW,
@@ -230,7 +224,7 @@ def test_the_child_decides_from_the_co_consent_age(db):
     )
     state = consent.effective_consents(
         session=db, organisation=org, children=[teen], uses=[website], now=NOW
-    )[(teen.id, "website")]
+    )[(teen.id, Use.WEBSITE)]
     assert state.state is ConsentState.REFUSED and "child" in str(state.reason)
 
 
@@ -241,7 +235,7 @@ def test_decisions_are_append_only(db, club, change):
         session=db,
         organisation=org,
         child=kid,
-        use=uses["website"],
+        use=uses[Use.WEBSITE],
         granted=True,
         method="online",
         now=NOW,
@@ -261,7 +255,7 @@ def test_the_database_enforces_who_decided(db, club):
     db.add(
         ConsentDecision(
             child_id=kid.id,
-            use_id=uses["website"].id,
+            use_id=uses[Use.WEBSITE].id,
             granted=True,
             party="guardian",
             guardian_id=None,

@@ -15,6 +15,7 @@ from consentlens.auth.models import Role
 from consentlens.consent import service as consent
 from consentlens.consent.models import ConsentDecision
 from consentlens.consent.policy import ConsentState
+from consentlens.consent.uses import Use
 from consentlens.core.tables import utcnow
 from tests import factories
 from tests.conftest import csrf_from, login
@@ -70,10 +71,10 @@ def test_a_child_from_12_refuses_with_their_own_link(app, client, db, club):
         assert phone.get(path).headers["location"] == "/consent"
         page = phone.get("/consent", headers={"accept-language": "nl"})
         assert "Foto's van jou" in page.text and "Jonas" in page.text
-        answer(phone, teen, {"social_media": "no"})
+        answer(phone, teen, {Use.SOCIAL_MEDIA: "no"})
         assert phone.get("/staff/children/1").status_code in (303, 403)
-    assert states(db, org, teen)["social_media"] is ConsentState.REFUSED
-    assert states(db, org, teen)["website"] is ConsentState.GRANTED
+    assert states(db, org, teen)[Use.SOCIAL_MEDIA] is ConsentState.REFUSED
+    assert states(db, org, teen)[Use.WEBSITE] is ConsentState.GRANTED
     decision = db.exec(select(ConsentDecision).where(ConsentDecision.party == "child")).one()
     assert decision.guardian_id is None and decision.method == "online"
 
@@ -82,13 +83,13 @@ def test_from_16_the_childs_own_yes_replaces_the_guardians_no(app, client, db, c
     org, staff, mum, _ = club
     older = factories.child(db, org, first_name="Noor", birth_date=years_ago(16), guardians=(mum,))
     grant_all(db, org, older, mum, granted=False)
-    assert states(db, org, older)["website"] is ConsentState.WAITING
+    assert states(db, org, older)[Use.WEBSITE] is ConsentState.WAITING
     login(client, staff.email, factories.PASSWORD)
     with TestClient(app, follow_redirects=False) as phone:
         phone.get(child_link(client, older))
-        answer(phone, older, {"website": "yes"})
-    assert states(db, org, older)["website"] is ConsentState.GRANTED
-    assert states(db, org, older)["press"] is ConsentState.WAITING
+        answer(phone, older, {Use.WEBSITE: "yes"})
+    assert states(db, org, older)[Use.WEBSITE] is ConsentState.GRANTED
+    assert states(db, org, older)[Use.PRESS] is ConsentState.WAITING
 
 
 def test_younger_children_get_no_link(client, db, club):
@@ -137,7 +138,7 @@ def test_a_paper_form_with_its_scan(client, db, club):
         kid,
         mum.id,
         {"scan": ("form.png", scan, "image/png")},
-        {"website": "yes", "press": "no", "print": ""},
+        {Use.WEBSITE: "yes", Use.PRESS: "no", Use.PRINT: ""},
         signed_on=signed,
     )
     assert response.status_code == 303 and response.headers["location"].endswith("saved=2")
@@ -146,7 +147,7 @@ def test_a_paper_form_with_its_scan(client, db, club):
     assert {d.recorded_by_id for d in decisions} == {staff.id}
     assert all(d.guardian_id == mum.id for d in decisions)
     assert decisions[0].decided_at.astimezone(UTC).date() == signed
-    assert states(db, org, kid)["website"] is ConsentState.GRANTED
+    assert states(db, org, kid)[Use.WEBSITE] is ConsentState.GRANTED
     download = client.get(f"/staff/evidence/{decisions[0].id}")
     assert download.status_code == 200 and download.content == scan
     assert download.headers["content-type"] == "image/png"
@@ -169,7 +170,7 @@ def test_bad_scans_are_refused_and_nothing_is_recorded(client, db, club, name, p
     if payload is None:
         payload = png_bytes()[:-30]
     response = submit_paper(
-        client, kid, mum.id, {"scan": (name, payload, "image/png")}, {"website": "yes"}
+        client, kid, mum.id, {"scan": (name, payload, "image/png")}, {Use.WEBSITE: "yes"}
     )
     assert response.status_code == 400
     assert message in response.text
@@ -193,7 +194,7 @@ def test_a_paper_form_dated_before_birth_or_ahead_is_refused(client, db, club, s
         kid,
         mum.id,
         {"scan": ("f.png", png_bytes(), "image/png")},
-        {"website": "yes"},
+        {Use.WEBSITE: "yes"},
         signed_on=signed_on,
     )
     assert response.status_code == 400
@@ -215,7 +216,7 @@ def test_guardians_cannot_download_evidence(app, client, db, club):
     kid = factories.child(db, org, guardians=(mum,))
     login(client, staff.email, factories.PASSWORD)
     submit_paper(
-        client, kid, mum.id, {"scan": ("f.png", png_bytes(), "image/png")}, {"website": "yes"}
+        client, kid, mum.id, {"scan": ("f.png", png_bytes(), "image/png")}, {Use.WEBSITE: "yes"}
     )
     decision = db.exec(select(ConsentDecision)).one()
     parent = factories.user(db, org, Role.GUARDIAN)
@@ -233,7 +234,7 @@ def test_no_club_can_point_a_decision_at_another_clubs_scan(app, client, db, clu
     kid = factories.child(db, org, guardians=(mum,))
     login(client, staff.email, factories.PASSWORD)
     submit_paper(
-        client, kid, mum.id, {"scan": ("f.png", png_bytes(), "image/png")}, {"website": "yes"}
+        client, kid, mum.id, {"scan": ("f.png", png_bytes(), "image/png")}, {Use.WEBSITE: "yes"}
     )
     theirs = db.exec(select(ConsentDecision)).one().evidence_ref
     assert theirs and theirs.startswith(f"evidence/{org.id}/")
@@ -245,7 +246,7 @@ def test_no_club_can_point_a_decision_at_another_clubs_scan(app, client, db, clu
         f"/api/v1/children/{kid_b.id}/consents",
         headers=bearer(client, staff_b.email, factories.PASSWORD),
         json={
-            "use": "website",
+            "use": Use.WEBSITE,
             "decision": "granted",
             "guardian_id": parent_b.id,
             "method": "paper",
@@ -256,7 +257,7 @@ def test_no_club_can_point_a_decision_at_another_clubs_scan(app, client, db, clu
     assert db.exec(select(ConsentDecision).where(ConsentDecision.child_id == kid_b.id)).all() == []
     # A reference planted before the API stopped taking paths is not opened either.
     website = next(
-        u for u in consent.list_uses(session=db, organisation=club_b) if u.code == "website"
+        u for u in consent.list_uses(session=db, organisation=club_b) if u.code == Use.WEBSITE
     )
     planted = consent.record_decision(
         session=db,
@@ -354,8 +355,8 @@ def test_a_new_season_expires_old_answers_and_asks_for_renewal(app, client, db, 
         uses=uses,
         now=after_old_end + timedelta(hours=1),
     )
-    assert later[(kid.id, "website")].state is ConsentState.EXPIRED
-    assert states(db, org, kid)["website"] is ConsentState.GRANTED  # until the old end
+    assert later[(kid.id, Use.WEBSITE)].state is ConsentState.EXPIRED
+    assert states(db, org, kid)[Use.WEBSITE] is ConsentState.GRANTED  # until the old end
 
     overview = client.get(f"/staff/groups/{team.id}/consents")
     assert "Renewed" in overview.text and "Not yet" in overview.text
@@ -363,7 +364,7 @@ def test_a_new_season_expires_old_answers_and_asks_for_renewal(app, client, db, 
         from tests.mail import Inbox
 
         parent.get(Inbox.link_path(renewal))
-        answer(parent, kid, {"website": "yes"})
+        answer(parent, kid, {Use.WEBSITE: "yes"})
     renewed = client.get(f"/staff/groups/{team.id}/consents")
     assert "Not yet" not in renewed.text
     decision = db.exec(select(ConsentDecision).order_by(ConsentDecision.id.desc())).first()
@@ -397,19 +398,19 @@ def test_consent_api(client, db, club):
     headers = bearer(client, staff.email, factories.PASSWORD)
     before = client.get(f"/api/v1/children/{kid.id}/consents", headers=headers)
     assert before.status_code == 200
-    assert {c["use"]: c["state"] for c in before.json()}["website"] == "no_answer"
+    assert {c["use"]: c["state"] for c in before.json()}[Use.WEBSITE] == "no_answer"
     created = client.post(
         f"/api/v1/children/{kid.id}/consents",
         headers=headers,
-        json={"use": "website", "decision": "granted", "guardian_id": mum.id, "method": "paper"},
+        json={"use": Use.WEBSITE, "decision": "granted", "guardian_id": mum.id, "method": "paper"},
     )
     assert created.status_code == 201, created.text
     body = created.json()
     assert body["effective"]["state"] == "granted" and body["method"] == "paper"
     for bad, detail in [
-        ({"use": "website", "decision": "granted"}, "either guardian_id or by_child"),
+        ({"use": Use.WEBSITE, "decision": "granted"}, "either guardian_id or by_child"),
         ({"use": "tv", "decision": "granted", "guardian_id": mum.id}, "Unknown use"),
-        ({"use": "website", "decision": "granted", "by_child": True}, "younger than 12"),
+        ({"use": Use.WEBSITE, "decision": "granted", "by_child": True}, "younger than 12"),
     ]:
         response = client.post(f"/api/v1/children/{kid.id}/consents", headers=headers, json=bad)
         assert response.status_code == 422 and detail in response.text
@@ -422,7 +423,7 @@ def test_consent_api(client, db, club):
             f"/api/v1/children/{kid.id}/consents",
             headers=headers,
             json={
-                "use": "press",
+                "use": Use.PRESS,
                 "decision": "granted",
                 "guardian_id": mum.id,
                 "decided_at": decided_at.isoformat(),

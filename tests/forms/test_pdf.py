@@ -16,15 +16,15 @@ from PIL import Image
 from pypdf import PdfReader
 
 from consentlens.consent.defaults import DEFAULT_USES
-from consentlens.forms.pdf import (
-    TICK_BOX,
+from consentlens.forms.content import (
     ChildInfo,
     FormContent,
     GuardianInfo,
     OrganisationInfo,
     UseLine,
-    render_forms,
 )
+from consentlens.forms.drawing import TICK_BOX
+from consentlens.forms.pdf import render_forms
 
 NAMES = ["Łukasz Kowalski", "Zoë Ölçer", "Őrs Szabó", "Çağla Şahin"]
 URL = "http://127.0.0.1:8000/c/MTIz.abcdefghijklmnopqrstuvwxyz012"
@@ -89,7 +89,7 @@ def barcodes(data: bytes, page: int = 1) -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize("name", NAMES)
 def test_names_beyond_latin1_come_out_exactly(name):
-    data = render_forms([child_form(name=name)], ORG)
+    data = render_forms(forms=[child_form(name=name)], organisation=ORG)
     text = pages_text(data)[0]
     assert name in text
     fonts = {
@@ -109,7 +109,7 @@ def test_names_beyond_latin1_come_out_exactly(name):
     ],
 )
 def test_every_use_in_the_forms_language(locale, labels, heading):
-    text = pages_text(render_forms([child_form(locale)], ORG))[0]
+    text = pages_text(render_forms(forms=[child_form(locale)], organisation=ORG))[0]
     for use in DEFAULT_USES:
         assert use[f"label_{locale}"] in text
     for label in labels:
@@ -118,7 +118,7 @@ def test_every_use_in_the_forms_language(locale, labels, heading):
 
 
 def test_form_id_as_text_and_barcodes_that_decode():
-    data = render_forms([child_form(guardians=2)], ORG)
+    data = render_forms(forms=[child_form(guardians=2)], organisation=ORG)
     assert "FABC2345" in pages_text(data)[0]
     found = barcodes(data)
     assert ("Code128", "FABC2345") in found
@@ -130,7 +130,7 @@ def test_form_id_as_text_and_barcodes_that_decode():
                                      (15, True, False), (16, True, True)]
 )  # fmt: skip
 def test_the_child_signs_from_the_co_consent_age(age, child_signs, sole):
-    text = pages_text(render_forms([child_form(age=age)], ORG))[0]
+    text = pages_text(render_forms(forms=[child_form(age=age)], organisation=ORG))[0]
     assert ("Child (from the age of 12)" in text) is child_signs
     assert ("Łukasz has a say too" in text) is (child_signs and not sole)
     assert ("only the answer of Łukasz counts" in text) is sole
@@ -138,7 +138,7 @@ def test_the_child_signs_from_the_co_consent_age(age, child_signs, sole):
 
 
 def test_the_privacy_notice():
-    text = pages_text(render_forms([child_form()], ORG))[0]
+    text = pages_text(render_forms(forms=[child_form()], organisation=ORG))[0]
     assert "VZW Sportclub Łódź is responsible for these personal data" in text
     assert "privacy@lenteberg.test" in text
     assert "withdraw your consent at any time" in text
@@ -147,13 +147,13 @@ def test_the_privacy_notice():
     no_controller = replace(
         ORG, privacy_controller="", privacy_contact_email="", retention_months=1
     )
-    text = pages_text(render_forms([child_form()], no_controller))[0]
+    text = pages_text(render_forms(forms=[child_form()], organisation=no_controller))[0]
     assert "Sportclub De Lenteberg is responsible" in text
     assert "kept for at most 1 month." in text and "Questions or requests" not in text
 
 
 def test_a_blank_form_has_lines_to_fill_in_and_no_personal_code():
-    data = render_forms([blank_form()], ORG)
+    data = render_forms(forms=[blank_form()], organisation=ORG)
     text = pages_text(data)[0]
     assert "Name of the child" in text and "Birth date" in text and "Group" in text
     assert "Child (from the age of 12)" in text
@@ -162,7 +162,7 @@ def test_a_blank_form_has_lines_to_fill_in_and_no_personal_code():
 
 
 def test_a_child_without_guardians_gets_a_line_instead_of_a_code():
-    data = render_forms([child_form(guardians=0)], ORG)
+    data = render_forms(forms=[child_form(guardians=0)], organisation=ORG)
     assert "The club has no parent of Łukasz on record yet" in pages_text(data)[0]
     assert [kind for kind, _ in barcodes(data)] == ["Code128"]
 
@@ -179,8 +179,8 @@ def test_a_form_fits_one_a4_page_and_at_most_two_letter_pages(tmp_path, locale):
     # The fullest usual form: a teenager who signs too, two groups, two guardians with codes.
     typical = replace(child_form(locale, age=13), child=replace(child_form().child, age=13))
     typical = replace(typical, child=replace(typical.child, groups=("U14 Haaien", "Selectie")))
-    assert page_count(render_forms([typical, blank_form(locale)], org)) == 2
-    letter = render_forms([typical], replace(org, page_size="letter"))
+    assert page_count(render_forms(forms=[typical, blank_form(locale)], organisation=org)) == 2
+    letter = render_forms(forms=[typical], organisation=replace(org, page_size="letter"))
     assert page_count(letter) <= 2
     assert [float(v) for v in PdfReader(io.BytesIO(letter)).pages[0].mediabox] == [0, 0, 612, 792]
     # Very long names and many groups may take a second page, never a third.
@@ -197,7 +197,7 @@ def test_a_form_fits_one_a4_page_and_at_most_two_letter_pages(tmp_path, locale):
     )
     long_name = replace(org, name="Koninklijke Sportvereniging De Lenteberg " * 3)
     for size in ("A4", "letter"):
-        data = render_forms([crowded], replace(long_name, page_size=size))
+        data = render_forms(forms=[crowded], organisation=replace(long_name, page_size=size))
         assert page_count(data) == 2
         assert "Maximiliaan-Alexander Van den Broeck-Vandersteenhoven" in pages_text(data)[0]
 
@@ -208,4 +208,6 @@ def test_tick_boxes_are_large_enough_for_a_pen():
 
 def test_a_logo_gone_from_disk_does_not_stop_printing(tmp_path):
     org = replace(ORG, logo_path=tmp_path / "gone.png")
-    assert pages_text(render_forms([child_form()], org))[0].startswith("Sportclub De Lenteberg")
+    assert pages_text(render_forms(forms=[child_form()], organisation=org))[0].startswith(
+        "Sportclub De Lenteberg"
+    )

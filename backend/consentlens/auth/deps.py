@@ -101,7 +101,7 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def current_auth_session(request: Request, session: Session) -> AuthSession | None:
+def current_auth_session(*, request: Request, session: Session) -> AuthSession | None:
     """The live server-side session behind the request's cookie (looked up once per request)."""
     if hasattr(request.state, "auth_session"):
         cached: AuthSession | None = request.state.auth_session
@@ -113,23 +113,23 @@ def current_auth_session(request: Request, session: Session) -> AuthSession | No
     return row
 
 
-def sign_out(request: Request, session: Session, *, now: datetime) -> None:
+def sign_out(*, request: Request, session: Session, now: datetime) -> None:
     """End this browser's session on the server and forget the cookie's contents."""
     sessions.end(session=session, token=request.session.get(SESSION_TOKEN_KEY), now=now)
     request.session.clear()
 
 
 def sign_in(
+    *,
     request: Request,
     session: Session,
-    *,
     now: datetime,
     user_id: int | None,
     link: ConsentLink | None = None,
 ) -> None:
     """Give this browser a fresh session: nothing from before (a planted cookie, another
     account's or a link's limited session) carries over."""
-    sign_out(request, session, now=now)
+    sign_out(request=request, session=session, now=now)
     request.session[SESSION_TOKEN_KEY] = sessions.start(
         session=session,
         now=now,
@@ -158,7 +158,7 @@ def _link_principal(session: Session, row: AuthSession, user: User) -> Principal
 
 
 def _session_user(request: Request, session: Session) -> tuple[User, AuthSession] | None:
-    row = current_auth_session(request, session)
+    row = current_auth_session(request=request, session=session)
     if row is None or row.user_id is None:
         return None
     user = session.get(User, row.user_id)

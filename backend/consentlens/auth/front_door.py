@@ -15,8 +15,8 @@ router = APIRouter()
 
 
 @router.get("/", include_in_schema=False)
-def front_door(request: Request, session: SessionDep, principal: OptionalAnyone) -> Response:
-    row = current_auth_session(request, session)
+def front_door(*, request: Request, session: SessionDep, principal: OptionalAnyone) -> Response:
+    row = current_auth_session(request=request, session=session)
     # Any session opened by a link (a guardian's or a child's own) has one place to go.
     if (principal is not None and principal.by_link) or (row is not None and row.link_id):
         return RedirectResponse("/consent", status_code=303)
@@ -27,7 +27,7 @@ def front_door(request: Request, session: SessionDep, principal: OptionalAnyone)
 
 @router.get("/lang/{locale}", include_in_schema=False)
 def switch_language(
-    locale: str, session: SessionDep, principal: OptionalAnyone, next: str = "/"
+    *, locale: str, session: SessionDep, principal: OptionalAnyone, next: str = "/"
 ) -> Response:
     """Remember the chosen language (browser cookie, and the account: e-mails follow it)."""
     if locale not in LOCALES:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from consentlens.audit.service import origin_of
 from consentlens.auth import passwords, service
@@ -19,6 +19,7 @@ from consentlens.auth.deps import (
 from consentlens.core.db import SessionDep
 from consentlens.core.errors import safe_next
 from consentlens.core.i18n import N_
+from consentlens.core.pages import see_other
 from consentlens.core.security import MIN_PASSWORD_LENGTH, verify_csrf
 from consentlens.core.tables import utcnow
 from consentlens.core.templating import prefer_locale, render
@@ -29,8 +30,28 @@ router = APIRouter(tags=["pages"])
 @router.get("/login", include_in_schema=False)
 def login_page(request: Request, principal: OptionalUser, next: str = "/") -> Response:
     if principal is not None:
-        return RedirectResponse(safe_next(next), status_code=303)
+        return see_other(safe_next(next))
     return render(request, "auth/login.html", email="", next=safe_next(next))
+
+
+def _login_refused(
+    request: Request,
+    email: str,
+    target: str,
+    status_code: int,
+    message: str,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """The sign-in form again, with what was typed (not the password) and why it failed."""
+    return render(
+        request,
+        "auth/login.html",
+        status_code=status_code,
+        headers=headers,
+        email=email,
+        next=target,
+        errors=[message],
+    )
 
 
 @router.post("/login", include_in_schema=False, dependencies=[Depends(verify_csrf)])
@@ -43,46 +64,35 @@ def login_submit(
 ) -> Response:
     target = safe_next(next)
     if not email.strip() or not password:
-        return render(
-            request,
-            "auth/login.html",
-            status_code=400,
-            email=email,
-            next=target,
-            errors=[N_("Fill in your e-mail address and your password.")],
+        return _login_refused(
+            request, email, target, 400, N_("Fill in your e-mail address and your password.")
         )
     result = service.login(
         session=session, email=email, password=password, origin=origin_of(request)
     )
     if result.outcome is service.LoginOutcome.THROTTLED:
-        return render(
+        return _login_refused(
             request,
-            "auth/login.html",
-            status_code=429,
+            email,
+            target,
+            429,
+            N_("Too many failed attempts. Try again in a few minutes."),
             headers={"Retry-After": str(result.retry_after_seconds)},
-            email=email,
-            next=target,
-            errors=[N_("Too many failed attempts. Try again in a few minutes.")],
         )
     if result.outcome is service.LoginOutcome.INVALID or result.user is None:
-        return render(
-            request,
-            "auth/login.html",
-            status_code=400,
-            email=email,
-            next=target,
-            errors=[N_("That e-mail address and password do not match.")],
+        return _login_refused(
+            request, email, target, 400, N_("That e-mail address and password do not match.")
         )
     # A fresh session on sign-in: nothing from before (e.g. a planted cookie, or a limited
     # session opened by a link) carries over.
-    sign_in(request, session, now=utcnow(), user_id=result.user.id)
-    return RedirectResponse(target, status_code=303)
+    sign_in(request=request, session=session, now=utcnow(), user_id=result.user.id)
+    return see_other(target)
 
 
 @router.post("/logout", include_in_schema=False, dependencies=[Depends(verify_csrf)])
 def logout(request: Request, session: SessionDep) -> Response:
-    sign_out(request, session, now=utcnow())
-    return RedirectResponse("/login", status_code=303)
+    sign_out(request=request, session=session, now=utcnow())
+    return see_other("/login")
 
 
 def _password_problems(password: str, repeat: str) -> list[str]:
@@ -93,9 +103,29 @@ def _password_problems(password: str, repeat: str) -> list[str]:
     return []
 
 
+def _password_page(
+    request: Request,
+    *,
+    token: str | None,
+    done: bool = False,
+    status_code: int = 200,
+    errors: list[str] | None = None,
+) -> Response:
+    """The password form: for the signed-in account (no token) or through a reset link."""
+    return render(
+        request,
+        "auth/password.html",
+        status_code=status_code,
+        errors=errors or [],
+        done=done,
+        has_password=token is None,
+        token=token,
+    )
+
+
 @router.get("/account/password", include_in_schema=False)
 def password_form(request: Request, principal: CurrentUser) -> Response:
-    return render(request, "auth/password.html", done=False, has_password=True)
+    return _password_page(request, token=None)
 
 
 @router.post("/account/password", include_in_schema=False, dependencies=[Depends(verify_csrf)])
@@ -109,18 +139,11 @@ def password_submit(
 ) -> Response:
     """Change the password of the signed-in account: only with the current one."""
     errors = []
-    if not passwords.current_password_ok(principal.user, current_password):
+    if not passwords.current_password_ok(user=principal.user, password=current_password):
         errors.append(N_("Your current password is not right."))
     errors += _password_problems(password, repeat)
     if errors:
-        return render(
-            request,
-            "auth/password.html",
-            status_code=400,
-            errors=errors,
-            done=False,
-            has_password=True,
-        )
+        return _password_page(request, token=None, status_code=400, errors=errors)
     passwords.set_new_password(
         session=session,
         user=principal.user,
@@ -130,7 +153,7 @@ def password_submit(
         keep_session_token=request.session.get(SESSION_TOKEN_KEY),
         how="changed",
     )
-    return render(request, "auth/password.html", done=True, has_password=True)
+    return _password_page(request, token=None, done=True)
 
 
 @router.get("/password/forgot", include_in_schema=False)
@@ -182,7 +205,7 @@ def reset_form(request: Request, session: SessionDep, token: str) -> Response:
     if user is None:
         return _reset_link_problem(request)
     prefer_locale(request, user.locale)
-    return render(request, "auth/password.html", done=False, has_password=False, token=token)
+    return _password_page(request, token=token)
 
 
 @router.post(
@@ -202,15 +225,7 @@ def reset_submit(
     prefer_locale(request, user.locale)
     errors = _password_problems(password, repeat)
     if errors:
-        return render(
-            request,
-            "auth/password.html",
-            status_code=400,
-            errors=errors,
-            done=False,
-            has_password=False,
-            token=token,
-        )
+        return _password_page(request, token=token, status_code=400, errors=errors)
     passwords.set_new_password(
         session=session,
         user=user,
@@ -220,5 +235,5 @@ def reset_submit(
         how="reset_link",
     )
     # The link proves the address, not a sign-in: the person signs in with the new password.
-    sign_out(request, session, now=utcnow())
-    return render(request, "auth/password.html", done=True, has_password=False, token=token)
+    sign_out(request=request, session=session, now=utcnow())
+    return _password_page(request, token=token, done=True)

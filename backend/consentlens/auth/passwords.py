@@ -151,5 +151,5 @@ def set_new_password(
     )
 
 
-def current_password_ok(user: User, password: str) -> bool:
+def current_password_ok(*, user: User, password: str) -> bool:
     return verify_password(password, user.password_hash)

@@ -49,7 +49,7 @@ def _child_answerer(session: Session, link_id: int) -> Answerer:
 def get_answerer(request: Request, session: SessionDep, principal: OptionalAnyone) -> Answerer:
     """Who answers: a child by their own link, or a guardian (signed in, or by their link, then
     only for their children in the organisation that made the link)."""
-    row = current_auth_session(request, session)
+    row = current_auth_session(request=request, session=session)
     if row is not None and row.link_id is not None and row.user_id is None:
         return _child_answerer(session, row.link_id)
     if principal is None or not principal.is_guardian:

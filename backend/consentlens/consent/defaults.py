@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import TypedDict
 
+from consentlens.consent.uses import Use
+
 
 class UseText(TypedDict):
-    code: str
+    code: Use
     applies_to_photos: bool
     unconsented_action: str
     label_nl: str
@@ -22,7 +24,7 @@ class UseText(TypedDict):
 
 DEFAULT_USES: tuple[UseText, ...] = (
     {
-        "code": "internal_gallery",
+        "code": Use.INTERNAL_GALLERY,
         "applies_to_photos": True,
         "unconsented_action": "blur",
         "label_nl": "Besloten fotogalerij",
@@ -42,7 +44,7 @@ DEFAULT_USES: tuple[UseText, ...] = (
         "example_en": "A photo of training in the club's album, visible only to signed-in parents.",
     },
     {
-        "code": "website",
+        "code": Use.WEBSITE,
         "applies_to_photos": True,
         "unconsented_action": "blur",
         "label_nl": "Website van de club",
@@ -59,7 +61,7 @@ DEFAULT_USES: tuple[UseText, ...] = (
         "example_en": "A team photo after the match on the club's website.",
     },
     {
-        "code": "print",
+        "code": Use.PRINT,
         "applies_to_photos": True,
         "unconsented_action": "blur",
         "label_nl": "Nieuwsbrief en drukwerk",
@@ -74,7 +76,7 @@ DEFAULT_USES: tuple[UseText, ...] = (
         "example_en": "A photo of the summer camp in the newsletter sent to all members.",
     },
     {
-        "code": "social_media",
+        "code": Use.SOCIAL_MEDIA,
         "applies_to_photos": True,
         "unconsented_action": "hide",
         "label_nl": "Sociale media",
@@ -91,7 +93,7 @@ DEFAULT_USES: tuple[UseText, ...] = (
         "example_en": "A photo of the tournament on the club's Instagram page.",
     },
     {
-        "code": "press",
+        "code": Use.PRESS,
         "applies_to_photos": True,
         "unconsented_action": "hide",
         "label_nl": "Pers",
@@ -108,7 +110,7 @@ DEFAULT_USES: tuple[UseText, ...] = (
         "example_en": "A photo of the championship celebration in the local newspaper.",
     },
     {
-        "code": "face_recognition",
+        "code": Use.FACE_RECOGNITION,
         "applies_to_photos": False,
         "unconsented_action": "blur",
         "label_nl": "Gezichtsherkenning",

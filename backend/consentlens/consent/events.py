@@ -53,7 +53,7 @@ def require_listeners() -> None:
         )
 
 
-def notify(session: Session, change: ConsentChanged) -> None:
+def notify(*, session: Session, change: ConsentChanged) -> None:
     """Tell every listener, inside the caller's transaction; raise if nobody listens."""
     require_listeners()
     for listener in list(_listeners):

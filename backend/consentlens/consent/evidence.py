@@ -73,11 +73,13 @@ def store_scan(*, session: Session, data: bytes, organisation_id: int) -> str:
     # A signed form with a child's name and a parent's signature: owner-only, like the originals.
     write_private(get_settings().resolved_media_dir / relative, data)
     reference = relative.as_posix()
-    transactions.on_rollback(session, lambda: discard(reference, organisation_id=organisation_id))
+    transactions.on_rollback(
+        session, lambda: discard(reference=reference, organisation_id=organisation_id)
+    )
     return reference
 
 
-def scan_path(reference: str, *, organisation_id: int) -> Path | None:
+def scan_path(*, reference: str, organisation_id: int) -> Path | None:
     """The file behind a stored reference, if it is one of this organisation's scans and exists.
 
     The organisation is checked again here, not only where the reference was made: a reference
@@ -90,8 +92,8 @@ def scan_path(reference: str, *, organisation_id: int) -> Path | None:
     return path
 
 
-def discard(reference: str, *, organisation_id: int) -> None:
+def discard(*, reference: str, organisation_id: int) -> None:
     """Remove a scan whose decisions could not be recorded."""
-    path = scan_path(reference, organisation_id=organisation_id)
+    path = scan_path(reference=reference, organisation_id=organisation_id)
     if path is not None:
         path.unlink(missing_ok=True)

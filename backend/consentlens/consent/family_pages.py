@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import Response
 from sqlmodel import Session, func, select
 
 from consentlens.audit import service as audit
@@ -21,6 +21,7 @@ from consentlens.consent.answerer import Answerer, CurrentAnswerer
 from consentlens.consent.policy import age_on
 from consentlens.core.db import SessionDep
 from consentlens.core.i18n import N_
+from consentlens.core.pages import see_other
 from consentlens.core.security import verify_csrf
 from consentlens.core.tables import utcnow
 from consentlens.core.templating import render
@@ -71,8 +72,8 @@ def _open(request: Request, session: Session, check: links.LinkCheck) -> Respons
     links.record_use(session=session, link=link, now=now, origin=origin_of(request))
     # Whoever was signed in before, this browser now holds only a session limited to
     # answering consent for the link's children (see auth/deps.py).
-    sign_in(request, session, now=now, user_id=link.guardian_id, link=link)
-    return RedirectResponse("/consent", status_code=303)
+    sign_in(request=request, session=session, now=now, user_id=link.guardian_id, link=link)
+    return see_other("/consent")
 
 
 @router.get("/c/{token}")
@@ -139,7 +140,7 @@ def _page_context(session: Session, answerer: Answerer) -> dict[str, object]:
     )
     org = answerer.organisation
     today = utcnow().date()
-    ages = {child.id: age_on(child.birth_date, today) for child in children}
+    ages = {child.id: age_on(birth_date=child.birth_date, day=today) for child in children}
     return {
         "organisation": org,
         "answerer": answerer,
@@ -157,15 +158,6 @@ def answer_page(request: Request, session: SessionDep, answerer: CurrentAnswerer
     return render(request, "consent/answer.html", **_page_context(session, answerer))
 
 
-def _form_choices(form: dict[str, str], answerer: Answerer, session: Session) -> list[flow.Choice]:
-    uses = consent.list_uses(session=session, organisation=answerer.organisation)
-    return flow.parse_choices(
-        form,
-        child_ids=[c.id for c in answerer.children if c.id is not None],
-        use_codes=[u.code for u in uses],
-    )
-
-
 def _changes(session: Session, answerer: Answerer, choices: list[flow.Choice]) -> list[flow.Change]:
     uses = {
         u.code: u for u in consent.list_uses(session=session, organisation=answerer.organisation)
@@ -179,7 +171,7 @@ def _changes(session: Session, answerer: Answerer, choices: list[flow.Choice]) -
         by_child=answerer.by_child,
         min_valid_until=consent.season_valid_until(answerer.organisation),
     )
-    return flow.changes_from(choices, children=children, uses=uses, current=current)
+    return flow.changes_from(choices=choices, children=children, uses=uses, current=current)
 
 
 async def _form_dict(request: Request) -> dict[str, str]:
@@ -187,15 +179,28 @@ async def _form_dict(request: Request) -> dict[str, str]:
     return {key: value for key, value in form.items() if isinstance(value, str)}
 
 
-def _foreign_form(request: Request) -> Response:
-    """A form naming children or uses this person may not answer for (stale page or forged)."""
-    return render(
-        request,
-        "error.html",
-        status_code=400,
-        title=N_("Something in the form is not right"),
-        message=N_("This page does not match your children. Reload it and try again."),
-    )
+FormDict = Annotated[dict[str, str], Depends(_form_dict)]
+
+
+def _form_choices(
+    session: SessionDep, answerer: CurrentAnswerer, form: FormDict
+) -> list[flow.Choice]:
+    """The answers in the form; a form naming children or uses this person may not answer for
+    (a stale page or a forged one) is refused with the error page."""
+    uses = consent.list_uses(session=session, organisation=answerer.organisation)
+    try:
+        return flow.parse_choices(
+            form=form,
+            child_ids=[c.id for c in answerer.children if c.id is not None],
+            use_codes=[u.code for u in uses],
+        )
+    except flow.ChoiceError:
+        raise HTTPException(
+            400, N_("This page does not match your children. Reload it and try again.")
+        ) from None
+
+
+FormChoices = Annotated[list[flow.Choice], Depends(_form_choices)]
 
 
 @router.post("/consent/review", dependencies=[Depends(verify_csrf)])
@@ -203,12 +208,8 @@ def review(
     request: Request,
     session: SessionDep,
     answerer: CurrentAnswerer,
-    form: Annotated[dict[str, str], Depends(_form_dict)],
+    choices: FormChoices,
 ) -> Response:
-    try:
-        choices = _form_choices(form, answerer, session)
-    except flow.ChoiceError:
-        return _foreign_form(request)
     changes = _changes(session, answerer, choices)
     if not changes:
         context = _page_context(session, answerer)
@@ -235,12 +236,9 @@ def confirm(
     request: Request,
     session: SessionDep,
     answerer: CurrentAnswerer,
-    form: Annotated[dict[str, str], Depends(_form_dict)],
+    form: FormDict,
+    choices: FormChoices,
 ) -> Response:
-    try:
-        choices = _form_choices(form, answerer, session)
-    except flow.ChoiceError:
-        return _foreign_form(request)
     if form.get("action") == "edit":
         context = _page_context(session, answerer)
         context["answers"] = {
@@ -277,9 +275,7 @@ def confirm(
             origin=origin,
         )
         receipt = "sent" if sent else "failed"
-    return RedirectResponse(
-        f"/consent/done?saved={len(changes)}&receipt={receipt}", status_code=303
-    )
+    return see_other(f"/consent/done?saved={len(changes)}&receipt={receipt}")
 
 
 @router.get("/consent/done")
@@ -323,7 +319,7 @@ def password_link(request: Request, session: SessionDep, answerer: CurrentAnswer
     """Someone who came in by a link asks for a password: the link to choose one goes to the
     account's own address, never to this browser."""
     if answerer.guardian is None:
-        return RedirectResponse("/consent", status_code=303)
+        return see_other("/consent")
     sent = passwords.request_reset(
         session=session, email=answerer.guardian.email, now=utcnow(), origin=origin_of(request)
     )

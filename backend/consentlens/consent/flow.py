@@ -46,7 +46,7 @@ def field_name(child_id: int, use_code: str) -> str:
 
 
 def parse_choices(
-    form: Mapping[str, str], *, child_ids: Iterable[int], use_codes: Iterable[str]
+    *, form: Mapping[str, str], child_ids: Iterable[int], use_codes: Iterable[str]
 ) -> list[Choice]:
     """The yes/no answers in a form, refusing any child or use the person may not answer for."""
     allowed_children = set(child_ids)
@@ -101,8 +101,8 @@ def current_answers(
 
 
 def changes_from(
-    choices: Sequence[Choice],
     *,
+    choices: Sequence[Choice],
     children: Mapping[int, Child],
     uses: Mapping[str, ConsentUse],
     current: Mapping[tuple[int, int], bool],

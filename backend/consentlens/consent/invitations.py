@@ -126,30 +126,23 @@ def send_links(
             ),
             reply_to=organisation.privacy_contact_email,
         )
+        details: dict[str, object]
         try:
             mailer.send(mail)
         except MailError as error:
             result.failed.append((guardian.email, str(error)))
-            audit.record(
-                session=session,
-                action=f"consent.{purpose}_failed",
-                organisation_id=organisation.id,
-                actor_id=actor.id if actor else None,
-                subject_type="user",
-                subject_id=guardian.id,
-                details={"error": str(error)[:300]},
-                origin=origin,
-            )
-            continue
-        result.sent.append(guardian.email)
+            outcome, details = "failed", {"error": str(error)[:300]}
+        else:
+            result.sent.append(guardian.email)
+            outcome, details = "sent", {"link_id": link.id, "children": [kid.id for kid in kids]}
         audit.record(
             session=session,
-            action=f"consent.{purpose}_sent",
+            action=f"consent.{purpose}_{outcome}",
             organisation_id=organisation.id,
             actor_id=actor.id if actor else None,
             subject_type="user",
             subject_id=guardian.id,
-            details={"link_id": link.id, "children": [kid.id for kid in kids]},
+            details=details,
             origin=origin,
         )
     return result

@@ -87,7 +87,7 @@ class EffectiveConsent:
         return self.state is ConsentState.GRANTED
 
 
-def age_on(birth_date: date, day: date) -> int:
+def age_on(*, birth_date: date, day: date) -> int:
     """Age in whole years on `day`.
 
     Someone born on 29 February turns a year older on 28 February in common years: reaching an age
@@ -142,7 +142,7 @@ def effective_consent(
     """The effective consent of one child for one use at `now`, from the decision log."""
     _require_aware(now, "now")
     tz = ZoneInfo(rules.timezone)
-    age = age_on(birth_date, now.astimezone(tz).date())
+    age = age_on(birth_date=birth_date, day=now.astimezone(tz).date())
     current_guardians = frozenset(guardian_ids)
     child, guardians = _latest_per_party(decisions, current_guardians, now)
 

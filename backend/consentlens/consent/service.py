@@ -120,7 +120,10 @@ def record_decision(
     if guardian is not None and guardian.id not in _guardian_ids(session, child.id):
         # No name in the message: the id may be someone else's, of another club.
         raise ConsentError(f"Account {guardian.id} is not a guardian of {child.full_name}.")
-    if by_child and age_on(child.birth_date, local_day) < organisation.co_consent_age:
+    if (
+        by_child
+        and age_on(birth_date=child.birth_date, day=local_day) < organisation.co_consent_age
+    ):
         raise ConsentError(
             f"{child.full_name} is younger than {organisation.co_consent_age}: "
             "their guardians decide."
@@ -160,8 +163,8 @@ def record_decision(
         origin=origin,
     )
     events.notify(
-        session,
-        events.ConsentChanged(
+        session=session,
+        change=events.ConsentChanged(
             organisation_id=organisation.id,
             child_id=child.id,
             use_code=use.code,

@@ -58,7 +58,7 @@ def photo_uses(session: Session, organisation: Organisation) -> list[ConsentUse]
 def _next_age_change(child: Child, organisation: Organisation, now: datetime) -> datetime | None:
     """The next midnight at which the child reaches an age where other answers count."""
     tz = ZoneInfo(organisation.timezone)
-    age = age_on(child.birth_date, now.astimezone(tz).date())
+    age = age_on(birth_date=child.birth_date, day=now.astimezone(tz).date())
     for threshold in sorted({organisation.co_consent_age, organisation.sole_consent_age}):
         if age < threshold:
             birthday = years_after(day=child.birth_date, years=threshold)
@@ -249,3 +249,15 @@ def photos_showing(session: Session, child_id: int) -> list[int]:
             .distinct()
         )
     )
+
+
+def verdict_summary(*, session: Session, photo_ids: Sequence[int]) -> dict[int, dict[str, str]]:
+    """Per photo, the stored action per use (for overlays in staff lists)."""
+    summary: dict[int, dict[str, str]] = {photo_id: {} for photo_id in photo_ids}
+    for photo_id, use, action in session.exec(
+        select(StoredVerdict.photo_id, StoredVerdict.use_code, StoredVerdict.action).where(
+            col(StoredVerdict.photo_id).in_(photo_ids)
+        )
+    ):
+        summary[photo_id][use] = action
+    return summary

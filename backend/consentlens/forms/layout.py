@@ -44,19 +44,20 @@ def register_fonts() -> None:
         pdfmetrics.registerFontFamily(REGULAR, normal=REGULAR, bold=BOLD)
 
 
-def wrap(text: str, font: str, size: float, width: float) -> list[str]:
+def wrap(*, text: str, font: str, size: float, width: float) -> list[str]:
     """`text` broken into lines no wider than `width` (at spaces; long words are split)."""
     return simpleSplit(text, font, size, width) or [""]
 
 
-def text_width(text: str, font: str, size: float) -> float:
+def text_width(*, text: str, font: str, size: float) -> float:
+    """How wide `text` is when set in this font and size."""
     return pdfmetrics.stringWidth(text, font, size)
 
 
 def draw_lines(
+    *,
     canvas: Canvas,
     lines: list[str],
-    *,
     x: float,
     top: float,
     font: str = REGULAR,
@@ -82,7 +83,7 @@ def draw_lines(
     return leading * len(lines)
 
 
-def tick_box(canvas: Canvas, x: float, y: float, size: float) -> None:
+def tick_box(*, canvas: Canvas, x: float, y: float, size: float) -> None:
     """An empty square to tick with a pen; (x, y) is its lower-left corner."""
     canvas.setStrokeColor(INK)
     canvas.setFillColor(HexColor("#ffffff"))
@@ -91,8 +92,8 @@ def tick_box(canvas: Canvas, x: float, y: float, size: float) -> None:
 
 
 def write_line(
-    canvas: Canvas,
     *,
+    canvas: Canvas,
     x: float,
     y: float,
     width: float,
@@ -109,20 +110,20 @@ def write_line(
     canvas.drawString(x, y - 9, caption)
     if value:
         size = 11.0
-        while size > 7 and text_width(value, value_font, size) > width - 4:
+        while size > 7 and text_width(text=value, font=value_font, size=size) > width - 4:
             size -= 0.5
         canvas.setFillColor(INK)
         canvas.setFont(value_font, size)
         canvas.drawString(x + 2, y + 3.5, value)
 
 
-def rule(canvas: Canvas, x: float, y: float, width: float, color: Color = RULE) -> None:
+def rule(*, canvas: Canvas, x: float, y: float, width: float, color: Color = RULE) -> None:
     canvas.setStrokeColor(color)
     canvas.setLineWidth(0.6)
     canvas.line(x, y, x + width, y)
 
 
-def draw_qr(canvas: Canvas, data: str, *, x: float, y: float, size: float) -> None:
+def draw_qr(*, canvas: Canvas, data: str, x: float, y: float, size: float) -> None:
     """The QR code of `data` as one filled path, quiet zone included; (x, y) is the lower left.
 
     `core.qr.qr_drawing` builds one validated ReportLab shape per dark run and encodes the data
@@ -150,7 +151,7 @@ def draw_qr(canvas: Canvas, data: str, *, x: float, y: float, size: float) -> No
     canvas.drawPath(path, stroke=0, fill=1)
 
 
-def barcode(value: str, *, height: float, bar_width: float) -> Code128:
+def barcode(*, value: str, height: float, bar_width: float) -> Code128:
     """A Code 128 barcode (quiet zones included) ready for `drawOn(canvas, x, y)`."""
     return Code128(value, barHeight=height, barWidth=bar_width, humanReadable=False, quiet=True)
 

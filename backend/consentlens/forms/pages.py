@@ -2,46 +2,36 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
+from sqlmodel import Session
 
 from consentlens.audit.service import origin_of
 from consentlens.auth.deps import CurrentAdmin, CurrentGuardian, CurrentStaff, Principal
+from consentlens.auth.models import User
 from consentlens.core.config import Locale
 from consentlens.core.db import SessionDep
+from consentlens.core.downloads import ascii_filename
 from consentlens.core.i18n import N_
 from consentlens.core.ids import Id
+from consentlens.core.pages import found_or_404, see_other
 from consentlens.core.security import verify_csrf
 from consentlens.core.tables import utcnow
 from consentlens.core.templating import render, request_locale
-from consentlens.forms import logo, service
+from consentlens.forms import logo, service, settings
 from consentlens.organisations.models import Organisation
 from consentlens.people import children as child_service
 from consentlens.people import guardians as guardian_service
 from consentlens.people.groups import get_group
+from consentlens.people.models import Child
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 CSRF = [Depends(verify_csrf)]
 
+
 # Letters that NFKD does not take apart into a base letter and an accent.
-_TRANSLITERATE = str.maketrans(
-    {"Ł": "L", "ł": "l", "Ø": "O", "ø": "o", "Đ": "D", "đ": "d", "ß": "ss", "Æ": "AE",
-     "æ": "ae", "Œ": "OE", "œ": "oe", "ı": "i", "Þ": "Th", "þ": "th"}
-)  # fmt: skip
-
-
-def ascii_filename(*parts: str, extension: str = "pdf") -> str:
-    """A download name that every browser and file system takes: lower-case ASCII and dashes."""
-    text = "-".join(parts).translate(_TRANSLITERATE)
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:80].strip("-")
-    return f"{slug or 'form'}.{extension}"
-
-
 def _pdf(content: bytes, filename: str) -> Response:
     return Response(
         content=content,
@@ -53,8 +43,27 @@ def _pdf(content: bytes, filename: str) -> Response:
     )
 
 
-def _not_found() -> HTTPException:
-    return HTTPException(404, N_("Page not found"))
+def _child_form(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    child: Child,
+    *,
+    locale: str | None,
+    guardian: User | None = None,
+) -> Response:
+    """A child's form as a download; with `guardian`, only that guardian's link is on it."""
+    printed = service.child_form(
+        session=session,
+        organisation=principal.organisation,
+        child=child,
+        actor=principal.user,
+        now=utcnow(),
+        locale=locale,
+        guardian=guardian,
+        origin=origin_of(request),
+    )
+    return _pdf(printed.pdf, ascii_filename("consent-form", child.full_name))
 
 
 @router.get("/staff/children/{child_id}/form.pdf")
@@ -65,20 +74,12 @@ def staff_child_form(
     child_id: Id,
     locale: Locale | None = None,
 ) -> Response:
-    organisation = principal.organisation
-    child = child_service.get_child(session=session, organisation=organisation, child_id=child_id)
-    if child is None:
-        raise _not_found()
-    printed = service.child_form(
-        session=session,
-        organisation=organisation,
-        child=child,
-        actor=principal.user,
-        now=utcnow(),
-        locale=locale,
-        origin=origin_of(request),
+    child = found_or_404(
+        child_service.get_child(
+            session=session, organisation=principal.organisation, child_id=child_id
+        )
     )
-    return _pdf(printed.pdf, ascii_filename("consent-form", child.full_name))
+    return _child_form(request, session, principal, child, locale=locale)
 
 
 @router.get("/staff/groups/{group_id}/forms.pdf")
@@ -86,9 +87,7 @@ def staff_group_forms(
     request: Request, session: SessionDep, principal: CurrentStaff, group_id: Id
 ) -> Response:
     organisation = principal.organisation
-    group = get_group(session=session, organisation=organisation, group_id=group_id)
-    if group is None:
-        raise _not_found()
+    group = found_or_404(get_group(session=session, organisation=organisation, group_id=group_id))
     try:
         printed = service.group_forms(
             session=session,
@@ -117,7 +116,7 @@ def staff_blank_form(
         locale=locale,
         origin=origin_of(request),
     )
-    language = locale or service.family_locale(principal.organisation, [])
+    language = locale or service.family_locale(organisation=principal.organisation, guardians=[])
     return _pdf(printed.pdf, ascii_filename("consent-form", "blank", language))
 
 
@@ -125,25 +124,14 @@ def staff_blank_form(
 def guardian_child_form(
     request: Request, session: SessionDep, principal: CurrentGuardian, child_id: Id
 ) -> Response:
-    organisation = principal.organisation
     children = guardian_service.children_of_guardian(
-        session=session, organisation=organisation, guardian=principal.user
+        session=session, organisation=principal.organisation, guardian=principal.user
     )
-    child = next((c for c in children if c.id == child_id), None)
-    if child is None:
-        raise _not_found()
-    printed = service.child_form(
-        session=session,
-        organisation=organisation,
-        child=child,
-        actor=principal.user,
-        now=utcnow(),
-        # The language the guardian reads the site in; the link printed is their own only.
-        locale=request_locale(request),
-        guardian=principal.user,
-        origin=origin_of(request),
+    child = found_or_404(next((c for c in children if c.id == child_id), None))
+    # The language the guardian reads the site in; the link printed is their own only.
+    return _child_form(
+        request, session, principal, child, locale=request_locale(request), guardian=principal.user
     )
-    return _pdf(printed.pdf, ascii_filename("consent-form", child.full_name))
 
 
 def _settings_page(
@@ -199,7 +187,7 @@ def settings_submit(
     # One byte past the limit is enough to tell that a file is too large.
     data = logo_file.file.read(logo.MAX_BYTES + 1) if logo_file is not None else b""
     try:
-        service.save_settings(
+        settings.save_settings(
             session=session,
             organisation=principal.organisation,
             actor=principal.user,
@@ -210,8 +198,8 @@ def settings_submit(
             remove_logo=remove_logo == "yes",
             origin=origin_of(request),
         )
-    except service.SettingsError as error:
+    except settings.SettingsError as error:
         return _settings_page(
             request, principal, status_code=400, errors=error.messages, values=values
         )
-    return RedirectResponse("/staff/settings/forms?saved=1", status_code=303)
+    return see_other("/staff/settings/forms?saved=1")

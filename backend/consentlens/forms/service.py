@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,10 +17,9 @@ from consentlens.auth.models import User
 from consentlens.consent import service as consent
 from consentlens.consent.models import ConsentUse
 from consentlens.consent.policy import age_on
-from consentlens.core import transactions
 from consentlens.core.config import LOCALES, get_settings
 from consentlens.core.i18n import N_
-from consentlens.forms import logo, pdf
+from consentlens.forms import content, logo, pdf
 from consentlens.forms.models import PrintedForm
 from consentlens.organisations.models import Organisation
 from consentlens.people import children as child_service
@@ -31,20 +29,10 @@ from consentlens.people.models import Child, Group
 
 FORM_CODE_PREFIX = "F"
 FORM_CODE_LENGTH = 7  # after the prefix: 31^7 ≈ 2.7e10 codes
-PAGE_SIZES = tuple(pdf.PAGE_SIZES)  # "A4", "letter"
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class NothingToPrint(ValueError):
     """A group without (active) children."""
-
-
-class SettingsError(ValueError):
-    """Form settings that cannot be saved; `messages` are msgids shown to the admin."""
-
-    def __init__(self, messages: list[str]) -> None:
-        super().__init__(" ".join(messages))
-        self.messages = messages
 
 
 @dataclass(frozen=True)
@@ -64,7 +52,7 @@ class _Order:
     link_for: Sequence[User] = ()
 
 
-def family_locale(organisation: Organisation, guardians: Sequence[User]) -> str:
+def family_locale(*, organisation: Organisation, guardians: Sequence[User]) -> str:
     """The language of the first guardian who chose one, else the organisation's."""
     for guardian in guardians:
         if guardian.locale in LOCALES:
@@ -72,8 +60,17 @@ def family_locale(organisation: Organisation, guardians: Sequence[User]) -> str:
     return organisation.default_locale if organisation.default_locale in LOCALES else "nl"
 
 
-def organisation_info(organisation: Organisation) -> pdf.OrganisationInfo:
-    return pdf.OrganisationInfo(
+def _chosen_or_family(
+    locale: str | None, organisation: Organisation, guardians: Sequence[User]
+) -> str:
+    """The language asked for, if it is one of ours, else the family's."""
+    if locale in LOCALES:
+        return locale
+    return family_locale(organisation=organisation, guardians=guardians)
+
+
+def organisation_info(organisation: Organisation) -> content.OrganisationInfo:
+    return content.OrganisationInfo(
         name=organisation.name,
         page_size=organisation.form_page_size,
         logo_path=logo.path_of(organisation.logo_ref),
@@ -119,11 +116,11 @@ def _print(
     tz = ZoneInfo(organisation.timezone)
     today = now.astimezone(tz).date()
     uses = consent.list_uses(session=session, organisation=organisation)
-    use_lines: dict[str, tuple[pdf.UseLine, ...]] = {}
+    use_lines: dict[str, tuple[content.UseLine, ...]] = {}
     child_ids = [order.child.id for order in orders if order.child and order.child.id]
     groups = groups_by_child(session=session, child_ids=child_ids)
     codes = _new_form_codes(session, len(orders))
-    forms: list[pdf.FormContent] = []
+    forms: list[content.FormContent] = []
     link_ids: list[int] = []
     for order, code in zip(orders, codes, strict=True):
         if order.locale not in use_lines:
@@ -131,7 +128,7 @@ def _print(
         guardians = []
         wanted = {user.id for user in order.link_for}
         for user in order.guardians:
-            info = pdf.GuardianInfo(name=user.full_name)
+            info = content.GuardianInfo(name=user.full_name)
             # A code never stands in for an account with staff or admin roles: they sign in.
             if (
                 user.id in wanted
@@ -150,7 +147,7 @@ def _print(
                 link_ids.append(link.id)
                 # The last whole day the link works, as people read it.
                 last_day = (link.expires_at - timedelta(microseconds=1)).astimezone(tz).date()
-                info = pdf.GuardianInfo(
+                info = content.GuardianInfo(
                     name=user.full_name,
                     url=links.url_for(link),
                     code=links.format_code(link.short_code),
@@ -160,14 +157,14 @@ def _print(
         child_info = None
         if order.child is not None:
             child = order.child
-            child_info = pdf.ChildInfo(
+            child_info = content.ChildInfo(
                 first_name=child.first_name,
                 full_name=child.full_name,
                 birth_date=child.birth_date,
                 groups=tuple(
                     g.name for g in groups.get(child.id or 0, []) if g.archived_at is None
                 ),
-                age=age_on(child.birth_date, today),
+                age=age_on(birth_date=child.birth_date, day=today),
             )
         session.add(
             PrintedForm(
@@ -181,7 +178,7 @@ def _print(
             )
         )
         forms.append(
-            pdf.FormContent(
+            content.FormContent(
                 form_code=code,
                 locale=order.locale,
                 season_end=organisation.season_end,
@@ -191,31 +188,35 @@ def _print(
             )
         )
     session.flush()
-    document = pdf.render_forms(forms, organisation_info(organisation))
+    document = pdf.render_forms(forms=forms, organisation=organisation_info(organisation))
     return PrintedForms(pdf=document, form_codes=codes, link_ids=link_ids)
 
 
-def _use_lines(uses: Sequence[ConsentUse], locale: str) -> tuple[pdf.UseLine, ...]:
-    return tuple(pdf.UseLine(use.label(locale), use.explanation(locale)) for use in uses)
+def _use_lines(uses: Sequence[ConsentUse], locale: str) -> tuple[content.UseLine, ...]:
+    return tuple(content.UseLine(use.label(locale), use.explanation(locale)) for use in uses)
 
 
-def _audit(
-    *,
+def _print_and_audit(
     session: Session,
     organisation: Organisation,
     actor: User,
-    printed: PrintedForms,
-    subject_type: str,
-    subject_id: object,
+    now: datetime,
     origin: audit.Origin | None,
-) -> None:
+    orders: Sequence[_Order],
+    subject: tuple[str, object | None],
+) -> PrintedForms:
+    """Print the orders and audit it under `subject` (type, id); a blank form's id is its code."""
+    subject_type, subject_id = subject
+    printed = _print(
+        session=session, organisation=organisation, orders=orders, actor=actor, now=now
+    )
     audit.record(
         session=session,
         action="forms.printed",
         organisation_id=organisation.id,
         actor_id=actor.id,
         subject_type=subject_type,
-        subject_id=subject_id,
+        subject_id=printed.form_codes[0] if subject_id is None else subject_id,
         # The links are personal sign-in links: who printed which ones must be traceable.
         details={
             "form_codes": printed.form_codes,
@@ -224,6 +225,7 @@ def _audit(
         },
         origin=origin,
     )
+    return printed
 
 
 def child_form(
@@ -243,23 +245,12 @@ def child_form(
     link_for = [g for g in guardians if guardian is None or g.id == guardian.id]
     order = _Order(
         child=child,
-        locale=locale if locale in LOCALES else family_locale(organisation, guardians),
+        locale=_chosen_or_family(locale, organisation, guardians),
         guardians=guardians,
         link_for=link_for,
     )
-    printed = _print(
-        session=session, organisation=organisation, orders=[order], actor=actor, now=now
-    )
-    _audit(
-        session=session,
-        organisation=organisation,
-        actor=actor,
-        printed=printed,
-        subject_type="child",
-        subject_id=child.id,
-        origin=origin,
-    )
-    return printed
+    subject = ("child", child.id)
+    return _print_and_audit(session, organisation, actor, now, origin, [order], subject)
 
 
 def group_forms(
@@ -281,25 +272,14 @@ def group_forms(
     orders = [
         _Order(
             child=child,
-            locale=family_locale(organisation, by_child[child.id or 0]),
+            locale=family_locale(organisation=organisation, guardians=by_child[child.id or 0]),
             guardians=by_child[child.id or 0],
             link_for=by_child[child.id or 0],
         )
         for child in children
     ]
-    printed = _print(
-        session=session, organisation=organisation, orders=orders, actor=actor, now=now
-    )
-    _audit(
-        session=session,
-        organisation=organisation,
-        actor=actor,
-        printed=printed,
-        subject_type="group",
-        subject_id=group.id,
-        origin=origin,
-    )
-    return printed
+    subject = ("group", group.id)
+    return _print_and_audit(session, organisation, actor, now, origin, orders, subject)
 
 
 def blank_form(
@@ -312,91 +292,6 @@ def blank_form(
     origin: audit.Origin | None = None,
 ) -> PrintedForms:
     """A form without a child's details (walk-ins), still with its own form id."""
-    order = _Order(
-        child=None, locale=locale if locale in LOCALES else family_locale(organisation, [])
-    )
-    printed = _print(
-        session=session, organisation=organisation, orders=[order], actor=actor, now=now
-    )
-    _audit(
-        session=session,
-        organisation=organisation,
-        actor=actor,
-        printed=printed,
-        subject_type="blank",
-        subject_id=printed.form_codes[0],
-        origin=origin,
-    )
-    return printed
-
-
-def save_settings(
-    *,
-    session: Session,
-    organisation: Organisation,
-    actor: User,
-    page_size: str,
-    privacy_controller: str,
-    privacy_contact_email: str,
-    logo_data: bytes | None = None,
-    remove_logo: bool = False,
-    origin: audit.Origin | None = None,
-) -> list[str]:
-    """Change the logo, paper size and privacy contact; returns what changed, or SettingsError."""
-    controller = " ".join(privacy_controller.split())
-    email = privacy_contact_email.strip()
-    errors: list[str] = []
-    if page_size not in PAGE_SIZES:
-        errors.append(N_("Choose A4 or US Letter."))
-    if len(controller) > 200:
-        errors.append(N_("The name of the controller is too long (at most 200 characters)."))
-    if email and (len(email) > 254 or not _EMAIL.match(email)):
-        errors.append(
-            N_("Fill in a valid e-mail address, like privacy@club.be, or leave it empty.")
-        )
-    png = None
-    if logo_data:
-        try:
-            png = logo.prepare(logo_data)
-        except logo.LogoError as error:
-            errors.append(str(error))
-    if errors:
-        raise SettingsError(errors)
-    assert organisation.id is not None
-    changed = [
-        name
-        for name, old, new in (
-            ("page_size", organisation.form_page_size, page_size),
-            ("privacy_controller", organisation.privacy_controller, controller),
-            ("privacy_contact_email", organisation.privacy_contact_email, email),
-        )
-        if old != new
-    ]
-    organisation.form_page_size = page_size
-    organisation.privacy_controller = controller
-    organisation.privacy_contact_email = email
-    previous_logo = organisation.logo_ref
-    if png is not None:
-        stored = logo.store(png=png, organisation_id=organisation.id)
-        # The new file goes again if the settings are not saved; the old one once they are.
-        transactions.on_rollback(session, lambda: logo.discard(stored))
-        organisation.logo_ref = stored
-        changed.append("logo")
-    elif remove_logo and previous_logo:
-        organisation.logo_ref = None
-        changed.append("logo_removed")
-    session.add(organisation)
-    session.flush()
-    if organisation.logo_ref != previous_logo:
-        transactions.on_commit(session, lambda: logo.discard(previous_logo))
-    audit.record(
-        session=session,
-        action="forms.settings_changed",
-        organisation_id=organisation.id,
-        actor_id=actor.id,
-        subject_type="organisation",
-        subject_id=organisation.id,
-        details={"changed": changed},
-        origin=origin,
-    )
-    return changed
+    order = _Order(child=None, locale=_chosen_or_family(locale, organisation, []))
+    subject = ("blank", None)
+    return _print_and_audit(session, organisation, actor, now, origin, [order], subject)

@@ -8,7 +8,6 @@ Everything a guardian may not see is reported as absent (404), never as forbidde
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -197,15 +196,3 @@ def staff_photos(
             )
         )
     return _page(session, statement, before, limit)
-
-
-def verdict_summary(session: Session, photo_ids: Sequence[int]) -> dict[int, dict[str, str]]:
-    """Per photo, the stored action per use (for overlays in staff lists)."""
-    summary: dict[int, dict[str, str]] = {photo_id: {} for photo_id in photo_ids}
-    for photo_id, use, action in session.exec(
-        select(StoredVerdict.photo_id, StoredVerdict.use_code, StoredVerdict.action).where(
-            col(StoredVerdict.photo_id).in_(photo_ids)
-        )
-    ):
-        summary[photo_id][use] = action
-    return summary

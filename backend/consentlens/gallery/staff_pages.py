@@ -88,7 +88,7 @@ def staff_gallery(
         show=shown,
         before=before,
     )
-    summary = gallery.verdict_summary(session, [p.id for p in page.photos if p.id is not None])
+    summary = verdicts.verdict_summary(session, [p.id for p in page.photos if p.id is not None])
     uses = verdicts.photo_uses(session, organisation)
     filters = {k: str(v) for k, v in chosen.items() if v is not None}
     if shown is not StaffFilter.ALL:
@@ -127,7 +127,7 @@ def staff_removals(
 ) -> Response:
     rows = removals.open_removal_requests(session=session, organisation=principal.organisation)
     hidden = _hidden(
-        gallery.verdict_summary(session, [p.id for _, _, p in rows if p and p.id is not None])
+        verdicts.verdict_summary(session, [p.id for _, _, p in rows if p and p.id is not None])
     )
     return render(
         request,

@@ -16,14 +16,13 @@ from consentlens.audit.service import origin_of
 from consentlens.auth.deps import CurrentStaff, Principal
 from consentlens.consent.models import ConsentUse
 from consentlens.core.db import SessionDep
+from consentlens.core.downloads import ascii_filename
 from consentlens.core.i18n import N_
 from consentlens.core.ids import Id, parse_id
 from consentlens.core.security import verify_csrf
 from consentlens.core.tables import utcnow
 from consentlens.core.templating import render, request_locale
 from consentlens.faces import verdicts
-from consentlens.forms.pages import ascii_filename
-from consentlens.gallery import scopes as gallery
 from consentlens.organisations.models import Organisation
 from consentlens.photos import service
 from consentlens.photos.models import Photo
@@ -103,7 +102,7 @@ def _choices(
     session: Session, photos: list[Photo], use: str, checked: set[int] | None
 ) -> list[Choice]:
     ids = [photo.id for photo in photos if photo.id is not None]
-    summary = gallery.verdict_summary(session, ids)
+    summary = verdicts.verdict_summary(session=session, photo_ids=ids)
     choices = []
     for photo in photos:
         assert photo.id is not None
@@ -270,7 +269,7 @@ def takedowns_page(
     locale = request_locale(request)
     pending = takedowns.open_takedowns(session, organisation)
     photo_ids = [t.published.photo_id for t in pending if t.published.photo_id is not None]
-    summary = gallery.verdict_summary(session, photo_ids)
+    summary = verdicts.verdict_summary(session=session, photo_ids=photo_ids)
     rows = [
         TakedownRow(
             takedown,

@@ -1,0 +1,152 @@
+"""Staff pages for paper consent forms: copying in a signed form with its scan, and the scan."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, File, Request, UploadFile
+from fastapi.responses import FileResponse, Response
+from sqlmodel import Session
+
+from consentlens.audit import service as audit
+from consentlens.audit.service import origin_of
+from consentlens.auth.deps import CurrentStaff, Principal
+from consentlens.consent import evidence, paper, staff
+from consentlens.consent import service as consent
+from consentlens.consent.models import ConsentDecision
+from consentlens.consent.pages import child_of
+from consentlens.consent.policy import age_on
+from consentlens.core.config import get_settings
+from consentlens.core.db import SessionDep
+from consentlens.core.ids import Id
+from consentlens.core.pages import not_found, see_other
+from consentlens.core.security import verify_csrf
+from consentlens.core.tables import utcnow
+from consentlens.core.templating import render
+from consentlens.people.models import Child
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+CSRF = [Depends(verify_csrf)]
+
+
+def _paper_form(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    child: Child,
+    *,
+    status_code: int = 200,
+    errors: list[str] | None = None,
+    values: dict[str, str] | None = None,
+) -> Response:
+    organisation = principal.organisation
+    today = utcnow().astimezone(ZoneInfo(organisation.timezone)).date()
+    return render(
+        request,
+        "consent/paper.html",
+        status_code=status_code,
+        errors=errors or [],
+        child=child,
+        organisation=organisation,
+        uses=consent.list_uses(session=session, organisation=organisation),
+        guardians=staff.guardians_of_child(session=session, child=child),
+        child_may_sign=age_on(birth_date=child.birth_date, day=today)
+        >= organisation.co_consent_age,
+        values=values or {"signed_on": today.isoformat()},
+        today=today.isoformat(),
+    )
+
+
+@router.get("/staff/children/{child_id}/paper")
+def paper_form(
+    request: Request, session: SessionDep, principal: CurrentStaff, child_id: Id
+) -> Response:
+    return _paper_form(request, session, principal, child_of(session, principal, child_id))
+
+
+async def _form_values(request: Request) -> dict[str, str]:
+    """The form's text fields: one answer per use, named after the use. FastAPI has already
+    parsed the (size-limited) form, so this only reads it."""
+    form = await request.form()
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+@router.post("/staff/children/{child_id}/paper", dependencies=CSRF)
+def paper_submit(
+    request: Request,
+    session: SessionDep,
+    principal: CurrentStaff,
+    child_id: Id,
+    values: Annotated[dict[str, str], Depends(_form_values)],
+    scan: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    # A plain function: it runs in the thread pool, so reading the scan and writing the
+    # decisions (and re-judging photos) never hold up the event loop and every other request.
+    child = child_of(session, principal, child_id)
+    organisation = principal.organisation
+    uses = consent.list_uses(session=session, organisation=organisation)
+    now = utcnow()
+    # One byte past the limit is enough to tell that the scan is too large.
+    data = scan.file.read(get_settings().evidence_max_bytes + 1) if scan is not None else b""
+    try:
+        form = paper.read_paper_form(
+            values=values,
+            uses=uses,
+            guardians=[user for user, _ in staff.guardians_of_child(session=session, child=child)],
+            birth_date=child.birth_date,
+            today=now.astimezone(ZoneInfo(organisation.timezone)).date(),
+            scan=data,
+        )
+        saved = paper.record_paper_form(
+            session=session,
+            organisation=organisation,
+            child=child,
+            uses=uses,
+            form=form,
+            recorded_by=principal.user,
+            now=now,
+            origin=origin_of(request),
+        )
+    except paper.PaperFormError as error:
+        return _paper_form(
+            request,
+            session,
+            principal,
+            child,
+            status_code=400,
+            errors=error.messages,
+            values=values,
+        )
+    return see_other(f"/staff/children/{child.id}?saved={saved}")
+
+
+@router.get("/staff/evidence/{decision_id}")
+def evidence_file(
+    request: Request, session: SessionDep, principal: CurrentStaff, decision_id: Id
+) -> Response:
+    decision = session.get(ConsentDecision, decision_id)
+    child = session.get(Child, decision.child_id) if decision else None
+    if decision is None or child is None or child.organisation_id != principal.organisation.id:
+        raise not_found()
+    path = evidence.scan_path(
+        reference=decision.evidence_ref or "", organisation_id=principal.organisation.id
+    )
+    if path is None:
+        raise not_found()
+    audit.record(
+        session=session,
+        action="evidence.downloaded",
+        organisation_id=principal.organisation.id,
+        actor_id=principal.user.id,
+        subject_type="consent_decision",
+        subject_id=decision.id,
+        origin=origin_of(request),
+    )
+    extension = path.suffix.lstrip(".")
+    return FileResponse(
+        path,
+        media_type=evidence.MEDIA_TYPES[extension],
+        filename=f"consent-{child.id}-{decision.id}.{extension}",
+        headers={"Cache-Control": "private, no-store"},
+    )

@@ -1,0 +1,92 @@
+"""The admin page that starts a new season, and optionally asks every family to renew."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
+
+from consentlens.audit.service import origin_of
+from consentlens.auth.deps import CurrentAdmin
+from consentlens.consent import invitations, season
+from consentlens.core.db import SessionDep
+from consentlens.core.i18n import N_
+from consentlens.core.security import verify_csrf
+from consentlens.core.tables import utcnow
+from consentlens.core.templating import render
+from consentlens.people import children as child_service
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+CSRF = [Depends(verify_csrf)]
+
+
+@router.get("/staff/season")
+def season_page(request: Request, session: SessionDep, principal: CurrentAdmin) -> Response:
+    organisation = principal.organisation
+    proposal = organisation.season_end.replace(year=organisation.season_end.year + 1)
+    return render(
+        request,
+        "consent/season.html",
+        organisation=organisation,
+        new_end=proposal.isoformat(),
+        done=None,
+    )
+
+
+@router.post("/staff/season", dependencies=CSRF)
+def season_submit(
+    request: Request,
+    session: SessionDep,
+    principal: CurrentAdmin,
+    new_end: Annotated[str, Form()] = "",
+    send: Annotated[str, Form()] = "",
+) -> Response:
+    organisation = principal.organisation
+    try:
+        end = date.fromisoformat(new_end)
+        previous = season.start_new_season(
+            session=session,
+            organisation=organisation,
+            new_end=end,
+            actor=principal.user,
+            now=utcnow(),
+            origin=origin_of(request),
+        )
+    except ValueError as error:
+        message = (
+            str(error)
+            if isinstance(error, season.SeasonError)
+            else N_("Fill in the last day of the new season.")
+        )
+        return render(
+            request,
+            "consent/season.html",
+            status_code=400,
+            errors=[message],
+            organisation=organisation,
+            new_end=new_end,
+            done=None,
+        )
+    result = invitations.SendResult()
+    if send == "yes":
+        children = child_service.list_children(session=session, organisation=organisation)
+        recipients = invitations.guardians_of(session=session, children=children)
+        result = invitations.send_links(
+            session=session,
+            organisation=organisation,
+            recipients=recipients,
+            purpose="renewal",
+            actor=principal.user,
+            now=utcnow(),
+            origin=origin_of(request),
+            extra={"previous_end": previous.isoformat()},
+        )
+    return render(
+        request,
+        "consent/season.html",
+        organisation=organisation,
+        new_end=end.isoformat(),
+        done={"previous": previous, "sent": len(result.sent), "failed": len(result.failed)},
+    )
