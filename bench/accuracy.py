@@ -192,7 +192,7 @@ def identification(
             outcomes["not identified"] += 1
             continue
         faces_of[person].append(embedding)
-        result = match_face(embedding, everyone)
+        result = match_face(embedding=embedding, references=everyone)
         if result.status is FaceStatus.IDENTIFIED:
             outcomes["right" if result.person_id == person else "WRONG"] += 1
         else:
@@ -210,7 +210,7 @@ def identification(
         for name, embedding in group_faces:
             if name != photo:
                 continue
-            result = match_face(embedding, everyone)
+            result = match_face(embedding=embedding, references=everyone)
             results.append(result)
             # Group faces carry no per-face label: take a confident match as that person's face.
             if result.status is FaceStatus.IDENTIFIED and embedding is not None:
@@ -230,7 +230,7 @@ def strangers(references: dict[str, np.ndarray], faces_of: dict[str, list[np.nda
     wrongly = 0
     for left_out, faces in faces_of.items():
         others = ReferenceSet.build(Reference(p, e) for p, e in references.items() if p != left_out)
-        results = [match_face(face, others) for face in faces]
+        results = [match_face(embedding=face, references=others) for face in faces]
         wrongly += sum(r.status is FaceStatus.IDENTIFIED for r in results)
         statuses = ", ".join(f"{r.status.value}@{r.distance:.3f}" for r in results)
         print(f"{left_out:15} {len(faces)} faces -> {statuses}")
@@ -473,11 +473,11 @@ def pipeline_run(
         ids = upload(session, club, files)
         session.commit()
         started = time.perf_counter()
-        while processing.process_next(session):
+        while processing.process_next(session=session):
             pass
         analysed = time.perf_counter() - started
         organisation = club.organisation(session)
-        uses = [use.code for use in verdicts.photo_uses(session, organisation)]
+        uses = [use.code for use in verdicts.photo_uses(session=session, organisation=organisation)]
         checked, images = [], {}
         for (name, _), photo_id in zip(files, ids, strict=True):
             photo = session.get(Photo, photo_id)

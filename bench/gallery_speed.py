@@ -229,41 +229,63 @@ def main() -> None:
         with Session(engine) as session:
             parent = principal(session, org_id, guardian_id, Role.GUARDIAN)
             staff = principal(session, org_id, staff_id, Role.STAFF)
-            event_id = gallery.guardian_events(session, parent)[0].id
+            event_id = gallery.guardian_events(session=session, principal=parent)[0].id
             deep = session.exec(select(Photo.id).order_by(Photo.id).offset(300).limit(1)).one()
             cases: list[tuple[str, Callable[[], object]]] = [
                 (
                     "guardian: event page 1",
-                    lambda: gallery.guardian_photos(session, parent, event_id=event_id),
+                    lambda: gallery.guardian_photos(
+                        session=session, principal=parent, event_id=event_id
+                    ),
                 ),
-                ("guardian: all events, page 1", lambda: gallery.guardian_photos(session, parent)),
+                (
+                    "guardian: all events, page 1",
+                    lambda: gallery.guardian_photos(session=session, principal=parent),
+                ),
                 (
                     "guardian: all events, deep page",
-                    lambda: gallery.guardian_photos(session, parent, before=deep),
+                    lambda: gallery.guardian_photos(session=session, principal=parent, before=deep),
                 ),
-                ("guardian: my child", lambda: gallery.guardian_photos(session, parent, mine=True)),
-                ("staff: everything, page 1", lambda: gallery.staff_photos(session, staff)),
-                ("staff: deep page", lambda: gallery.staff_photos(session, staff, before=deep)),
+                (
+                    "guardian: my child",
+                    lambda: gallery.guardian_photos(session=session, principal=parent, mine=True),
+                ),
+                (
+                    "staff: everything, page 1",
+                    lambda: gallery.staff_photos(session=session, principal=staff),
+                ),
+                (
+                    "staff: deep page",
+                    lambda: gallery.staff_photos(session=session, principal=staff, before=deep),
+                ),
                 (
                     "staff: needs review",
                     lambda: gallery.staff_photos(
-                        session, staff, show=gallery.StaffFilter.NEEDS_REVIEW
+                        session=session, principal=staff, show=gallery.StaffFilter.NEEDS_REVIEW
                     ),
                 ),
                 (
                     "staff: hidden from website",
                     lambda: gallery.staff_photos(
-                        session, staff, show=gallery.StaffFilter.HIDDEN_FROM_WEBSITE
+                        session=session,
+                        principal=staff,
+                        show=gallery.StaffFilter.HIDDEN_FROM_WEBSITE,
                     ),
                 ),
                 (
                     "staff: contains child",
-                    lambda: gallery.staff_photos(session, staff, child_id=own_child),
+                    lambda: gallery.staff_photos(
+                        session=session, principal=staff, child_id=own_child
+                    ),
                 ),
                 (
                     "staff: verdict chips for a page",
                     lambda: verdicts.verdict_summary(
-                        session, [p.id for p in gallery.staff_photos(session, staff).photos]
+                        session=session,
+                        photo_ids=[
+                            p.id
+                            for p in gallery.staff_photos(session=session, principal=staff).photos
+                        ],
                     ),
                 ),
             ]

@@ -377,7 +377,7 @@ def end_to_end(
     # loads its models on its first photo. That start-up is timed apart from the batches.
     warm = [("warm.jpg", copy_of(photos["kit_with_rose.jpg"][0])) for _ in range(processes)]
     ids = commit_uploads(make_session, club, warm)
-    photo_worker = wiring.photo_worker(make_session, processes=processes)
+    photo_worker = wiring.photo_worker(make_session=make_session, processes=processes)
     started = time.perf_counter()
     photo_worker.start()
     try:
@@ -462,10 +462,10 @@ def stages_once(
         photo.status = PhotoStatus.PROCESSING.value
         session.add(photo)
         session.commit()
-    storage.remove_derivatives(photo_id)
+    storage.remove_derivatives(photo_id=photo_id)
     with make_session() as session:
         t4 = time.perf_counter()
-        processing.finish(session, photo_id, result=result)
+        processing.finish(session=session, photo_id=photo_id, result=result)
         t5 = time.perf_counter()
         photo = session.get(Photo, photo_id)
         assert photo is not None

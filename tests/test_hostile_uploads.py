@@ -120,7 +120,7 @@ def test_accepted_odd_photos_are_analysed_and_served_without_metadata(client, db
     legit = [s for s in CORPUS if "photo" in s.accepted_by]
     upload = [("files", (f"{s.name}.jpg", s.data, "image/jpeg")) for s in legit]
     outcomes = client.post(f"/api/v1/events/{ev.id}/photos", files=upload, headers=auth).json()
-    while processing.process_next(db) is not None:
+    while processing.process_next(session=db) is not None:
         pass
     for sample, outcome in zip(legit, outcomes, strict=True):
         photo = db.get(Photo, outcome["id"])

@@ -95,7 +95,7 @@ def test_a_decision_through_an_app_from_create_app_rejudges_photos(db):
     make_consent.grant_all(db, c.org, c.obama, c.guardian)
     make_photos.enroll(db, c.org, c.obama, "portraits/obama_1.jpg")
     (photo,) = make_photos.upload(db, c, make_photos.event(db, c), ["portraits/obama_2.jpg"])
-    processing.process_next(db)
+    processing.process_next(session=db)
     assert _website_action(db, photo.id) == "show"
     # From here on the process has no listener, until the app factory wires one.
     for listener in wiring.CONSENT_LISTENERS:

@@ -56,13 +56,13 @@ def worker(drain: bool) -> None:
 
     if drain:
         with writer_session() as session:
-            processing.recover(session)
+            processing.recover(session=session)
             count = 0
-            while processing.process_next(session) is not None:
+            while processing.process_next(session=session) is not None:
                 count += 1
         click.echo(f"Analysed {count} photo(s).")
         return
-    running = wiring.photo_worker(writer_session)
+    running = wiring.photo_worker(make_session=writer_session)
     running.start()
     click.echo(f"Photo worker running with {running.processes} process(es).")
     stopped = threading.Event()

@@ -25,9 +25,9 @@ SESSION_COOKIE = "consentlens_session"
 # Request bodies: every route not named here accepts an ordinary form (DEFAULT_BODY). Uploads get
 # room for their one file; the photo routes for one photo per request (the upload page sends
 # each file on its own). Limits from the settings are read per request.
-DEFAULT_BODY = limits.fixed(64 * limits.KIB)
-_SIGN_IN = limits.fixed(8 * limits.KIB)
-_LONG_FORM = limits.fixed(256 * limits.KIB)
+DEFAULT_BODY = limits.fixed(max_bytes=64 * limits.KIB)
+_SIGN_IN = limits.fixed(max_bytes=8 * limits.KIB)
+_LONG_FORM = limits.fixed(max_bytes=256 * limits.KIB)
 _PHOTO = limits.upload(lambda: get_settings().photo_max_bytes)
 BODY_LIMITS: dict[str, limits.BodyLimit] = {
     # Anyone can reach these: a few fields each.
@@ -133,7 +133,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     if settings.run_worker:
         # The embedded default: photos are analysed by a process pool owned by this process.
-        worker.start_embedded(writer_session, wiring.photo_queue())
+        worker.start_embedded(make_session=writer_session, queue=wiring.photo_queue())
     try:
         yield
     finally:

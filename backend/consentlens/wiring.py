@@ -164,7 +164,7 @@ def photo_queue() -> Queue:
     )
 
 
-def photo_worker(make_session: SessionFactory, processes: int | None = None) -> Worker:
+def photo_worker(*, make_session: SessionFactory, processes: int | None = None) -> Worker:
     """A worker on the photo queue (`consentlens worker`, the benches)."""
     return Worker(make_session, photo_queue(), processes)
 

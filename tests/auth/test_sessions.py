@@ -56,7 +56,7 @@ def test_a_password_change_needs_the_current_password(client, db):
     assert response.status_code == 400
     assert "current password is not right" in response.text
     db.refresh(staff)
-    assert verify_password(factories.PASSWORD, staff.password_hash)
+    assert verify_password(password=factories.PASSWORD, password_hash=staff.password_hash)
 
 
 def test_a_password_change_ends_every_other_session_and_token(client, db):

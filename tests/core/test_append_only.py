@@ -93,7 +93,7 @@ def test_the_worker_refuses_to_start_unwired(unguarded):
         raise Stop  # reached only if start() went on without the guards
 
     with pytest.raises(RuntimeError, match="not installed"):
-        photo_worker(no_database, processes=1).start()
+        photo_worker(make_session=no_database, processes=1).start()
 
 
 def test_every_cli_command_runs_guarded(unguarded):

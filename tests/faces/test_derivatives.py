@@ -55,8 +55,13 @@ def verdict_for(faces: dict[int, bool]) -> PhotoVerdict:
 
 def test_the_cover_reaches_past_the_detector_box_and_stays_inside_the_photo():
     margins = HeadMargins()
-    assert head_region((100, 100, 50, 60), (1000, 800), margins) == (77, 46, 96, 142)
-    assert head_region((0, 5, 40, 40), (60, 60), margins) == (0, 0, 59, 60)
+    assert head_region(box=(100, 100, 50, 60), image_size=(1000, 800), margins=margins) == (
+        77,
+        46,
+        96,
+        142,
+    )
+    assert head_region(box=(0, 5, 40, 40), image_size=(60, 60), margins=margins) == (0, 0, 59, 60)
 
 
 def test_a_hidden_photo_is_not_rendered():
@@ -83,7 +88,10 @@ def test_covered_faces_are_found_by_no_detector_and_the_consented_one_stays(engi
         for person, name in portraits.items()
         for face in engine.analyse(FACES / "portraits" / name).faces
     )
-    who = {i: match_face(face.embedding, references).person_id for i, face in enumerate(found)}
+    who = {
+        i: match_face(embedding=face.embedding, references=references).person_id
+        for i, face in enumerate(found)
+    }
     boxes = {i: face.box for i, face in enumerate(found)}
 
     # Nobody consented: both heads covered, and the detector finds nothing in what is served.
@@ -103,7 +111,10 @@ def test_covered_faces_are_found_by_no_detector_and_the_consented_one_stays(engi
     )
     remaining = engine.analyse(io.BytesIO(one_ok)).faces
     assert len(remaining) == 1
-    assert match_face(remaining[0].embedding, references).person_id == "rose_leslie"
+    assert (
+        match_face(embedding=remaining[0].embedding, references=references).person_id
+        == "rose_leslie"
+    )
 
 
 def test_no_pixel_of_a_covered_head_depends_on_the_original(engine):

@@ -149,7 +149,7 @@ def test_faces_below_the_minimum_size_get_no_embedding(analysed):
     for face in photo.faces:
         assert face.too_small and face.embedding is None
         assert face.analysis_px < 1000
-        assert match_face(face.embedding, []).status is FaceStatus.TOO_SMALL
+        assert match_face(embedding=face.embedding, references=[]).status is FaceStatus.TOO_SMALL
 
 
 # --- identification ----------------------------------------------------------------------------
@@ -160,7 +160,7 @@ def test_each_person_is_identified_from_their_other_portraits(labels, analysed, 
     outcomes = {}
     for person, names in portraits(labels, reference=False).items():
         for name in names:
-            result = match_face(largest(analysed(name)).embedding, gallery)
+            result = match_face(embedding=largest(analysed(name)).embedding, references=gallery)
             outcomes[name] = (result.status, result.person_id)
             assert result.status is FaceStatus.IDENTIFIED, (name, result.reason)
             assert result.person_id == person, (name, result.reason)
@@ -175,7 +175,7 @@ def test_a_stranger_is_never_identified(stranger, labels, analysed, enrolled):
 
     for name in names:
         for face in analysed(name).faces:
-            result = match_face(face.embedding, gallery)
+            result = match_face(embedding=face.embedding, references=gallery)
             assert result.status is not FaceStatus.IDENTIFIED, (name, result)
 
 
@@ -194,7 +194,9 @@ def test_enrolled_people_are_identified_in_group_photos(name, expected, labels, 
         references += [Reference(person, largest(analysed(n)).embedding) for n in names]
     gallery = ReferenceSet.build(references)
 
-    results = [match_face(face.embedding, gallery) for face in analysed(name).faces]
+    results = [
+        match_face(embedding=face.embedding, references=gallery) for face in analysed(name).faces
+    ]
     identified = [r.person_id for r in results if r.status is FaceStatus.IDENTIFIED]
 
     assert sorted(identified) == sorted(expected)

@@ -157,7 +157,7 @@ CASES = [
     ids=[case[0] for case in CASES],
 )
 def test_match_face(refs, rules, status, person, distance, runner_up):
-    result = match_face(QUERY, gallery(*refs), rules)
+    result = match_face(embedding=QUERY, references=gallery(*refs), rules=rules)
 
     assert result.status is status
     assert result.person_id == person
@@ -170,14 +170,14 @@ def test_match_face(refs, rules, status, person, distance, runner_up):
 
 
 def test_status_is_the_policy_face_status():
-    result = match_face(QUERY, gallery(("ann", 0.25)))
+    result = match_face(embedding=QUERY, references=gallery(("ann", 0.25)))
 
     assert isinstance(result.status, FaceStatus)
 
 
 @pytest.mark.parametrize("refs", [[], [("ann", 0.25)]], ids=["nobody enrolled", "enrolled"])
 def test_too_small_face_has_no_embedding(refs):
-    result = match_face(None, gallery(*refs))
+    result = match_face(embedding=None, references=gallery(*refs))
 
     assert result.status is FaceStatus.TOO_SMALL
     assert (result.person_id, result.distance, result.runner_up_distance) == (None, None, None)
@@ -185,7 +185,7 @@ def test_too_small_face_has_no_embedding(refs):
 
 
 def test_no_references_is_unknown():
-    result = match_face(QUERY, [])
+    result = match_face(embedding=QUERY, references=[])
 
     assert result.status is FaceStatus.UNKNOWN
     assert (result.person_id, result.distance, result.runner_up_distance) == (None, None, None)
@@ -193,10 +193,10 @@ def test_no_references_is_unknown():
 
 
 def test_reasons_name_the_deciding_numbers():
-    identified = match_face(QUERY, gallery(("ann", 0.25), ("bob", 0.5)))
-    margin = match_face(QUERY, gallery(("ann", 0.25), ("bob", 0.3125)))
-    loose = match_face(QUERY, gallery(("ann", 0.5)))
-    unknown = match_face(QUERY, gallery(("ann", 0.625)))
+    identified = match_face(embedding=QUERY, references=gallery(("ann", 0.25), ("bob", 0.5)))
+    margin = match_face(embedding=QUERY, references=gallery(("ann", 0.25), ("bob", 0.3125)))
+    loose = match_face(embedding=QUERY, references=gallery(("ann", 0.5)))
+    unknown = match_face(embedding=QUERY, references=gallery(("ann", 0.625)))
 
     assert "0.250" in identified.reason and "0.45" in identified.reason
     assert "0.062" in margin.reason and "0.08" in margin.reason
@@ -215,7 +215,9 @@ def test_prepared_reference_set_matches_like_the_plain_list():
     assert prepared.person_ids == ("ann", "bob", "cem")
     assert len(prepared) == 3
     for query in (QUERY, point(0.25, 0), point(0.5, 3)):
-        assert match_face(query, prepared) == match_face(query, refs)
+        assert match_face(embedding=query, references=prepared) == match_face(
+            embedding=query, references=refs
+        )
 
 
 def test_realistic_vectors_and_integer_ids():
@@ -225,7 +227,7 @@ def test_realistic_vectors_and_integer_ids():
     nudge = rng.normal(size=128)
     face = ann + 0.3 * nudge / np.linalg.norm(nudge)
 
-    result = match_face(face, [Reference(11, ann), Reference(12, bob)])
+    result = match_face(embedding=face, references=[Reference(11, ann), Reference(12, bob)])
 
     assert result.status is FaceStatus.IDENTIFIED
     assert result.person_id == 11
@@ -246,7 +248,7 @@ def test_realistic_vectors_and_integer_ids():
 )
 def test_malformed_vectors_are_rejected(embedding, refs):
     with pytest.raises(ValueError):
-        match_face(embedding, refs)
+        match_face(embedding=embedding, references=refs)
 
 
 @pytest.mark.parametrize(

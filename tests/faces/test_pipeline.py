@@ -32,7 +32,7 @@ def test_group_photo_is_analysed_identified_and_judged(db):
     (photo,) = make_photos.upload(db, c, ev, ["groups/obama_and_biden.jpg"])
     assert photo.status == PhotoStatus.PENDING
 
-    processed = processing.process_next(db)
+    processed = processing.process_next(session=db)
     assert processed is not None and processed.id == photo.id
     db.refresh(photo)
     faces = db.exec(select(Face).where(Face.photo_id == photo.id)).all()
@@ -77,7 +77,7 @@ def test_rotated_photo_is_analysed_upright(db):
     (photo,) = make_photos.upload(db, c, ev, ["portraits/obama_2_exif_rotated.jpg"])
     with Image.open(make_photos.FACES / "portraits/obama_2.jpg") as upright:
         assert (photo.width, photo.height) == upright.size
-    processing.process_next(db)
+    processing.process_next(session=db)
     (face,) = faces_of(db, photo)
     assert face.state == FaceState.IDENTIFIED and face.child_id == c.obama.id
     assert face.x + face.w <= photo.width and face.y + face.h <= photo.height
@@ -90,7 +90,7 @@ def test_strangers_stay_unknown_and_wait_for_review(db):
     make_photos.enroll(db, c.org, c.obama, "portraits/obama_1.jpg")
     ev = make_photos.event(db, c)
     photos = make_photos.upload(db, c, ev, ["portraits/kit_harington_1.jpeg", "negative/dogs.jpg"])
-    while processing.process_next(db):
+    while processing.process_next(session=db):
         pass
     stranger, dogs = photos
     db.refresh(stranger)
@@ -120,7 +120,7 @@ def test_withdrawing_face_recognition_deletes_references_and_reblurs(db):
     make_photos.enroll(db, c.org, c.obama, "portraits/obama_1.jpg")
     ev = make_photos.event(db, c)
     (photo,) = make_photos.upload(db, c, ev, ["portraits/obama_2.jpg"])
-    processing.process_next(db)
+    processing.process_next(session=db)
     assert verdicts_of(db, photo)["website"].action == "show"
 
     make_consent.decide(db, c.org, c.obama, c.guardian, {"face_recognition": False})
@@ -141,7 +141,7 @@ def test_withdrawing_a_use_reblurs_only_that_use(db):
     make_photos.enroll(db, c.org, c.obama, "portraits/obama_1.jpg")
     ev = make_photos.event(db, c)
     (photo,) = make_photos.upload(db, c, ev, ["portraits/obama_2.jpg"])
-    processing.process_next(db)
+    processing.process_next(session=db)
     served = serving.image(
         session=db, organisation=c.org, photo=photo, use="website", size="thumb", now=utcnow()
     )
@@ -183,7 +183,7 @@ def test_an_expired_consent_is_blurred_when_served_even_before_maintenance(db):
     make_photos.enroll(db, c.org, c.obama, "portraits/obama_1.jpg")
     ev = make_photos.event(db, c)
     (photo,) = make_photos.upload(db, c, ev, ["portraits/obama_2.jpg"])
-    processing.process_next(db)
+    processing.process_next(session=db)
     website = verdicts_of(db, photo)["website"]
     assert website.action == "show" and website.valid_until is not None
 
@@ -198,7 +198,7 @@ def test_an_enrolled_reference_rematches_faces_waiting_for_review(db):
     make_consent.grant_all(db, c.org, c.obama, c.guardian)
     ev = make_photos.event(db, c)
     (photo,) = make_photos.upload(db, c, ev, ["portraits/obama_2.jpg"])
-    processing.process_next(db)
+    processing.process_next(session=db)
     assert [f.state for f in faces_of(db, photo)] == [FaceState.UNKNOWN]
 
     make_photos.enroll(db, c.org, c.obama, "portraits/obama_1.jpg")

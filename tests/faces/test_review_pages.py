@@ -55,7 +55,7 @@ def analysed_group_photo(db: Session) -> tuple[make_photos.Club, Event, Photo]:
     child_service.set_child_groups(session=db, organisation=c.org, child=c.obama, groups=[c.team])
     ev = make_photos.event(db, c)
     (photo,) = make_photos.upload(db, c, ev, ["groups/obama_and_biden.jpg"])
-    processing.process_next(db)
+    processing.process_next(session=db)
     db.refresh(photo)
     return c, ev, photo
 
@@ -144,7 +144,7 @@ def test_a_suggestion_is_confirmed_with_one_button(client, db):
     make_photos.enroll(db, c.org, c.biden, "portraits/obama_2.jpg")
     ev = make_photos.event(db, c)
     (photo,) = make_photos.upload(db, c, ev, ["groups/obama_and_biden.jpg"])
-    processing.process_next(db)
+    processing.process_next(session=db)
     (face,) = [f for f in faces_of(db, photo) if f.state == FaceState.UNCERTAIN]
     suggested = {c.obama.id: c.obama, c.biden.id: c.biden}[face.suggested_child_id]
     sign_in(client, c.staff.email)
@@ -179,7 +179,7 @@ def test_strangers_and_not_faces_leave_the_queue_and_unticked_faces_stay(client,
         ev,
         ["groups/kit_with_rose.jpg", "portraits/rose_leslie_1.jpg", "portraits/rose_leslie_2.jpg"],
     )
-    while processing.process_next(db):
+    while processing.process_next(session=db):
         pass
     roses = [f for p in photos for f in faces_of(db, p) if f.state == FaceState.UNKNOWN]
     assert len(roses) == 3
@@ -220,7 +220,7 @@ def test_a_child_without_recognition_consent_stays_unknown(client, db):
     make_photos.enroll(db, c.org, c.obama, "portraits/obama_1.jpg")
     ev = make_photos.event(db, c)
     (photo,) = make_photos.upload(db, c, ev, ["groups/obama_and_biden.jpg"])
-    processing.process_next(db)
+    processing.process_next(session=db)
     biden_face, _ = unknown_faces(db, photo)
     sign_in(client, c.staff.email)
 
@@ -358,7 +358,7 @@ def test_deleting_reference_faces_unlinks_the_child_everywhere(client, db):
     make_photos.enroll(db, c.org, c.obama, "portraits/obama_1.jpg")
     ev = make_photos.event(db, c)
     (photo,) = make_photos.upload(db, c, ev, ["portraits/obama_2.jpg"])
-    processing.process_next(db)
+    processing.process_next(session=db)
     (face,) = faces_of(db, photo)
     assert face.state == FaceState.IDENTIFIED and face.id not in blurred(db, photo, "website")
     sign_in(client, c.staff.email)

@@ -51,7 +51,7 @@ class World:
 
 
 def _analyse(db: Session) -> None:
-    while processing.process_next(db):
+    while processing.process_next(session=db):
         pass
 
 

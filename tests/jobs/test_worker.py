@@ -122,16 +122,16 @@ def test_a_photo_that_cannot_be_read_fails_with_its_error_and_can_be_retried(db)
     kept = original.read_bytes()
     original.unlink()  # the disk lost it
 
-    processing.process_next(db)
+    processing.process_next(session=db)
     db.refresh(photo)
     # Unreadable is permanent: no pointless retries, the error is on the photo for staff.
     assert photo.status == PhotoStatus.FAILED and photo.attempts == 1
     assert "No such file" in photo.error
-    assert processing.process_next(db) is None
+    assert processing.process_next(session=db) is None
 
     original.write_bytes(kept)
     service.retry_photo(session=db, photo=photo)
-    assert processing.process_next(db) is not None
+    assert processing.process_next(session=db) is not None
     db.refresh(photo)
     assert photo.status == PhotoStatus.NEEDS_REVIEW and photo.error == ""
 
@@ -149,8 +149,8 @@ def test_maintenance_applies_what_time_changes(db):
     known, stranger = make_photos.upload(
         db, c, ev, ["portraits/obama_2.jpg", "portraits/rose_leslie_1.jpg"]
     )
-    processing.process_next(db)
-    processing.process_next(db)
+    processing.process_next(session=db)
+    processing.process_next(session=db)
     website = db.get(StoredVerdict, (known.id, "website"))
     assert website is not None and website.action == "show" and website.valid_until is not None
 

@@ -64,7 +64,7 @@ def test_event_upload_detail_and_images(client, db):
     )
     assert hidden.status_code == 403
 
-    processing.process_next(db)
+    processing.process_next(session=db)
     photo = client.get(f"/api/v1/photos/{kept['id']}", headers=auth).json()
     named = {f["child_id"]: f for f in photo["faces"] if f["state"] == "identified"}
     assert set(named) == {c.obama.id, c.biden.id}
@@ -102,7 +102,7 @@ def test_the_api_needs_a_bearer_token_and_stays_in_its_organisation(client, db):
     c = setup_club(db)
     ev = make_photos.event(db, c)
     (photo,) = make_photos.upload(db, c, ev, ["portraits/obama_2.jpg"])
-    processing.process_next(db)
+    processing.process_next(session=db)
     url = f"/api/v1/photos/{photo.id}/image?use=internal_gallery"
     assert client.get(url).status_code == 401
     assert client.get(f"/api/v1/photos/{photo.id}").status_code == 401
@@ -148,7 +148,7 @@ def test_unknown_use_is_422(client, db):
     c = setup_club(db)
     ev = make_photos.event(db, c)
     (photo,) = make_photos.upload(db, c, ev, ["negative/dogs.jpg"])
-    processing.process_next(db)
+    processing.process_next(session=db)
     auth = bearer(client, c.staff.email, factories.PASSWORD)
     response = client.get(
         f"/api/v1/photos/{photo.id}/image", params={"use": "face_recognition"}, headers=auth

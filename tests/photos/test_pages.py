@@ -135,7 +135,7 @@ def test_uploads_are_judged_per_file_and_progress_follows_the_analysis(client, d
     assert photo["id"] == kept["id"] and photo["status"] == "pending"
     assert photo["status_label"] == "Queued" and photo["thumb_url"] is None
 
-    assert processing.process_next(db) is not None
+    assert processing.process_next(session=db) is not None
     after = client.get(f"/staff/events/{ev.id}/progress").json()
     assert after["busy"] is False and after["analysed"] == 1
     (photo,) = after["photos"]
@@ -172,7 +172,7 @@ def test_images_carry_no_exif_and_the_photo_page_explains_each_use(client, db):
     (photo,) = make_photos.upload(db, c, ev, [ROTATED])
     with Image.open(ROTATED) as original:
         assert original.getexif()  # the test is only worth something if there is EXIF to strip
-    processing.process_next(db)
+    processing.process_next(session=db)
 
     for size in ("thumb", "display"):
         response = client.get(f"/staff/photos/{photo.id}/image?use=website&size={size}")
@@ -205,7 +205,7 @@ def test_hidden_photos_and_other_clubs_photos_are_not_found(client, db):
         db, c, ev, ["portraits/kit_harington_1.jpeg", "portraits/biden_2.jpg"]
     )
     # Analyse only the first: an unknown face, so press and social media hide the photo.
-    assert processing.process_next(db).id == stranger.id
+    assert processing.process_next(session=db).id == stranger.id
     image = f"/staff/photos/{stranger.id}/image"
     assert client.get(f"{image}?use=internal_gallery&size=thumb").status_code == 200
     assert client.get(f"{image}?use=social_media&size=thumb").status_code == 404

@@ -64,7 +64,9 @@ def test_start_up_sweeps_what_interrupted_uploads_left(db):
     db.commit()
     referenced = storage.path_of(kept.original_ref)
     # A crash after the file was put in place and before its row was committed.
-    orphan = storage.path_of(storage.original_ref(c.org.id, "ab" * 32, "jpg"))
+    orphan = storage.path_of(
+        storage.original_ref(organisation_id=c.org.id, sha256="ab" * 32, extension="jpg")
+    )
     orphan.parent.mkdir(parents=True, exist_ok=True)
     orphan.write_bytes(b"a child's photo")
     young_orphan = orphan.with_name("cd" * 32 + ".jpg")

@@ -39,7 +39,7 @@ def _analysed_club(db):
     photos = make_photos.upload(
         db, c, ev, ["portraits/obama_2.jpg", "portraits/kit_harington_1.jpeg", "negative/dogs.jpg"]
     )
-    while processing.process_next(db):
+    while processing.process_next(session=db):
         pass
     for photo in photos:
         db.refresh(photo)
@@ -243,7 +243,7 @@ def test_admins_change_retention_and_watermark_within_bounds(client, db):
 def test_the_settings_page_lists_events_due_for_deletion(client, db):
     c = make_photos.club(db)
     admin = factories.user(db, c.org, Role.ADMIN)
-    today = retention.local_today(c.org, utcnow())
+    today = retention.local_today(organisation=c.org, now=utcnow())
     old = service.create_event(
         session=db,
         organisation=c.org,
@@ -262,7 +262,7 @@ def test_the_settings_page_lists_events_due_for_deletion(client, db):
     page = client.get("/admin/photo-settings").text
     due = page.split('id="due-heading"', 1)[1]
     assert "Old tournament" in due and "Recent match" not in due
-    assert retention.deletion_date(c.org, old.event_date).isoformat() in due
+    assert retention.deletion_date(organisation=c.org, event_date=old.event_date).isoformat() in due
     assert f'href="/staff/publish?event={old.id}"' in due
     assert "1 photo ·" in due
     assert "At the next clean-up" in due  # three years is past the 24 months kept

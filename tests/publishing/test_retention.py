@@ -17,19 +17,20 @@ from tests.factories import photos as make_photos
 
 
 def test_add_months_keeps_month_ends():
-    assert retention.add_months(date(2024, 1, 31), 1) == date(2024, 2, 29)
-    assert retention.add_months(date(2024, 2, 29), 12) == date(2025, 2, 28)
-    assert retention.add_months(date(2026, 11, 24), -24) == date(2024, 11, 24)
+    assert retention.add_months(day=date(2024, 1, 31), months=1) == date(2024, 2, 29)
+    assert retention.add_months(day=date(2024, 2, 29), months=12) == date(2025, 2, 28)
+    assert retention.add_months(day=date(2026, 11, 24), months=-24) == date(2024, 11, 24)
 
 
 def test_photos_past_retention_are_deleted_with_their_files(db):
     c = make_photos.club(db)
-    today = retention.local_today(c.org, utcnow())
+    today = retention.local_today(organisation=c.org, now=utcnow())
     old = service.create_event(
         session=db,
         organisation=c.org,
         name="Old season",
-        event_date=retention.add_months(today, -c.org.retention_months) - timedelta(days=1),
+        event_date=retention.add_months(day=today, months=-c.org.retention_months)
+        - timedelta(days=1),
         group_ids=[],
         user=c.staff,
     )
@@ -37,7 +38,8 @@ def test_photos_past_retention_are_deleted_with_their_files(db):
         session=db,
         organisation=c.org,
         name="Due soon",
-        event_date=retention.add_months(today, -c.org.retention_months) + timedelta(days=10),
+        event_date=retention.add_months(day=today, months=-c.org.retention_months)
+        + timedelta(days=10),
         group_ids=[],
         user=c.staff,
     )
@@ -45,7 +47,7 @@ def test_photos_past_retention_are_deleted_with_their_files(db):
     (old_photo,) = make_photos.upload(db, c, old, ["portraits/kit_harington_1.jpeg"])
     (kept_photo,) = make_photos.upload(db, c, recent, ["portraits/kit_harington_2.jpeg"])
     make_photos.upload(db, c, soon, ["negative/dogs.jpg"])
-    while processing.process_next(db):
+    while processing.process_next(session=db):
         pass
     original = storage.path_of(old_photo.original_ref)
     assert original.is_file()

@@ -31,7 +31,7 @@ def published_club(db):
     photos = make_photos.upload(
         db, c, ev, ["portraits/obama_2.jpg", "portraits/kit_harington_1.jpeg", "negative/dogs.jpg"]
     )
-    while processing.process_next(db):
+    while processing.process_next(session=db):
         pass
     for photo in photos:
         db.refresh(photo)
@@ -102,13 +102,15 @@ def test_a_withdrawal_flags_the_publication_and_staff_are_told(db):
         title="Club site",
         now=utcnow(),
     )
-    assert takedowns.open_takedowns(db, c.org) == []
+    assert takedowns.open_takedowns(session=db, organisation=c.org) == []
 
     make_consent.decide(db, c.org, c.obama, c.guardian, {"print": False})
-    assert takedowns.open_takedowns(db, c.org) == []  # another use: nothing to take down
+    assert (
+        takedowns.open_takedowns(session=db, organisation=c.org) == []
+    )  # another use: nothing to take down
 
     make_consent.decide(db, c.org, c.obama, c.guardian, {"website": False})
-    (takedown,) = takedowns.open_takedowns(db, c.org)
+    (takedown,) = takedowns.open_takedowns(session=db, organisation=c.org)
     assert takedown.published.photo_id == obama.id
     assert takedown.publication.id == export.publication.id
     # In the club's language (Dutch here), naming the use as parents saw it.
@@ -131,7 +133,7 @@ def test_a_withdrawal_flags_the_publication_and_staff_are_told(db):
         user=c.staff,
         now=utcnow(),
     )
-    assert takedowns.open_takedowns(db, c.org) == []
+    assert takedowns.open_takedowns(session=db, organisation=c.org) == []
     actions = set(db.exec(select(AuditEvent.action).where(AuditEvent.organisation_id == c.org.id)))
     assert {"photos.takedown_flagged", "photos.takedown_notified", "photos.taken_down"} <= actions
 
@@ -159,5 +161,5 @@ def test_archiving_a_child_forgets_their_face_and_flags_their_publications(db):
     for use in ("internal_gallery", "website", "print"):
         verdict = db.get(StoredVerdict, (obama.id, use))
         assert verdict is not None and verdict.action == "blur", use
-    (takedown,) = takedowns.open_takedowns(db, c.org)
+    (takedown,) = takedowns.open_takedowns(session=db, organisation=c.org)
     assert takedown.published.photo_id == obama.id

@@ -38,7 +38,11 @@ class MePublic(BaseModel):
 @router.post(
     "/auth/token",
     response_model=Token,
-    responses={**UNREADABLE_BODY, **error(401, "Wrong credentials"), **error(429, "Throttled")},
+    responses={
+        **UNREADABLE_BODY,
+        **error(status_code=401, description="Wrong credentials"),
+        **error(status_code=429, description="Throttled"),
+    },
 )
 def issue_token(
     request: Request,

@@ -20,7 +20,7 @@ async def _login_required(request: Request, _exc: Exception) -> Response:
             headers={"WWW-Authenticate": "Bearer"},
         )
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse(f"/login?next={quote(safe_next(target))}", status_code=303)
+    return RedirectResponse(f"/login?next={quote(safe_next(target=target))}", status_code=303)
 
 
 async def _link_session_limited(request: Request, _exc: Exception) -> Response:
@@ -30,7 +30,7 @@ async def _link_session_limited(request: Request, _exc: Exception) -> Response:
         request,
         "auth/link_limited.html",
         status_code=403,
-        next=safe_next(request.url.path),
+        next=safe_next(target=request.url.path),
     )
 
 

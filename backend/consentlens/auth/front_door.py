@@ -36,7 +36,7 @@ def switch_language(
     if principal is not None and not principal.by_link and principal.user.locale != locale:
         principal.user.locale = locale
         session.add(principal.user)
-    response = RedirectResponse(safe_next(next), status_code=303)
+    response = RedirectResponse(safe_next(target=next), status_code=303)
     response.set_cookie(
         LOCALE_COOKIE,
         locale,

@@ -30,8 +30,8 @@ router = APIRouter(tags=["pages"])
 @router.get("/login", include_in_schema=False)
 def login_page(request: Request, principal: OptionalUser, next: str = "/") -> Response:
     if principal is not None:
-        return see_other(safe_next(next))
-    return render(request, "auth/login.html", email="", next=safe_next(next))
+        return see_other(safe_next(target=next))
+    return render(request, "auth/login.html", email="", next=safe_next(target=next))
 
 
 def _login_refused(
@@ -62,7 +62,7 @@ def login_submit(
     password: Annotated[str, Form(max_length=1024)] = "",
     next: Annotated[str, Form()] = "/",
 ) -> Response:
-    target = safe_next(next)
+    target = safe_next(target=next)
     if not email.strip() or not password:
         return _login_refused(
             request, email, target, 400, N_("Fill in your e-mail address and your password.")
@@ -204,7 +204,7 @@ def reset_form(request: Request, session: SessionDep, token: str) -> Response:
     user = passwords.user_for_reset(session=session, token=token)
     if user is None:
         return _reset_link_problem(request)
-    prefer_locale(request, user.locale)
+    prefer_locale(request=request, locale=user.locale)
     return _password_page(request, token=token)
 
 
@@ -222,7 +222,7 @@ def reset_submit(
     user = passwords.user_for_reset(session=session, token=token)
     if user is None:
         return _reset_link_problem(request)
-    prefer_locale(request, user.locale)
+    prefer_locale(request=request, locale=user.locale)
     errors = _password_problems(password, repeat)
     if errors:
         return _password_page(request, token=token, status_code=400, errors=errors)

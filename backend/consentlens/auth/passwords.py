@@ -152,4 +152,4 @@ def set_new_password(
 
 
 def current_password_ok(*, user: User, password: str) -> bool:
-    return verify_password(password, user.password_hash)
+    return verify_password(password=password, password_hash=user.password_hash)

@@ -207,7 +207,7 @@ def login(
         return LoginResult(LoginOutcome.THROTTLED, retry_after_seconds=wait)
 
     user = get_user_by_email(session=session, email=address)
-    valid = verify_password(password, user.password_hash if user else None)
+    valid = verify_password(password=password, password_hash=user.password_hash if user else None)
     ok = valid and user is not None and user.is_active
     session.add(LoginAttempt(email=address, ip=ip, succeeded=ok, at=now))
     if not ok or user is None:

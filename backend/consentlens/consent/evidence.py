@@ -71,10 +71,11 @@ def store_scan(*, session: Session, data: bytes, organisation_id: int) -> str:
     scan = inspect_scan(data)
     relative = Path("evidence") / str(organisation_id) / f"{uuid.uuid4().hex}.{scan.extension}"
     # A signed form with a child's name and a parent's signature: owner-only, like the originals.
-    write_private(get_settings().resolved_media_dir / relative, data)
+    write_private(path=get_settings().resolved_media_dir / relative, data=data)
     reference = relative.as_posix()
     transactions.on_rollback(
-        session, lambda: discard(reference=reference, organisation_id=organisation_id)
+        session=session,
+        action=lambda: discard(reference=reference, organisation_id=organisation_id),
     )
     return reference
 

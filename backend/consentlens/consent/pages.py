@@ -277,7 +277,7 @@ def create_child_link(
         url=url,
         code=links.format_code(link.short_code),
         expires=link.expires_at,
-        qr=qr_svg(url, 240, title=child.full_name),
+        qr=qr_svg(data=url, size=240, title=child.full_name),
         tz=organisation.timezone,
         organisation=organisation,
     )

@@ -8,12 +8,17 @@ loudly rather than show staff "no reference photos" for a child who has some.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import Protocol
 
 from sqlmodel import Session
 
-# (session, child id) -> how many reference faces the child has.
-ReferenceCount = Callable[[Session, int], int]
+
+class ReferenceCount(Protocol):
+    """How many reference faces the child has."""
+
+    def __call__(self, *, session: Session, child_id: int) -> int: ...
+
+
 _reference_count: list[ReferenceCount] = []
 
 
@@ -42,4 +47,4 @@ def reference_count(*, session: Session, child_id: int) -> int:
         raise ProviderMissing(
             "no reference-count provider is installed: call consentlens.wiring at start-up"
         )
-    return _reference_count[0](session, child_id)
+    return _reference_count[0](session=session, child_id=child_id)

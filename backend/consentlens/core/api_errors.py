@@ -54,5 +54,5 @@ def not_found(description: str) -> dict[int | str, dict[str, Any]]:
     return {404: _error(description)}
 
 
-def error(status_code: int, description: str) -> dict[int | str, dict[str, Any]]:
+def error(*, status_code: int, description: str) -> dict[int | str, dict[str, Any]]:
     return {status_code: _error(description)}

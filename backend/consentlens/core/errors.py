@@ -37,7 +37,7 @@ def wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/") or request.url.path == "/healthz"
 
 
-def safe_next(target: str | None, default: str = "/") -> str:
+def safe_next(*, target: str | None, default: str = "/") -> str:
     """A redirect target only if it stays on this site (no open redirects)."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return default

@@ -36,7 +36,7 @@ def private_dir(path: Path) -> Path:
     return path
 
 
-def write_private(path: Path, data: bytes) -> None:
+def write_private(*, path: Path, data: bytes) -> None:
     """Write a file readable and writable by its owner only, whatever the umask."""
     private_dir(path.parent)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)

@@ -90,7 +90,7 @@ def read_header(
             # Broken EXIF is no reason to refuse a photo; it is ignored like missing EXIF.
             exif, turned = Image.Exif(), False
     with _contents(source) as data:
-        check_complete(data, kind)
+        check_complete(data=data, kind=kind)
     oriented = (height, width) if turned else (width, height)
     return Header(kind, (width, height), oriented, exif)
 
@@ -128,7 +128,7 @@ def _contents(source: Source) -> Iterator[Buffer]:
             yield data
 
 
-def check_complete(data: Buffer, kind: str) -> None:
+def check_complete(*, data: Buffer, kind: str) -> None:
     """Refuse files cut short or corrupt, by their structure alone (no pixel is decoded)."""
     if kind == "JPEG":
         _check_jpeg(data)

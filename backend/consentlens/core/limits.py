@@ -41,7 +41,7 @@ class BodyLimit:
     message: str = FORM_TOO_LARGE
 
 
-def fixed(max_bytes: int, message: str = FORM_TOO_LARGE) -> BodyLimit:
+def fixed(*, max_bytes: int, message: str = FORM_TOO_LARGE) -> BodyLimit:
     return BodyLimit(lambda: max_bytes, message)
 
 

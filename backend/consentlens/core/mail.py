@@ -35,7 +35,7 @@ class Mailer(Protocol):
     def send(self, mail: Mail) -> object: ...
 
 
-def build_message(mail: Mail, sender: str) -> EmailMessage:
+def build_message(*, mail: Mail, sender: str) -> EmailMessage:
     message = EmailMessage()
     message["From"] = sender
     message["To"] = mail.to
@@ -56,7 +56,7 @@ class SmtpMailer:
 
     def send(self, mail: Mail) -> None:
         s = self.settings
-        message = build_message(mail, s.mail_from)
+        message = build_message(mail=mail, sender=s.mail_from)
         try:
             if s.smtp_ssl:
                 client: smtplib.SMTP = smtplib.SMTP_SSL(
@@ -92,7 +92,7 @@ class OutboxMailer:
     def send(self, mail: Mail) -> Path:
         path = self.directory / f"{uuid.uuid4().hex}.eml"
         # The message holds a personal sign-in link: readable by the owner only.
-        write_private(path, bytes(build_message(mail, self.sender)))
+        write_private(path=path, data=bytes(build_message(mail=mail, sender=self.sender)))
         links = re.findall(r"https?://\S+", mail.text)
         log.warning(
             "no SMTP host configured: e-mail to %s written to %s%s",

@@ -9,7 +9,7 @@ from reportlab.graphics.shapes import Drawing
 QUIET_ZONE = 4  # modules of white border the QR standard asks for
 
 
-def qr_drawing(data: str, size: float) -> Drawing:
+def qr_drawing(*, data: str, size: float) -> Drawing:
     """A square drawing of `size` points holding the QR code of `data` (for ReportLab PDFs)."""
     widget = QrCodeWidget(data, barLevel="M")
     x0, y0, x1, y1 = widget.getBounds()
@@ -26,7 +26,7 @@ def qr_matrix(data: str) -> list[list[bool]]:
     return [[bool(module) for module in row] for row in code.modules]
 
 
-def qr_svg(data: str, size: int = 220, title: str = "") -> str:
+def qr_svg(*, data: str, size: int = 220, title: str = "") -> str:
     """The QR code of `data` as an <svg> element with no inline styles (our CSP forbids them)."""
     matrix = qr_matrix(data)
     count = len(matrix) + 2 * QUIET_ZONE

@@ -28,7 +28,7 @@ def hash_password(password: str) -> str:
     return pwd_context.hash(password)
 
 
-def verify_password(password: str, password_hash: str | None) -> bool:
+def verify_password(*, password: str, password_hash: str | None) -> bool:
     """Check a password in constant time whether or not there is a hash to check against."""
     if not password_hash:
         pwd_context.verify(password, _DUMMY_HASH)

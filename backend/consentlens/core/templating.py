@@ -84,7 +84,7 @@ def request_locale(request: Request) -> str:
     return locale
 
 
-def prefer_locale(request: Request, locale: str | None) -> None:
+def prefer_locale(*, request: Request, locale: str | None) -> None:
     """Answer in this language (e.g. the account's, on a page opened from its e-mail) unless the
     browser chose one with the language switch."""
     if locale in LOCALES and not request.cookies.get(LOCALE_COOKIE):

@@ -29,12 +29,12 @@ class _Actions:
     committed: bool = False
 
 
-def on_commit(session: Session, action: Action) -> None:
+def on_commit(*, session: Session, action: Action) -> None:
     """Run `action` once the work done so far is committed for good; drop it otherwise."""
     _actions(session).on_commit.append(action)
 
 
-def on_rollback(session: Session, action: Action) -> None:
+def on_rollback(*, session: Session, action: Action) -> None:
     """Run `action` if the work done so far ends without being committed (rollback or close)."""
     _actions(session).on_rollback.append(action)
 

@@ -106,7 +106,7 @@ def _state_of(result: MatchResult) -> FaceState:
     }.get(result.status, FaceState.UNKNOWN)
 
 
-def set_match(face: Face, result: MatchResult) -> None:
+def set_match(*, face: Face, result: MatchResult) -> None:
     """Record what matching said about a face."""
     state = _state_of(result)
     face.state = state.value
@@ -129,7 +129,7 @@ def _new_face(photo_id: int, detected: DetectedFace, references: ReferenceSet) -
         state=FaceState.UNKNOWN.value,
         embedding=encode(detected.embedding) if detected.embedding is not None else None,
     )
-    set_match(face, match_face(detected.embedding, references))
+    set_match(face=face, result=match_face(embedding=detected.embedding, references=references))
     return face
 
 

@@ -99,7 +99,7 @@ def photo_public(session: Session, photo: Photo) -> PhotoPublic:
                 action=v.action,  # type: ignore[arg-type]
                 reason=v.reason.format(**v.reason_params),
             )
-            for v in serving.stored_verdicts(session, photo.id)
+            for v in serving.stored_verdicts(session=session, photo_id=photo.id)
         },
     )
 
@@ -120,7 +120,7 @@ def read_photo(photo_id: Id, session: SessionDep, principal: CurrentStaff) -> Ph
     response_class=Response,
     responses={
         200: {"content": {"image/jpeg": {}}, "description": "Rendered per the use's verdict."},
-        **error(403, "The verdict hides this photo in this use."),
+        **error(status_code=403, description="The verdict hides this photo in this use."),
         **_NO_PHOTO,
     },
 )
@@ -157,7 +157,7 @@ def read_image(
     responses={
         **not_found("No such child."),
         **UNREADABLE_BODY,
-        **error(409, "The child has no face-recognition consent."),
+        **error(status_code=409, description="The child has no face-recognition consent."),
         422: {"description": "The photo cannot be used as a reference."},
     },
 )
@@ -198,5 +198,5 @@ def enroll_child(
         id=reference.id,
         child_id=child.id,
         source=reference.source,
-        references=enrollment.reference_count(session, child.id),
+        references=enrollment.reference_count(session=session, child_id=child.id),
     )

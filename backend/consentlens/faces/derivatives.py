@@ -39,7 +39,7 @@ class HeadMargins:
     below: float = 0.45
 
 
-def head_region(box: Box, image_size: tuple[int, int], margins: HeadMargins) -> Box:
+def head_region(*, box: Box, image_size: tuple[int, int], margins: HeadMargins) -> Box:
     """The region a cover must hide for a detected face, clipped to the image."""
     x, y, w, h = box
     width, height = image_size
@@ -51,7 +51,7 @@ def head_region(box: Box, image_size: tuple[int, int], margins: HeadMargins) -> 
 
 
 def cover_heads(
-    image: Image.Image, boxes: list[Box], *, margins: HeadMargins | None = None, seed: int = 0
+    *, image: Image.Image, boxes: list[Box], margins: HeadMargins | None = None, seed: int = 0
 ) -> Image.Image:
     """A copy with each head replaced by flat grey and random noise.
 
@@ -62,7 +62,7 @@ def cover_heads(
     covered = image.convert("RGB").copy()
     rng = np.random.default_rng(seed)
     for box in boxes:
-        left, top, w, h = head_region(box, covered.size, margins)
+        left, top, w, h = head_region(box=box, image_size=covered.size, margins=margins)
         if w == 0 or h == 0:
             continue
         noise = rng.integers(96, 160, size=(h, w, 3), dtype=np.uint8)
@@ -107,7 +107,11 @@ def render(
         if missing or not verdict.faces_to_blur:
             raise RenderRefused(f"no position for faces {missing} that must be covered")
         to_cover = [boxes[face_id] for face_id in verdict.faces_to_blur]
-    image = cover_heads(original, to_cover, seed=seed) if to_cover else original.convert("RGB")
+    image = (
+        cover_heads(image=original, boxes=to_cover, seed=seed)
+        if to_cover
+        else original.convert("RGB")
+    )
     image = _without_metadata(image)
     image.thumbnail((SIZES[size], SIZES[size]), Image.Resampling.LANCZOS)
     if watermark:
@@ -137,7 +141,9 @@ CROP_SIDE = 200
 
 def render_crop(*, original: Image.Image, box: Box, margins: HeadMargins | None = None) -> bytes:
     """A small JPEG of one head, for staff naming it in review; no metadata."""
-    left, top, w, h = head_region(box, original.size, margins or HeadMargins(0.2, 0.3, 0.2))
+    left, top, w, h = head_region(
+        box=box, image_size=original.size, margins=margins or HeadMargins(0.2, 0.3, 0.2)
+    )
     crop = original.convert("RGB").crop((left, top, left + w, top + h))
     crop = _without_metadata(crop)
     crop.thumbnail((CROP_SIDE, CROP_SIDE), Image.Resampling.LANCZOS)

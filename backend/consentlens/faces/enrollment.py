@@ -169,7 +169,7 @@ def _add_reference(
     return reference
 
 
-def reference_count(session: Session, child_id: int) -> int:
+def reference_count(*, session: Session, child_id: int) -> int:
     return len(
         session.exec(select(ReferenceFace.id).where(ReferenceFace.child_id == child_id)).all()
     )
@@ -192,17 +192,20 @@ def rematch_pending(*, session: Session, organisation: Organisation, now: dateti
     for face in rows:
         assert face.embedding is not None
         before = (face.state, face.child_id, face.suggested_child_id)
-        analysis.set_match(face, match_face(analysis.decode(face.embedding), references))
+        analysis.set_match(
+            face=face,
+            result=match_face(embedding=analysis.decode(face.embedding), references=references),
+        )
         if (face.state, face.child_id, face.suggested_child_id) != before:
             session.add(face)
             changed.add(face.photo_id)
     session.flush()
-    settle(session, organisation, changed, now)
+    settle(session=session, organisation=organisation, photo_ids=changed, now=now)
     return sorted(changed)
 
 
 def settle(
-    session: Session, organisation: Organisation, photo_ids: set[int], now: datetime
+    *, session: Session, organisation: Organisation, photo_ids: set[int], now: datetime
 ) -> None:
     """Update the status and verdicts of photos whose faces changed."""
     if not photo_ids:
@@ -267,7 +270,7 @@ def forget_child(
             "reason": reason,
         },
     )
-    settle(session, organisation, photo_ids, now)
+    settle(session=session, organisation=organisation, photo_ids=photo_ids, now=now)
     return sorted(photo_ids)
 
 
@@ -293,7 +296,7 @@ def on_consent_changed(session: Session, change: events.ConsentChanged) -> None:
         verdicts.refresh(
             session=session,
             organisation=organisation,
-            photo_ids=verdicts.photos_showing(session, change.child_id),
+            photo_ids=verdicts.photos_showing(session=session, child_id=change.child_id),
             now=now,
         )
 

@@ -15,7 +15,7 @@ SAME_PERSON = 0.5
 
 
 def group_similar(
-    embeddings: Sequence[Sequence[float] | None], threshold: float = SAME_PERSON
+    *, embeddings: Sequence[Sequence[float] | None], threshold: float = SAME_PERSON
 ) -> list[list[int]]:
     """Indices of `embeddings` grouped by complete linkage under `threshold`.
 

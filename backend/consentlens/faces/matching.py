@@ -113,6 +113,7 @@ def _vector(values: Sequence[float]) -> np.ndarray:
 
 
 def match_face(
+    *,
     embedding: Sequence[float] | None,
     references: ReferenceSet | Iterable[Reference],
     rules: MatchingRules | None = None,

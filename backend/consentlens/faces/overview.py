@@ -67,7 +67,7 @@ def _hidden_in_gallery(session: Session, event: Event) -> set[int]:
 
 
 def _tiles(session: Session, event: Event) -> list[Tile]:
-    photos = service.event_photos(session, event)
+    photos = service.event_photos(session=session, event=event)
     faces = _face_counts(session, event)
     hidden = _hidden_in_gallery(session, event)
     tiles = []
@@ -83,13 +83,15 @@ def _tiles(session: Session, event: Event) -> list[Tile]:
                 faces=faces[photo.id],
                 width=photo.width,
                 height=photo.height,
-                thumb_url=image_url(photo.id, GALLERY, "thumb") if servable else None,
+                thumb_url=image_url(photo_id=photo.id, use=GALLERY, size="thumb")
+                if servable
+                else None,
             )
         )
     return tiles
 
 
-def image_url(photo_id: int, use: str, size: str) -> str:
+def image_url(*, photo_id: int, use: str, size: str) -> str:
     return f"/staff/photos/{photo_id}/image?use={use}&size={size}"
 
 
@@ -119,7 +121,7 @@ def event_progress(*, session: Session, event: Event) -> Progress:
     return Progress(
         tiles=tiles,
         counts={s.value: counts[s.value] for s in PhotoStatus},
-        awaiting_review=len(review.pending_faces(session, event)),
+        awaiting_review=len(review.pending_faces(session=session, event=event)),
     )
 
 

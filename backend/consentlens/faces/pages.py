@@ -93,7 +93,7 @@ def event_page(
         request,
         "photos/event.html",
         event=event,
-        groups=service.event_groups(session, event),
+        groups=service.event_groups(session=session, event=event),
         state=_progress_json(
             overview.event_progress(session=session, event=event),
             get_translations(request_locale(request)),
@@ -135,13 +135,13 @@ def photo_page(
     evaluation = serving.current_evaluation(
         session=session, organisation=organisation, photo=photo, now=utcnow()
     )
-    uses = verdicts.photo_uses(session, organisation)
+    uses = verdicts.photo_uses(session=session, organisation=organisation)
     codes = [u.code for u in uses]
     if use not in codes:
         use = GALLERY if GALLERY in codes else (codes[0] if codes else "")
     faces = overview.face_rows(session=session, evaluation=evaluation)
     numbers = {row.face.id: row.number for row in faces if row.face.id is not None}
-    stored = serving.stored_verdicts(session, photo.id)
+    stored = serving.stored_verdicts(session=session, photo_id=photo.id)
     event = service.get_event(session=session, organisation=organisation, event_id=photo.event_id)
     chosen = next((u for u in uses if u.code == use), None)
     return render(
@@ -161,7 +161,7 @@ def photo_page(
         awaiting_review=any(
             row.face.state in REVIEW_STATES and row.face.reviewed_at is None for row in faces
         ),
-        image_url=overview.image_url(photo.id, use, "display"),
+        image_url=overview.image_url(photo_id=photo.id, use=use, size="display"),
         status_labels=STATUS_LABELS,
         face_state_labels=FACE_STATE_LABELS,
         action_labels=ACTION_LABELS,

@@ -27,7 +27,7 @@ MAX_ATTEMPTS = 3
 LEASE = timedelta(minutes=10)
 
 
-def recover(session: Session) -> int:
+def recover(*, session: Session) -> int:
     """Put photos a crashed worker left `processing` back in the queue (start-up)."""
     result = session.exec(
         update(Photo)
@@ -40,7 +40,7 @@ def recover(session: Session) -> int:
 
 def start_up(session: Session, now: datetime) -> None:
     """What a crash left: photos claimed by a dead worker, and files of interrupted uploads."""
-    recovered = recover(session)
+    recovered = recover(session=session)
     if recovered:
         log.info("re-queued %s photo(s) left processing by an earlier run", recovered)
     try:
@@ -96,9 +96,9 @@ def claim(session: Session, limit: int, now: datetime) -> list[tuple[int, str]]:
 
 
 def finish(
+    *,
     session: Session,
     photo_id: int,
-    *,
     result: PhotoFaces | None = None,
     error: BaseException | None = None,
     now: datetime | None = None,
@@ -126,7 +126,7 @@ def finish(
     return photo
 
 
-def process_next(session: Session, now: datetime | None = None) -> Photo | None:
+def process_next(*, session: Session, now: datetime | None = None) -> Photo | None:
     """Claim and analyse one photo in this process: the CLI's `--drain` and the tests use it."""
     claimed = claim(session, 1, now or utcnow())
     if not claimed:
@@ -135,12 +135,12 @@ def process_next(session: Session, now: datetime | None = None) -> Photo | None:
     try:
         result = analysis.analyse_file(path)
     except Exception as error:
-        return finish(session, photo_id, error=error, now=now)
-    return finish(session, photo_id, result=result, now=now)
+        return finish(session=session, photo_id=photo_id, error=error, now=now)
+    return finish(session=session, photo_id=photo_id, result=result, now=now)
 
 
 def store_outcome(
     session: Session, photo_id: int, result: PhotoFaces | None, error: BaseException | None
 ) -> None:
     """The pool's `finish`: one analysed (or failed) photo."""
-    finish(session, photo_id, result=result, error=error)
+    finish(session=session, photo_id=photo_id, result=result, error=error)

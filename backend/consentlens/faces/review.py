@@ -68,7 +68,7 @@ def get_face(
     return None if row is None else (row[0], row[1])
 
 
-def pending_faces(session: Session, event: Event) -> list[Face]:
+def pending_faces(*, session: Session, event: Event) -> list[Face]:
     return list(
         session.exec(
             select(Face)
@@ -83,12 +83,12 @@ def pending_faces(session: Session, event: Event) -> list[Face]:
     )
 
 
-def queue(session: Session, event: Event) -> list[FaceGroup]:
+def queue(*, session: Session, event: Event) -> list[FaceGroup]:
     """The event's faces awaiting review, grouped so that one choice can label a person."""
-    faces = pending_faces(session, event)
+    faces = pending_faces(session=session, event=event)
     embeddings = [analysis.decode(f.embedding) if f.embedding else None for f in faces]
     groups = []
-    for indices in group_similar(embeddings):
+    for indices in group_similar(embeddings=embeddings):
         members = tuple(faces[i] for i in indices)
         suggestions = Counter(f.suggested_child_id for f in members if f.suggested_child_id)
         suggested = suggestions.most_common(1)[0][0] if suggestions else None
@@ -180,5 +180,10 @@ def decide(
     session.flush()
     if references:
         enrollment.rematch_pending(session=session, organisation=organisation, now=now)
-    enrollment.settle(session, organisation, {face.photo_id for face in faces}, now)
+    enrollment.settle(
+        session=session,
+        organisation=organisation,
+        photo_ids={face.photo_id for face in faces},
+        now=now,
+    )
     return Outcome(len(faces), child, choice is Choice.CHILD and not allowed, references)

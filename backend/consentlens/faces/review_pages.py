@@ -86,10 +86,10 @@ def _queue_page(
     status_code: int = 200,
 ) -> Response:
     organisation = principal.organisation
-    groups = review.queue(session, event)
+    groups = review.queue(session=session, event=event)
     everyone = child_service.list_children(session=session, organisation=organisation)
     in_event: dict[int, Child] = {}
-    for group in service.event_groups(session, event):
+    for group in service.event_groups(session=session, event=event):
         for child in child_service.list_children(
             session=session, organisation=organisation, group_id=group.id
         ):
@@ -110,7 +110,8 @@ def _queue_page(
         groups=groups,
         names=names,
         photo_names={
-            photo.id: photo.original_name for photo in service.event_photos(session, event)
+            photo.id: photo.original_name
+            for photo in service.event_photos(session=session, event=event)
         },
         event_children=sorted(in_event.values(), key=lambda c: (c.last_name, c.first_name)),
         other_children=[child for child in everyone if child.id not in in_event],

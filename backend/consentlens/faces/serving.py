@@ -40,7 +40,10 @@ def current_evaluation(
         session=session, organisation=organisation, photos=[photo], now=now
     )
     assert photo.id is not None
-    stored = {v.use_code: (v.action, v.faces_to_blur) for v in stored_verdicts(session, photo.id)}
+    stored = {
+        v.use_code: (v.action, v.faces_to_blur)
+        for v in stored_verdicts(session=session, photo_id=photo.id)
+    }
     fresh = {
         use: (verdict.action.value, list(verdict.faces_to_blur))
         for use, verdict in evaluation.verdicts.items()
@@ -118,7 +121,7 @@ def face_crop(*, session: Session, photo: Photo, face: Face, viewer_is_staff: bo
     return derivatives.render_crop(original=original, box=face.box)
 
 
-def stored_verdicts(session: Session, photo_id: int) -> list[StoredVerdict]:
+def stored_verdicts(*, session: Session, photo_id: int) -> list[StoredVerdict]:
     return list(
         session.exec(
             select(StoredVerdict)

@@ -51,7 +51,7 @@ class Evaluation:
     valid_until: datetime | None
 
 
-def photo_uses(session: Session, organisation: Organisation) -> list[ConsentUse]:
+def photo_uses(*, session: Session, organisation: Organisation) -> list[ConsentUse]:
     return consent.list_uses(session=session, organisation=organisation, photos_only=True)
 
 
@@ -201,12 +201,13 @@ def store(
                 )
             )
         storage.remove_derivatives(
-            photo_id, keep_names=current_derivatives(evaluation, organisation)
+            photo_id=photo_id,
+            keep_names=current_derivatives(evaluation=evaluation, organisation=organisation),
         )
     session.flush()
 
 
-def current_derivatives(evaluation: Evaluation, organisation: Organisation) -> set[str]:
+def current_derivatives(*, evaluation: Evaluation, organisation: Organisation) -> set[str]:
     """File names of the renderings the current verdicts can serve."""
     boxes = {face.id: face.box for face in evaluation.faces}
     mark = organisation.name if organisation.watermark_photos else ""
@@ -240,7 +241,7 @@ def refresh(
     return evaluations
 
 
-def photos_showing(session: Session, child_id: int) -> list[int]:
+def photos_showing(*, session: Session, child_id: int) -> list[int]:
     """Photos in which a face is named as this child."""
     return list(
         session.exec(

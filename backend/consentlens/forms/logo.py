@@ -70,7 +70,7 @@ def _clean_png(image: Image.Image) -> bytes:
 def store(*, png: bytes, organisation_id: int) -> str:
     """Write the logo under the media directory; returns its reference (relative path)."""
     relative = Path(LOGO_DIR) / f"{organisation_id}-{uuid.uuid4().hex}.png"
-    write_private(get_settings().resolved_media_dir / relative, png)
+    write_private(path=get_settings().resolved_media_dir / relative, data=png)
     return relative.as_posix()
 
 

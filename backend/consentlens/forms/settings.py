@@ -74,7 +74,7 @@ def save_settings(
     if png is not None:
         stored = logo.store(png=png, organisation_id=organisation.id)
         # The new file goes again if the settings are not saved; the old one once they are.
-        transactions.on_rollback(session, lambda: logo.discard(stored))
+        transactions.on_rollback(session=session, action=lambda: logo.discard(stored))
         organisation.logo_ref = stored
         changed.append("logo")
     elif remove_logo and previous_logo:
@@ -83,7 +83,7 @@ def save_settings(
     session.add(organisation)
     session.flush()
     if organisation.logo_ref != previous_logo:
-        transactions.on_commit(session, lambda: logo.discard(previous_logo))
+        transactions.on_commit(session=session, action=lambda: logo.discard(previous_logo))
     audit.record(
         session=session,
         action="forms.settings_changed",

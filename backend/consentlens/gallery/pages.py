@@ -73,7 +73,9 @@ def _viewable_photo(session: Session, principal: Principal, photo_id: int) -> Ph
         raise not_found()
     if principal.is_staff:
         return photo
-    if principal.is_guardian and gallery.guardian_may_see(session, principal, photo):
+    if principal.is_guardian and gallery.guardian_may_see(
+        session=session, principal=principal, photo=photo
+    ):
         return photo
     raise not_found()
 
@@ -82,7 +84,9 @@ def _guardian_photo(session: Session, principal: Principal, photo_id: int) -> Ph
     photo = service.get_photo(
         session=session, organisation=principal.organisation, photo_id=photo_id
     )
-    if photo is None or not gallery.guardian_may_see(session, principal, photo):
+    if photo is None or not gallery.guardian_may_see(
+        session=session, principal=principal, photo=photo
+    ):
         raise not_found()
     return photo
 
@@ -169,7 +173,12 @@ def _photos_page(
         request,
         "gallery/photos.html",
         event=event,
-        tiles=grid.tiles(session, principal.organisation, page.photos, link="/gallery/photos/{id}"),
+        tiles=grid.tiles(
+            session=session,
+            organisation=principal.organisation,
+            photos=page.photos,
+            link="/gallery/photos/{id}",
+        ),
         more_url=f"{more_url}?before={page.next_before}" if page.next_before else None,
         first_page="before" not in request.query_params,
     )
@@ -183,7 +192,7 @@ def guardian_home(request: Request, session: SessionDep, principal: CurrentGuard
     return render(
         request,
         "gallery/events.html",
-        events=gallery.guardian_events(session, principal),
+        events=gallery.guardian_events(session=session, principal=principal),
         children=children,
     )
 
@@ -192,7 +201,7 @@ def guardian_home(request: Request, session: SessionDep, principal: CurrentGuard
 def guardian_mine(
     request: Request, session: SessionDep, principal: CurrentGuardian, before: Id | None = None
 ) -> Response:
-    page = gallery.guardian_photos(session, principal, mine=True, before=before)
+    page = gallery.guardian_photos(session=session, principal=principal, mine=True, before=before)
     return _photos_page(request, session, principal, page, event=None, more_url="/gallery/mine")
 
 
@@ -207,9 +216,13 @@ def guardian_event(
     event = service.get_event(
         session=session, organisation=principal.organisation, event_id=event_id
     )
-    if event is None or not gallery.guardian_may_see_event(session, principal, event):
+    if event is None or not gallery.guardian_may_see_event(
+        session=session, principal=principal, event=event
+    ):
         raise not_found()
-    page = gallery.guardian_photos(session, principal, event_id=event_id, before=before)
+    page = gallery.guardian_photos(
+        session=session, principal=principal, event_id=event_id, before=before
+    )
     return _photos_page(
         request, session, principal, page, event=event, more_url=f"/gallery/events/{event_id}"
     )
@@ -240,7 +253,7 @@ def _guardian_photo_page(
     event = service.get_event(
         session=session, organisation=principal.organisation, event_id=photo.event_id
     )
-    width, height = grid.fit(photo, "display")
+    width, height = grid.fit(photo=photo, size="display")
     return render(
         request,
         "gallery/photo.html",
@@ -248,9 +261,9 @@ def _guardian_photo_page(
         photo=photo,
         event=event,
         event_visible=event is not None
-        and gallery.guardian_may_see_event(session, principal, event),
+        and gallery.guardian_may_see_event(session=session, principal=principal, event=event),
         blurred=action is VerdictAction.BLUR,
-        image_url=grid.image_url(photo.id, "display"),
+        image_url=grid.image_url(photo_id=photo.id, size="display"),
         width=width,
         height=height,
         requested=removals.open_removal_request(session=session, user=principal.user, photo=photo),

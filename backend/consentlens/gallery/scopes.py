@@ -55,7 +55,7 @@ def _own_groups(principal: Principal) -> Select[Any]:
     return select(ChildGroup.group_id).where(col(ChildGroup.child_id).in_(_own_children(principal)))
 
 
-def guardian_events(session: Session, principal: Principal) -> list[Event]:
+def guardian_events(*, session: Session, principal: Principal) -> list[Event]:
     """Events of the groups the guardian's children are in, newest first."""
     return list(
         session.exec(
@@ -105,9 +105,9 @@ def _page(session: Session, statement, before: int | None, limit: int) -> Page: 
 
 
 def guardian_photos(
+    *,
     session: Session,
     principal: Principal,
-    *,
     event_id: int | None = None,
     mine: bool = False,
     before: int | None = None,
@@ -132,7 +132,7 @@ def guardian_photos(
     return _page(session, statement, before, limit)
 
 
-def guardian_may_see(session: Session, principal: Principal, photo: Photo) -> bool:
+def guardian_may_see(*, session: Session, principal: Principal, photo: Photo) -> bool:
     """May this guardian open this photo at all (before the live verdict is applied)?"""
     if photo.organisation_id != principal.organisation.id:
         return False
@@ -148,16 +148,16 @@ def guardian_may_see(session: Session, principal: Principal, photo: Photo) -> bo
     )
 
 
-def guardian_may_see_event(session: Session, principal: Principal, event: Event) -> bool:
+def guardian_may_see_event(*, session: Session, principal: Principal, event: Event) -> bool:
     return event.organisation_id == principal.organisation.id and event.id in {
-        e.id for e in guardian_events(session, principal)
+        e.id for e in guardian_events(session=session, principal=principal)
     }
 
 
 def staff_photos(
+    *,
     session: Session,
     principal: Principal,
-    *,
     group_id: int | None = None,
     event_id: int | None = None,
     child_id: int | None = None,

@@ -80,16 +80,18 @@ def staff_gallery(
     chosen = {"group": _id_or_none(group), "event": _id_or_none(event), "child": _id_or_none(child)}
     shown = StaffFilter(show) if show in {f.value for f in StaffFilter} else StaffFilter.ALL
     page = gallery.staff_photos(
-        session,
-        principal,
+        session=session,
+        principal=principal,
         group_id=chosen["group"],
         event_id=chosen["event"],
         child_id=chosen["child"],
         show=shown,
         before=before,
     )
-    summary = verdicts.verdict_summary(session, [p.id for p in page.photos if p.id is not None])
-    uses = verdicts.photo_uses(session, organisation)
+    summary = verdicts.verdict_summary(
+        session=session, photo_ids=[p.id for p in page.photos if p.id is not None]
+    )
+    uses = verdicts.photo_uses(session=session, organisation=organisation)
     filters = {k: str(v) for k, v in chosen.items() if v is not None}
     if shown is not StaffFilter.ALL:
         filters["show"] = shown.value
@@ -102,7 +104,11 @@ def staff_gallery(
         request,
         "gallery/staff.html",
         tiles=grid.tiles(
-            session, organisation, page.photos, link="/staff/photos/{id}", hidden=_hidden(summary)
+            session=session,
+            organisation=organisation,
+            photos=page.photos,
+            link="/staff/photos/{id}",
+            hidden=_hidden(summary),
         ),
         overlays={photo_id: _overlay(actions, uses) for photo_id, actions in summary.items()},
         groups=group_service.list_groups(session=session, organisation=organisation),
@@ -127,7 +133,9 @@ def staff_removals(
 ) -> Response:
     rows = removals.open_removal_requests(session=session, organisation=principal.organisation)
     hidden = _hidden(
-        verdicts.verdict_summary(session, [p.id for _, _, p in rows if p and p.id is not None])
+        verdicts.verdict_summary(
+            session=session, photo_ids=[p.id for _, _, p in rows if p and p.id is not None]
+        )
     )
     return render(
         request,
@@ -137,8 +145,10 @@ def staff_removals(
                 removal,
                 user,
                 photo,
-                None if photo is None or photo.id in hidden else grid.image_url(photo.id, "thumb"),
-                grid.fit(photo, "thumb") if photo else (0, 0),
+                None
+                if photo is None or photo.id in hidden
+                else grid.image_url(photo_id=photo.id, size="thumb"),
+                grid.fit(photo=photo, size="thumb") if photo else (0, 0),
             )
             for removal, user, photo in rows
         ],

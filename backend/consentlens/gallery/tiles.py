@@ -25,7 +25,7 @@ class Tile:
     photo: Photo
 
 
-def fit(photo: Photo, size: str) -> tuple[int, int]:
+def fit(*, photo: Photo, size: str) -> tuple[int, int]:
     """The rendering's size (it fits in a square, never enlarged), so the grid does not jump."""
     limit = derivatives.SIZES[size]
     longest = max(photo.width, photo.height, 1)
@@ -33,12 +33,12 @@ def fit(photo: Photo, size: str) -> tuple[int, int]:
     return max(1, round(photo.width * scale)), max(1, round(photo.height * scale))
 
 
-def image_url(photo_id: int, size: str) -> str:
+def image_url(*, photo_id: int, size: str) -> str:
     return f"/gallery/photos/{photo_id}/image?size={size}"
 
 
 def events_of(
-    session: Session, organisation: Organisation, photos: list[Photo]
+    *, session: Session, organisation: Organisation, photos: list[Photo]
 ) -> dict[int, Event]:
     events = {}
     for event_id in {p.event_id for p in photos}:
@@ -49,23 +49,25 @@ def events_of(
 
 
 def tiles(
+    *,
     session: Session,
     organisation: Organisation,
     photos: list[Photo],
-    *,
     link: str,
     hidden: set[int] | None = None,
 ) -> list[Tile]:
-    events = events_of(session, organisation, photos)
+    events = events_of(session=session, organisation=organisation, photos=photos)
     tiles = []
     for photo in photos:
         assert photo.id is not None
-        width, height = fit(photo, "thumb")
+        width, height = fit(photo=photo, size="thumb")
         tiles.append(
             Tile(
                 id=photo.id,
                 url=link.format(id=photo.id),
-                thumb_url=None if hidden and photo.id in hidden else image_url(photo.id, "thumb"),
+                thumb_url=None
+                if hidden and photo.id in hidden
+                else image_url(photo_id=photo.id, size="thumb"),
                 width=width,
                 height=height,
                 event=events.get(photo.event_id),

@@ -148,7 +148,7 @@ class Worker:
 _running: Worker | None = None
 
 
-def start_embedded(make_session: SessionFactory, queue: Queue) -> Worker:
+def start_embedded(*, make_session: SessionFactory, queue: Queue) -> Worker:
     """Start the worker inside this (web) process."""
     global _running
     _running = Worker(make_session, queue)
@@ -169,6 +169,6 @@ def wake() -> None:
         _running.wake()
 
 
-def wake_after_commit(session: Session) -> None:
+def wake_after_commit(*, session: Session) -> None:
     """Wake the worker once this transaction commits: before, it cannot see the new work."""
-    transactions.on_commit(session, wake)
+    transactions.on_commit(session=session, action=wake)

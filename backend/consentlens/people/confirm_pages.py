@@ -38,7 +38,7 @@ def _context(
     account = session.get(User, pending.guardian_id)
     assert organisation is not None and account is not None
     # Opened from the e-mail: in the account's own language, where it chose one.
-    prefer_locale(request, account.locale)
+    prefer_locale(request=request, locale=account.locale)
     return {
         "organisation": organisation,
         "child": session.get(Child, pending.child_id),

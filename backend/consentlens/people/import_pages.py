@@ -104,7 +104,7 @@ def store_upload(*, organisation: Organisation, data: bytes, filename: str) -> s
     _sweep(folder)
     file_id = uuid4().hex
     # Names, birth dates and parents' addresses: owner-only.
-    write_private(folder / f"{file_id}.csv", data)
+    write_private(path=folder / f"{file_id}.csv", data=data)
     return _serializer().dumps({"file": file_id, "org": organisation.id, "name": filename[:200]})
 
 
@@ -158,7 +158,9 @@ def finish_upload(pending: PendingImport, result: ImportResult) -> None:
         "confirmations_requested": result.confirmations_requested,
         "skipped": skipped,
     }
-    write_private(_folder() / f"{pending.file_id}.json", json.dumps(summary).encode("utf-8"))
+    write_private(
+        path=_folder() / f"{pending.file_id}.json", data=json.dumps(summary).encode("utf-8")
+    )
     (_folder() / f"{pending.file_id}.claimed").unlink(missing_ok=True)
 
 

@@ -63,12 +63,14 @@ def _event(session: Session, principal: Principal, event_id: int) -> Event:
 
 def _event_public(session: Session, event: Event) -> EventPublic:
     assert event.id is not None
-    counts = service.photo_counts(session, [event.id])[event.id]
+    counts = service.photo_counts(session=session, event_ids=[event.id])[event.id]
     return EventPublic(
         id=event.id,
         name=event.name,
         date=event.event_date,
-        group_ids=[g.id for g in service.event_groups(session, event) if g.id is not None],
+        group_ids=[
+            g.id for g in service.event_groups(session=session, event=event) if g.id is not None
+        ],
         photo_counts=dict(counts),
     )
 

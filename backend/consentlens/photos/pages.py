@@ -47,13 +47,15 @@ def _events_page(
 ) -> Response:
     organisation = principal.organisation
     events = service.list_events(session=session, organisation=organisation)
-    counts = service.photo_counts(session, [e.id for e in events if e.id is not None])
+    counts = service.photo_counts(
+        session=session, event_ids=[e.id for e in events if e.id is not None]
+    )
     today = utcnow().astimezone(ZoneInfo(organisation.timezone)).date()
     return render(
         request,
         "photos/events.html",
         status_code=status.HTTP_400_BAD_REQUEST if error else status.HTTP_200_OK,
-        events=[(e, service.event_groups(session, e), counts[e.id]) for e in events],
+        events=[(e, service.event_groups(session=session, event=e), counts[e.id]) for e in events],
         groups=group_service.list_groups(session=session, organisation=organisation),
         form=form
         or {"name": "", "event_date": today.isoformat(), "group_ids": set(), "invalid": ""},

@@ -112,7 +112,7 @@ def list_events(*, session: Session, organisation: Organisation) -> list[Event]:
     )
 
 
-def event_groups(session: Session, event: Event) -> list[Group]:
+def event_groups(*, session: Session, event: Event) -> list[Group]:
     return list(
         session.exec(
             select(Group)
@@ -123,7 +123,7 @@ def event_groups(session: Session, event: Event) -> list[Group]:
     )
 
 
-def photo_counts(session: Session, event_ids: Sequence[int]) -> dict[int, Counter[str]]:
+def photo_counts(*, session: Session, event_ids: Sequence[int]) -> dict[int, Counter[str]]:
     """Per event, how many photos are in each status."""
     counts: dict[int, Counter[str]] = {event_id: Counter() for event_id in event_ids}
     for event_id, status, number in session.exec(
@@ -135,7 +135,7 @@ def photo_counts(session: Session, event_ids: Sequence[int]) -> dict[int, Counte
     return counts
 
 
-def event_photos(session: Session, event: Event) -> list[Photo]:
+def event_photos(*, session: Session, event: Event) -> list[Photo]:
     return list(
         session.exec(select(Photo).where(Photo.event_id == event.id).order_by(col(Photo.id)))
     )
@@ -166,7 +166,11 @@ def add_upload(
                 return UploadResult(filename, existing, duplicate=True)
             inspected = ingest.inspect(received.path)
             assert organisation.id is not None and event.id is not None
-            ref = storage.original_ref(organisation.id, received.sha256, inspected.extension)
+            ref = storage.original_ref(
+                organisation_id=organisation.id,
+                sha256=received.sha256,
+                extension=inspected.extension,
+            )
             photo = Photo(
                 organisation_id=organisation.id,
                 event_id=event.id,
@@ -196,7 +200,7 @@ def add_upload(
                 ).one()
                 return UploadResult(filename, existing, duplicate=True)
             savepoint.commit()
-            storage.keep(received.path, ref, session=session)
+            storage.keep(incoming=received.path, ref=ref, session=session)
     except ingest.UploadRejected as rejected:
         return UploadResult(filename, error=rejected.message, error_params=rejected.params)
     audit.record(
@@ -210,7 +214,7 @@ def add_upload(
         origin=origin,
     )
     # The worker runs in other sessions: it can only see the photo once it is committed.
-    worker.wake_after_commit(session)
+    worker.wake_after_commit(session=session)
     return UploadResult(filename, photo)
 
 
@@ -246,4 +250,4 @@ def retry_photo(*, session: Session, photo: Photo) -> None:
         photo.attempts = 0
         session.add(photo)
         session.flush()
-        worker.wake_after_commit(session)
+        worker.wake_after_commit(session=session)

@@ -41,7 +41,7 @@ def new_incoming_file() -> Path:
     return Path(name)
 
 
-def original_ref(organisation_id: int, sha256: str, extension: str) -> str:
+def original_ref(*, organisation_id: int, sha256: str, extension: str) -> str:
     return f"{ORIGINALS}/{organisation_id}/{sha256[:2]}/{sha256}.{extension}"
 
 
@@ -54,7 +54,7 @@ def path_of(ref: str) -> Path:
     return path
 
 
-def keep(incoming: Path, ref: str, *, session: Session) -> Path:
+def keep(*, incoming: Path, ref: str, session: Session) -> Path:
     """Move an inspected upload to its final, private place (owner-only permissions).
 
     Call it after the photo's row is flushed: the file is in place before the row commits (so
@@ -66,7 +66,7 @@ def keep(incoming: Path, ref: str, *, session: Session) -> Path:
     os.chmod(incoming, 0o600)
     os.replace(incoming, target)
     kept = target.stat().st_ino
-    transactions.on_rollback(session, lambda: _remove_if_same(target, kept))
+    transactions.on_rollback(session=session, action=lambda: _remove_if_same(target, kept))
     return target
 
 
@@ -85,7 +85,7 @@ def derivative_dir(photo_id: int) -> Path:
     return media_root() / DERIVATIVES / str(photo_id)
 
 
-def remove_derivatives(photo_id: int, keep_names: set[str] | None = None) -> None:
+def remove_derivatives(*, photo_id: int, keep_names: set[str] | None = None) -> None:
     """Delete a photo's cached renderings, except those still current."""
     directory = derivative_dir(photo_id)
     if keep_names is None:
@@ -97,7 +97,7 @@ def remove_derivatives(photo_id: int, keep_names: set[str] | None = None) -> Non
                 path.unlink(missing_ok=True)
 
 
-def remove_after_commit(session: Session, refs: list[str], photo_ids: list[int]) -> None:
+def remove_after_commit(*, session: Session, refs: list[str], photo_ids: list[int]) -> None:
     """Delete originals and derivatives once the transaction deleting their rows has committed.
 
     Deleting first would leave rows without files if the commit failed; after the commit, a
@@ -109,9 +109,9 @@ def remove_after_commit(session: Session, refs: list[str], photo_ids: list[int])
         for ref in refs:
             remove(ref)
         for photo_id in photo_ids:
-            remove_derivatives(photo_id)
+            remove_derivatives(photo_id=photo_id)
 
-    transactions.on_commit(session, remove_files)
+    transactions.on_commit(session=session, action=remove_files)
 
 
 def sweep(*, session: Session, now: datetime, stale_after: timedelta = STALE_AFTER) -> int:

@@ -76,7 +76,7 @@ class Choice:
 def _publish_uses(session: Session, organisation: Organisation) -> list[ConsentUse]:
     return [
         use
-        for use in verdicts.photo_uses(session, organisation)
+        for use in verdicts.photo_uses(session=session, organisation=organisation)
         if use.code in publishing.PUBLISH_USES
     ]
 
@@ -95,7 +95,7 @@ def _offered_photos(
         if event_id is not None
         else None
     )
-    return service.event_photos(session, event) if event is not None else []
+    return service.event_photos(session=session, event=event) if event is not None else []
 
 
 def _choices(
@@ -162,7 +162,7 @@ def _publish_page(
         size=size,
         sizes=SIZE_LABELS,
         title=title,
-        open_takedowns=len(takedowns.open_takedowns(session, organisation)),
+        open_takedowns=len(takedowns.open_takedowns(session=session, organisation=organisation)),
     )
 
 
@@ -225,7 +225,7 @@ def publish_submit(
             errors=[error.message],
             status_code=400,
         )
-    day = retention.local_today(organisation, now).isoformat()
+    day = retention.local_today(organisation=organisation, now=now).isoformat()
     filename = ascii_filename("consentlens", use, day, extension="zip")
     return Response(
         content=export.data,
@@ -246,7 +246,10 @@ def publications_page(request: Request, session: SessionDep, principal: CurrentS
         "publishing/publications.html",
         rows=takedowns.recent_publications(session=session, organisation=organisation),
         limit=takedowns.PUBLICATIONS_SHOWN,
-        use_labels={u.code: u.label(locale) for u in verdicts.photo_uses(session, organisation)},
+        use_labels={
+            u.code: u.label(locale)
+            for u in verdicts.photo_uses(session=session, organisation=organisation)
+        },
         sizes=SIZE_LABELS,
         organisation=organisation,
     )
@@ -267,7 +270,7 @@ def takedowns_page(
 ) -> Response:
     organisation = principal.organisation
     locale = request_locale(request)
-    pending = takedowns.open_takedowns(session, organisation)
+    pending = takedowns.open_takedowns(session=session, organisation=organisation)
     photo_ids = [t.published.photo_id for t in pending if t.published.photo_id is not None]
     summary = verdicts.verdict_summary(session=session, photo_ids=photo_ids)
     rows = [
@@ -286,7 +289,10 @@ def takedowns_page(
         "publishing/takedowns.html",
         rows=rows,
         done=bool(done),
-        use_labels={u.code: u.label(locale) for u in verdicts.photo_uses(session, organisation)},
+        use_labels={
+            u.code: u.label(locale)
+            for u in verdicts.photo_uses(session=session, organisation=organisation)
+        },
         organisation=organisation,
     )
 

@@ -20,7 +20,7 @@ from consentlens.publishing.models import PublishedFace, PublishedPhoto
 NOTICE_DAYS = 30
 
 
-def add_months(day: date, months: int) -> date:
+def add_months(*, day: date, months: int) -> date:
     """The same day `months` later (or earlier); the month's last day when that day is missing."""
     year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
     month += 1
@@ -28,13 +28,13 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, (following - timedelta(days=1)).day))
 
 
-def local_today(organisation: Organisation, now: datetime) -> date:
+def local_today(*, organisation: Organisation, now: datetime) -> date:
     return now.astimezone(ZoneInfo(organisation.timezone)).date()
 
 
-def deletion_date(organisation: Organisation, event_date: date) -> date:
+def deletion_date(*, organisation: Organisation, event_date: date) -> date:
     """The day an event's photos are deleted."""
-    return add_months(event_date, organisation.retention_months)
+    return add_months(day=event_date, months=organisation.retention_months)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,9 +48,9 @@ def due_events(
     *, session: Session, organisation: Organisation, now: datetime, within_days: int = NOTICE_DAYS
 ) -> list[DueEvent]:
     """Events whose photos are deleted within `within_days` (or are overdue), soonest first."""
-    horizon = local_today(organisation, now) + timedelta(days=within_days)
+    horizon = local_today(organisation=organisation, now=now) + timedelta(days=within_days)
     # One month of slack for month ends; the exact date is checked per event below.
-    candidates_until = add_months(horizon, 1 - organisation.retention_months)
+    candidates_until = add_months(day=horizon, months=1 - organisation.retention_months)
     rows = session.exec(
         select(Event, func.count(col(Photo.id)))
         .join(Photo, col(Photo.event_id) == Event.id, isouter=True)
@@ -59,7 +59,9 @@ def due_events(
         .order_by(col(Event.event_date), col(Event.id))
     ).all()
     due = [
-        DueEvent(event, count, deletion_date(organisation, event.event_date))
+        DueEvent(
+            event, count, deletion_date(organisation=organisation, event_date=event.event_date)
+        )
         for event, count in rows
     ]
     return [item for item in due if item.delete_on <= horizon]
@@ -116,7 +118,9 @@ def delete_event(
     )
     session.delete(event)
     session.flush()
-    storage.remove_after_commit(session, [ref for _, ref in photo_rows], photo_ids)
+    storage.remove_after_commit(
+        session=session, refs=[ref for _, ref in photo_rows], photo_ids=photo_ids
+    )
     return len(photo_ids)
 
 
@@ -124,7 +128,7 @@ def delete_due(*, session: Session, organisation: Organisation, now: datetime) -
     """Delete every event past the retention period; returns the number of photos deleted."""
     deleted = 0
     for due in due_events(session=session, organisation=organisation, now=now, within_days=0):
-        if due.delete_on <= local_today(organisation, now):
+        if due.delete_on <= local_today(organisation=organisation, now=now):
             deleted += delete_event(
                 session=session, organisation=organisation, event=due.event, reason="retention"
             )

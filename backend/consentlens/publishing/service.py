@@ -61,7 +61,7 @@ def publish(
     origin: audit.Origin | None = None,
 ) -> Export:
     """Build the ZIP of the photos cleared for `use`, and record the publication."""
-    uses = {u.code: u for u in verdicts.photo_uses(session, organisation)}
+    uses = {u.code: u for u in verdicts.photo_uses(session=session, organisation=organisation)}
     if use not in uses or use not in PUBLISH_USES:
         raise PublishError(N_("Choose where the photos will be published."))
     if size not in ("thumb", "display"):
@@ -157,7 +157,9 @@ def _record_photo(
             )
         )
     }
-    uses = [u for u in verdicts.photo_uses(session, organisation) if u.code == use]
+    uses = [
+        u for u in verdicts.photo_uses(session=session, organisation=organisation) if u.code == use
+    ]
     states = consent.effective_consents(
         session=session,
         organisation=organisation,

@@ -102,7 +102,7 @@ def _settings_page(
         saved=saved,
         organisation=organisation,
         due=retention.due_events(session=session, organisation=organisation, now=now),
-        today=retention.local_today(organisation, now),
+        today=retention.local_today(organisation=organisation, now=now),
         notice_days=retention.NOTICE_DAYS,
         min_months=MIN_MONTHS,
         max_months=MAX_MONTHS,

@@ -72,7 +72,7 @@ def flag_lapsed(
             select(Child).where(col(Child.id).in_({face.child_id for face, _, _ in rows}))
         )
     }
-    uses = verdicts.photo_uses(session, organisation)
+    uses = verdicts.photo_uses(session=session, organisation=organisation)
     states = consent.effective_consents(
         session=session,
         organisation=organisation,
@@ -139,7 +139,7 @@ def _takedown_reason(
     return (text % {"name": name, "use": use_label})[:300]
 
 
-def open_takedowns(session: Session, organisation: Organisation) -> list[Takedown]:
+def open_takedowns(*, session: Session, organisation: Organisation) -> list[Takedown]:
     return [
         Takedown(published, publication)
         for published, publication in session.exec(
@@ -193,7 +193,9 @@ def mark_taken_down(
 def notify_takedowns(*, session: Session, organisation: Organisation, now: datetime) -> int:
     """E-mail staff the flagged photos they have not been told about; returns messages sent."""
     pending = [
-        t for t in open_takedowns(session, organisation) if t.published.takedown_notified_at is None
+        t
+        for t in open_takedowns(session=session, organisation=organisation)
+        if t.published.takedown_notified_at is None
     ]
     if not pending:
         return 0
@@ -260,7 +262,10 @@ class PublicationRow:
 
 def recent_publications(*, session: Session, organisation: Organisation) -> list[PublicationRow]:
     """The most recent publications, with who made them and how many photos must come down."""
-    waiting = Counter(takedown.publication.id for takedown in open_takedowns(session, organisation))
+    waiting = Counter(
+        takedown.publication.id
+        for takedown in open_takedowns(session=session, organisation=organisation)
+    )
     rows = session.exec(
         select(Publication, User.full_name)
         .join(User, col(User.id) == Publication.created_by_id, isouter=True)
