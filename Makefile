@@ -27,10 +27,12 @@ test: $(VENV)/.installed-test
 	bash scripts/test-prerequisites.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check backend tests bench
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/policy_speed.py

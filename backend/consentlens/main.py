@@ -47,7 +47,6 @@ BODY_LIMITS: dict[str, limits.BodyLimit] = {
 }
 # Form parsing: one file per form unless a route says otherwise (the photo uploads), and no text
 # field larger than an ordinary form.
-FORM_LIMITS = {"max_files": 1, "max_fields": 1000, "max_part_size": 64 * limits.KIB}
 
 _SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -151,7 +150,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
-        form_limits=FORM_LIMITS,
+        form_limits={"max_files": 1, "max_fields": 1000, "max_part_size": 64 * limits.KIB},
     )
     # Inside the session middleware: the 413 page needs the session (its CSRF token).
     app.add_middleware(limits.BodyLimitMiddleware, limits=BODY_LIMITS, default=DEFAULT_BODY)

@@ -151,7 +151,7 @@ def _link_principal(session: Session, row: AuthSession, user: User) -> Principal
     ):
         return None
     organisation = session.get(Organisation, link.organisation_id)
-    if organisation is None or organisation.id is None:
+    if organisation is None or organisation.id is None or user.id is None:
         return None
     roles = service.roles_in(session=session, user_id=user.id, organisation_id=organisation.id)
     return Principal(user=user, organisation=organisation, roles=roles, link=link)

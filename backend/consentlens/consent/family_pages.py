@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import Response
@@ -121,7 +121,7 @@ def code_submit(
     return _open(request, session, check)
 
 
-def _page_context(session: Session, answerer: Answerer) -> dict[str, object]:
+def _page_context(session: Session, answerer: Answerer) -> dict[str, Any]:
     uses = consent.list_uses(session=session, organisation=answerer.organisation)
     children = answerer.children
     states = consent.effective_consents(
@@ -147,7 +147,12 @@ def _page_context(session: Session, answerer: Answerer) -> dict[str, object]:
         "children": children,
         "uses": uses,
         "states": states,
-        "answers": {(cid, use.code): current.get((cid, use.id)) for cid in ages for use in uses},
+        "answers": {
+            (cid, use.code): current.get((cid, use.id))
+            for cid in ages
+            for use in uses
+            if cid is not None and use.id is not None
+        },
         "ages": ages,
         "field_name": flow.field_name,
     }
@@ -242,7 +247,7 @@ def confirm(
     if form.get("action") == "edit":
         context = _page_context(session, answerer)
         context["answers"] = {
-            **context["answers"],  # type: ignore[dict-item]
+            **context["answers"],
             **{(c.child_id, c.use_code): c.granted for c in choices},
         }
         return render(request, "consent/answer.html", **context)

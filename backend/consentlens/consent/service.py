@@ -209,7 +209,7 @@ def effective_consents(
     children: Sequence[Child],
     uses: Sequence[ConsentUse],
     now: datetime,
-) -> dict[tuple[int, str], EffectiveConsent]:
+) -> dict[tuple[int | None, str], EffectiveConsent]:
     """Effective consent of each child for each use, keyed by (child id, use code)."""
     child_ids = [child.id for child in children if child.id is not None]
     log = decision_records(session=session, child_ids=child_ids)
@@ -221,7 +221,7 @@ def effective_consents(
     ):
         guardians[child_id].add(guardian_id)
     rules = consent_rules(organisation)
-    result: dict[tuple[int, str], EffectiveConsent] = {}
+    result: dict[tuple[int | None, str], EffectiveConsent] = {}
     for child in children:
         assert child.id is not None
         for use in uses:

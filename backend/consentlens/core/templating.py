@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -103,7 +104,7 @@ def render(
     name: str,
     *,
     status_code: int = 200,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
     **context: Any,
 ) -> HTMLResponse:
     """Render a page in the request's language, with the CSRF token and the signed-in user."""

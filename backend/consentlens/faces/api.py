@@ -84,19 +84,19 @@ def photo_public(session: Session, photo: Photo) -> PhotoPublic:
     return PhotoPublic(
         id=photo.id,
         event_id=photo.event_id,
-        status=photo.status,  # type: ignore[arg-type]
+        status=photo.status,
         error=photo.error or None,
         width=photo.width,
         height=photo.height,
         taken_at=photo.taken_at.isoformat() if photo.taken_at else None,
         faces=[
-            FacePublic(id=f.id, box=f.box, state=f.state, child_id=f.child_id)  # type: ignore[arg-type]
+            FacePublic(id=f.id, box=f.box, state=f.state, child_id=f.child_id)
             for f in faces
             if f.id is not None
         ],
         verdicts={
             v.use_code: VerdictPublic(
-                action=v.action,  # type: ignore[arg-type]
+                action=v.action,
                 reason=v.reason.format(**v.reason_params),
             )
             for v in serving.stored_verdicts(session=session, photo_id=photo.id)

@@ -87,7 +87,7 @@ def render(
     *,
     original: Image.Image,
     verdict: PhotoVerdict,
-    boxes: Mapping[int, Box],
+    boxes: Mapping[int | None, Box],
     size: str,
     seed: int = 0,
     watermark: str = "",

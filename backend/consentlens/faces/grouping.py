@@ -36,7 +36,7 @@ def group_similar(
             members = [vectors[i] for i in group]
             if any(member is None for member in members):
                 continue
-            farthest = max(float(np.linalg.norm(vector - member)) for member in members)  # type: ignore[operator]
+            farthest = max(float(np.linalg.norm(vector - member)) for member in members)
             if farthest < threshold and (best is None or farthest < best[0]):
                 best = (farthest, number)
         if best is None:

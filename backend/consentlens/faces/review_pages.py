@@ -96,7 +96,8 @@ def _queue_page(
             assert child.id is not None
             in_event[child.id] = child
     names = {child.id: child.full_name for child in everyone}
-    for suggested in {g.suggested_child_id for g in groups} - names.keys() - {None}:
+    suggestions = {g.suggested_child_id for g in groups if g.suggested_child_id is not None}
+    for suggested in suggestions - names.keys():
         # A suggestion can outlive an archiving; the name is still the reviewer's best clue.
         archived = child_service.get_child(
             session=session, organisation=organisation, child_id=suggested

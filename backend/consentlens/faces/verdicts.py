@@ -135,7 +135,7 @@ def _face_input(
     face: Face,
     use: str,
     children: dict[int | None, Child],
-    consents: dict[tuple[int, str], EffectiveConsent],
+    consents: dict[tuple[int | None, str], EffectiveConsent],
     organisation: Organisation,
     now: datetime,
 ) -> tuple[FaceInput, list[datetime]]:

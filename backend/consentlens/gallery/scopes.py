@@ -11,8 +11,9 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, or_
+from sqlalchemy import ColumnElement, Exists, Select, exists, or_
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from consentlens.auth.deps import Principal
 from consentlens.faces.models import NAMED_STATES, Face, StoredVerdict
@@ -73,10 +74,10 @@ def guardian_events(*, session: Session, principal: Principal) -> list[Event]:
     )
 
 
-def _shown_in_gallery():  # noqa: ANN202 - an SQL expression
+def _shown_in_gallery() -> Exists:
     return exists().where(
-        StoredVerdict.photo_id == Photo.id,
-        StoredVerdict.use_code == GALLERY_USE,
+        col(StoredVerdict.photo_id) == Photo.id,
+        col(StoredVerdict.use_code) == GALLERY_USE,
         col(StoredVerdict.action).in_(VISIBLE_ACTIONS),
     )
 
@@ -88,14 +89,16 @@ def _guardian_scope(principal: Principal) -> ColumnElement[bool]:
             select(EventGroup.event_id).where(col(EventGroup.group_id).in_(_own_groups(principal)))
         ),
         exists().where(
-            Face.photo_id == Photo.id,
+            col(Face.photo_id) == Photo.id,
             col(Face.state).in_(NAMED_STATES),
             col(Face.child_id).in_(_own_children(principal)),
         ),
     )
 
 
-def _page(session: Session, statement, before: int | None, limit: int) -> Page:  # noqa: ANN001
+def _page(
+    session: Session, statement: SelectOfScalar[Photo], before: int | None, limit: int
+) -> Page:
     if before is not None:
         statement = statement.where(col(Photo.id) < before)
     rows = list(session.exec(statement.order_by(col(Photo.id).desc()).limit(limit + 1)))
@@ -124,7 +127,7 @@ def guardian_photos(
     if mine:
         statement = statement.where(
             exists().where(
-                Face.photo_id == Photo.id,
+                col(Face.photo_id) == Photo.id,
                 col(Face.state).in_(NAMED_STATES),
                 col(Face.child_id).in_(_own_children(principal)),
             )
@@ -178,9 +181,9 @@ def staff_photos(
     if child_id is not None:
         statement = statement.where(
             exists().where(
-                Face.photo_id == Photo.id,
+                col(Face.photo_id) == Photo.id,
                 col(Face.state).in_(NAMED_STATES),
-                Face.child_id == child_id,
+                col(Face.child_id) == child_id,
             )
         )
     if show is StaffFilter.NEEDS_REVIEW:
@@ -190,9 +193,9 @@ def staff_photos(
     elif show is StaffFilter.HIDDEN_FROM_WEBSITE:
         statement = statement.where(
             exists().where(
-                StoredVerdict.photo_id == Photo.id,
-                StoredVerdict.use_code == "website",
-                StoredVerdict.action == "hide",
+                col(StoredVerdict.photo_id) == Photo.id,
+                col(StoredVerdict.use_code) == "website",
+                col(StoredVerdict.action) == "hide",
             )
         )
     return _page(session, statement, before, limit)

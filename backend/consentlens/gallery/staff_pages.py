@@ -146,7 +146,7 @@ def staff_removals(
                 user,
                 photo,
                 None
-                if photo is None or photo.id in hidden
+                if photo is None or photo.id is None or photo.id in hidden
                 else grid.image_url(photo_id=photo.id, size="thumb"),
                 grid.fit(photo=photo, size="thumb") if photo else (0, 0),
             )

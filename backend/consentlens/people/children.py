@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 
 from sqlmodel import Session, col, func, or_, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from consentlens.audit import service as audit
 from consentlens.auth.models import User
@@ -300,6 +301,6 @@ def list_children(
     )
 
 
-def org_child_ids(organisation: Organisation):  # noqa: ANN201 - a SQL subquery
+def org_child_ids(organisation: Organisation) -> SelectOfScalar[int | None]:
     """The ids of the organisation's children (archived too), as a subquery."""
-    return select(Child.id).where(Child.organisation_id == organisation.id)
+    return select(col(Child.id)).where(Child.organisation_id == organisation.id)

@@ -3,7 +3,7 @@ that is not (yet) theirs. The link came to their own address; it opens no sessio
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
@@ -31,9 +31,7 @@ def _gone(request: Request) -> Response:
     )
 
 
-def _context(
-    request: Request, session: SessionDep, pending: PendingGuardianship
-) -> dict[str, object]:
+def _context(request: Request, session: SessionDep, pending: PendingGuardianship) -> dict[str, Any]:
     organisation = session.get(Organisation, pending.organisation_id)
     account = session.get(User, pending.guardian_id)
     assert organisation is not None and account is not None
@@ -49,7 +47,7 @@ def _context(
 def _page(
     request: Request,
     token: str,
-    context: dict[str, object],
+    context: dict[str, Any],
     *,
     answered: str | None = None,
     status_code: int = 200,

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
 from consentlens.audit import service as audit
 from consentlens.auth.models import User
@@ -213,8 +213,10 @@ def list_pending(
         .join(PendingGuardianship, col(PendingGuardianship.guardian_id) == User.id)
         .where(
             PendingGuardianship.child_id == child.id,
-            (PendingGuardianship.expires_at > now)
-            | col(PendingGuardianship.declined_at).is_not(None),
+            or_(
+                col(PendingGuardianship.expires_at) > now,
+                col(PendingGuardianship.declined_at).is_not(None),
+            ),
         )
         .order_by(col(PendingGuardianship.created_at))
     ).all()

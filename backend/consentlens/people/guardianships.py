@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
 from consentlens.audit import service as audit
 from consentlens.auth import service as accounts
@@ -101,7 +101,7 @@ def _leave_if_no_children(
         session.delete(membership)
     # Their personal consent links stop working here; the audit event lists them.
     now = utcnow()
-    revoked = []
+    revoked: list[int] = []
     for link in session.exec(
         select(ConsentLink).where(
             ConsentLink.organisation_id == organisation.id,
@@ -111,6 +111,7 @@ def _leave_if_no_children(
     ):
         link.revoked_at = now
         session.add(link)
+        assert link.id is not None
         revoked.append(link.id)
     # And the sessions those links opened end with them.
     sessions.end_all_for_links(session=session, link_ids=revoked, now=now)
@@ -206,7 +207,10 @@ def active_links(
                 ConsentLink.organisation_id == organisation.id,
                 col(ConsentLink.revoked_at).is_(None),
                 ConsentLink.expires_at > now,
-                (ConsentLink.child_id == child.id) | col(ConsentLink.guardian_id).in_(guardian_ids),
+                or_(
+                    col(ConsentLink.child_id) == child.id,
+                    col(ConsentLink.guardian_id).in_(guardian_ids),
+                ),
             )
             .order_by(col(ConsentLink.created_at).desc())
         )

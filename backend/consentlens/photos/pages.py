@@ -55,7 +55,11 @@ def _events_page(
         request,
         "photos/events.html",
         status_code=status.HTTP_400_BAD_REQUEST if error else status.HTTP_200_OK,
-        events=[(e, service.event_groups(session=session, event=e), counts[e.id]) for e in events],
+        events=[
+            (e, service.event_groups(session=session, event=e), counts[e.id])
+            for e in events
+            if e.id is not None
+        ],
         groups=group_service.list_groups(session=session, organisation=organisation),
         form=form
         or {"name": "", "event_date": today.isoformat(), "group_ids": set(), "invalid": ""},

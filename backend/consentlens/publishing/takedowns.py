@@ -83,7 +83,7 @@ def flag_lapsed(
     uses_by_code = {use.code: use for use in uses}
     flagged: dict[int, PublishedPhoto] = {}
     for face, published, publication in rows:
-        state = states.get((face.child_id, publication.use_code))  # type: ignore[arg-type]
+        state = states.get((face.child_id, publication.use_code))
         child = children.get(face.child_id)
         if state is not None and state.granted and child and child.archived_at is None:
             continue
