@@ -76,6 +76,8 @@ def _positional(module: str, source: str) -> list[str]:
             continue
         if node.name.startswith("_") or f"{module}.{node.name}" in POSITIONAL_BY_CONTRACT:
             continue
+        if node.decorator_list:
+            continue  # a route or a CLI command: the framework calls it, by name
         args = node.args
         by_position = [a.arg for a in args.posonlyargs + args.args]
         if "session" in by_position or len(by_position) >= 2:
@@ -100,6 +102,7 @@ def test_the_keyword_check_tells_the_two_apart():
         "def pair(a, b): ...\n"
         "def subject(text, *, size, colour): ...\n"
         "def _helper(session, x): ...\n"
+        "@router.get('/')\ndef route(request, session): ...\n"
         "def by_id(session): ...\n"
     )
     assert _positional("m", source) == [

@@ -183,3 +183,33 @@ def test_the_readme_layout_names_every_room_and_nothing_else():
         if line.startswith("  ") and not line.startswith("   "):
             named.add(line.split()[0])
     assert named == rooms
+
+
+# The order the README's Layout gives: a package imports only packages of lower layers.
+LAYERS = (
+    {"core"},
+    {"audit", "organisations", "jobs"},
+    {"auth"},
+    {"people"},
+    {"consent"},
+    {"forms", "photos"},
+    {"faces"},
+    {"gallery"},
+    {"publishing"},
+    {"maintenance", "demo", "db"},
+    {"wiring"},
+    {"main", "cli"},
+)
+
+
+def test_dependencies_point_down_the_layers():
+    rank = {package: level for level, packages in enumerate(LAYERS) for package in packages}
+    packages = {_package(module) for module in _graph() if module != "consentlens"}
+    assert packages == set(rank), "a room is missing from LAYERS (and from the README)"
+    upward = sorted(
+        line
+        for (source, target), lines in _package_edges().items()
+        if rank[target] >= rank[source]
+        for line in lines
+    )
+    assert upward == []

@@ -6,11 +6,12 @@ from sqlmodel import Session
 
 from consentlens.auth.models import User
 from consentlens.consent import service as consent
+from consentlens.consent.uses import Use
 from consentlens.core.tables import utcnow
 from consentlens.organisations.models import Organisation
 from consentlens.people.models import Child
 
-ALL_USES = ("internal_gallery", "website", "print", "social_media", "press", "face_recognition")
+ALL_USES = tuple(Use)
 
 
 def decide(

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select, update
 
 from consentlens.consent import service as consent
 from consentlens.consent.policy import FaceStatus
+from consentlens.consent.uses import Use
 from consentlens.faces import verdicts
 from consentlens.faces.detector import DetectedFace, FaceEngine, PhotoFaces
 from consentlens.faces.matching import MatchResult, Reference, ReferenceSet, match_face
@@ -57,7 +58,7 @@ def recognisable_children(
     uses = [
         use
         for use in consent.list_uses(session=session, organisation=organisation)
-        if use.code == verdicts.FACE_RECOGNITION
+        if use.code == Use.FACE_RECOGNITION
     ]
     children = list(
         session.exec(

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, delete, select
 from consentlens.audit import service as audit
 from consentlens.auth.models import User
 from consentlens.consent import events
+from consentlens.consent.uses import Use
 from consentlens.core.i18n import N_
 from consentlens.core.tables import utcnow
 from consentlens.faces import analysis, verdicts
@@ -282,7 +283,7 @@ def on_consent_changed(session: Session, change: events.ConsentChanged) -> None:
     if organisation is None or child is None:
         return
     now = utcnow()
-    if change.use_code == verdicts.FACE_RECOGNITION and not may_recognise(
+    if change.use_code == Use.FACE_RECOGNITION and not may_recognise(
         session=session, organisation=organisation, child=child, now=now
     ):
         forget_child(

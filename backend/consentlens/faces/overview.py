@@ -11,13 +11,13 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
+from consentlens.consent.uses import Use
 from consentlens.faces import review, verdicts
 from consentlens.faces.models import Face, FaceState, StoredVerdict
 from consentlens.people.models import Child
 from consentlens.photos import service
 from consentlens.photos.models import Event, Photo, PhotoStatus
 
-GALLERY = "internal_gallery"
 ANALYSED = (PhotoStatus.READY.value, PhotoStatus.NEEDS_REVIEW.value)
 BUSY = (PhotoStatus.PENDING.value, PhotoStatus.PROCESSING.value)
 
@@ -59,7 +59,7 @@ def _hidden_in_gallery(session: Session, event: Event) -> set[int]:
             .join(Photo, col(Photo.id) == StoredVerdict.photo_id)
             .where(
                 Photo.event_id == event.id,
-                StoredVerdict.use_code == GALLERY,
+                StoredVerdict.use_code == Use.INTERNAL_GALLERY,
                 StoredVerdict.action == "hide",
             )
         )
@@ -83,7 +83,7 @@ def _tiles(session: Session, event: Event) -> list[Tile]:
                 faces=faces[photo.id],
                 width=photo.width,
                 height=photo.height,
-                thumb_url=image_url(photo_id=photo.id, use=GALLERY, size="thumb")
+                thumb_url=image_url(photo_id=photo.id, use=Use.INTERNAL_GALLERY, size="thumb")
                 if servable
                 else None,
             )

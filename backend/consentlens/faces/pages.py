@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
 from fastapi.responses import JSONResponse, Response
 
 from consentlens.auth.deps import CurrentStaff
+from consentlens.consent.uses import Use
 from consentlens.core import throttle
 from consentlens.core.db import SessionDep
 from consentlens.core.i18n import N_, get_translations
@@ -30,7 +31,6 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 CSRF = [Depends(verify_csrf)]
 Text = Annotated[str, Form()]
 
-GALLERY = overview.GALLERY
 # no-store, not no-cache: children's images never land in a (shared) browser's disk cache;
 # without validators no-cache re-downloaded them anyway.
 IMAGE_HEADERS = {"Cache-Control": "private, no-store", "Content-Disposition": "inline"}
@@ -126,7 +126,7 @@ def photo_page(
     session: SessionDep,
     principal: CurrentStaff,
     photo_id: Id,
-    use: str = GALLERY,
+    use: str = Use.INTERNAL_GALLERY,
 ) -> Response:
     organisation = principal.organisation
     photo = lookup.photo_or_404(session=session, principal=principal, photo_id=photo_id)
@@ -138,7 +138,7 @@ def photo_page(
     uses = verdicts.photo_uses(session=session, organisation=organisation)
     codes = [u.code for u in uses]
     if use not in codes:
-        use = GALLERY if GALLERY in codes else (codes[0] if codes else "")
+        use = Use.INTERNAL_GALLERY if Use.INTERNAL_GALLERY in codes else (codes[0] if codes else "")
     faces = overview.face_rows(session=session, evaluation=evaluation)
     numbers = {row.face.id: row.number for row in faces if row.face.id is not None}
     stored = serving.stored_verdicts(session=session, photo_id=photo.id)
@@ -173,7 +173,7 @@ def photo_image(
     session: SessionDep,
     principal: CurrentStaff,
     photo_id: Id,
-    use: str = GALLERY,
+    use: str = Use.INTERNAL_GALLERY,
     size: str = "display",
 ) -> Response:
     """The photo as it may appear in `use`, rendered from the verdict right now."""

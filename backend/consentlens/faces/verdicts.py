@@ -24,6 +24,7 @@ from consentlens.consent.policy import (
     age_on,
     photo_verdict,
 )
+from consentlens.consent.uses import Use
 from consentlens.core.dates import years_after
 from consentlens.faces import derivatives
 from consentlens.faces.models import NAMED_STATES, Face, FaceState, StoredVerdict
@@ -32,7 +33,6 @@ from consentlens.people.models import Child
 from consentlens.photos import storage
 from consentlens.photos.models import Photo, PhotoStatus
 
-FACE_RECOGNITION = "face_recognition"
 # How the policy sees a face that names nobody.
 STATUS_OF: dict[str, FaceStatus] = {
     FaceState.UNCERTAIN.value: FaceStatus.UNCERTAIN,
@@ -74,7 +74,7 @@ def evaluate(
         return []
     every_use = consent.list_uses(session=session, organisation=organisation)
     uses = [use for use in every_use if use.applies_to_photos]
-    recognition = [use for use in every_use if use.code == FACE_RECOGNITION]
+    recognition = [use for use in every_use if use.code == Use.FACE_RECOGNITION]
     photo_ids = [photo.id for photo in photos]
     faces_by_photo: dict[int, list[Face]] = {photo_id: [] for photo_id in photo_ids if photo_id}
     for face in session.exec(
@@ -146,7 +146,7 @@ def _face_input(
     child = children.get(face.child_id)
     if child is None or child.id is None or child.archived_at is not None:
         return FaceInput(face.id, FaceStatus.UNKNOWN), []
-    recognition = consents.get((child.id, FACE_RECOGNITION))
+    recognition = consents.get((child.id, Use.FACE_RECOGNITION))
     if recognition is None or not recognition.granted:
         # Without face-recognition consent a child may not be recognised, so not shown either.
         return FaceInput(face.id, FaceStatus.UNKNOWN), []

@@ -18,6 +18,7 @@ from consentlens.audit import service as audit
 from consentlens.audit.service import origin_of
 from consentlens.auth.deps import CurrentGuardian, CurrentUser, Principal
 from consentlens.consent.policy import VerdictAction
+from consentlens.consent.uses import Use
 from consentlens.core import throttle
 from consentlens.core.db import SessionDep
 from consentlens.core.i18n import N_
@@ -30,7 +31,6 @@ from consentlens.faces import derivatives, serving
 from consentlens.gallery import removals
 from consentlens.gallery import scopes as gallery
 from consentlens.gallery import tiles as grid
-from consentlens.gallery.scopes import GALLERY_USE
 from consentlens.people import guardians as guardian_service
 from consentlens.photos import service
 from consentlens.photos.models import Event, Photo
@@ -99,7 +99,7 @@ def _rendered(session: Session, principal: Principal, photo: Photo, size: str) -
             session=session,
             organisation=principal.organisation,
             photo=photo,
-            use=GALLERY_USE,
+            use=Use.INTERNAL_GALLERY,
             size=size,
             now=utcnow(),
         )
@@ -144,7 +144,7 @@ def photo_download(
         actor_id=principal.user.id,
         subject_type="photo",
         subject_id=photo.id,
-        details={"use": GALLERY_USE, "size": "display"},
+        details={"use": Use.INTERNAL_GALLERY, "size": "display"},
         origin=origin_of(request),
     )
     return Response(
@@ -233,7 +233,7 @@ def _gallery_action(session: Session, principal: Principal, photo: Photo) -> Ver
     evaluation = serving.current_evaluation(
         session=session, organisation=principal.organisation, photo=photo, now=utcnow()
     )
-    return evaluation.verdicts[GALLERY_USE].action
+    return evaluation.verdicts[Use.INTERNAL_GALLERY].action
 
 
 def _guardian_photo_page(

@@ -16,11 +16,11 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from consentlens.auth.deps import Principal
+from consentlens.consent.uses import Use
 from consentlens.faces.models import NAMED_STATES, Face, StoredVerdict
 from consentlens.people.models import Child, ChildGroup, Guardianship
 from consentlens.photos.models import Event, EventGroup, Photo, PhotoStatus
 
-GALLERY_USE = "internal_gallery"
 PAGE_SIZE = 48
 VISIBLE_ACTIONS = ("show", "blur")
 
@@ -77,7 +77,7 @@ def guardian_events(*, session: Session, principal: Principal) -> list[Event]:
 def _shown_in_gallery() -> Exists:
     return exists().where(
         col(StoredVerdict.photo_id) == Photo.id,
-        col(StoredVerdict.use_code) == GALLERY_USE,
+        col(StoredVerdict.use_code) == Use.INTERNAL_GALLERY,
         col(StoredVerdict.action).in_(VISIBLE_ACTIONS),
     )
 
@@ -194,7 +194,7 @@ def staff_photos(
         statement = statement.where(
             exists().where(
                 col(StoredVerdict.photo_id) == Photo.id,
-                col(StoredVerdict.use_code) == "website",
+                col(StoredVerdict.use_code) == Use.WEBSITE,
                 col(StoredVerdict.action) == "hide",
             )
         )

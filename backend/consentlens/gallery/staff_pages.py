@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from consentlens.audit.service import origin_of
 from consentlens.auth.deps import CurrentStaff
 from consentlens.consent.models import ConsentUse
+from consentlens.consent.uses import Use
 from consentlens.core.db import SessionDep
 from consentlens.core.i18n import N_
 from consentlens.core.ids import Id
@@ -22,7 +23,7 @@ from consentlens.faces.labels import ACTION_LABELS, STATUS_LABELS
 from consentlens.gallery import removals
 from consentlens.gallery import scopes as gallery
 from consentlens.gallery import tiles as grid
-from consentlens.gallery.scopes import GALLERY_USE, StaffFilter
+from consentlens.gallery.scopes import StaffFilter
 from consentlens.people import children as child_service
 from consentlens.people import groups as group_service
 from consentlens.photos import service
@@ -48,7 +49,9 @@ SHOW_LABELS = {
 
 def _hidden(summary: dict[int, dict[str, str]]) -> set[int]:
     """Photos with no gallery thumbnail to ask for: the verdict hides them, or none exists yet."""
-    return {i for i, actions in summary.items() if actions.get(GALLERY_USE, "hide") == "hide"}
+    return {
+        i for i, actions in summary.items() if actions.get(Use.INTERNAL_GALLERY, "hide") == "hide"
+    }
 
 
 def _overlay(actions: dict[str, str], uses: list[ConsentUse]) -> list[tuple[str, list[ConsentUse]]]:

@@ -15,6 +15,7 @@ from sqlmodel import Session
 from consentlens.audit.service import origin_of
 from consentlens.auth.deps import CurrentStaff, Principal
 from consentlens.consent.models import ConsentUse
+from consentlens.consent.uses import Use
 from consentlens.core.db import SessionDep
 from consentlens.core.downloads import ascii_filename
 from consentlens.core.i18n import N_
@@ -32,8 +33,6 @@ from consentlens.publishing import service as publishing
 router = APIRouter(tags=["pages"], include_in_schema=False)
 CSRF = [Depends(verify_csrf)]
 
-GALLERY = "internal_gallery"
-DEFAULT_USE = "website"
 VISIBLE = ("show", "blur")
 SIZE_LABELS = {"thumb": N_("Small: 400 pixels"), "display": N_("Large: 1600 pixels")}
 # The stored verdict of a photo for the chosen use, in the words of someone publishing it.
@@ -110,8 +109,8 @@ def _choices(
         # Thumbnails as they would be published; a photo left out shows as in the club gallery.
         if verdict in VISIBLE:
             thumb: str | None = _image_url(photo.id, use)
-        elif summary[photo.id].get(GALLERY) in VISIBLE:
-            thumb = _image_url(photo.id, GALLERY)
+        elif summary[photo.id].get(Use.INTERNAL_GALLERY) in VISIBLE:
+            thumb = _image_url(photo.id, Use.INTERNAL_GALLERY)
         else:
             thumb = None
         choices.append(
@@ -171,7 +170,7 @@ def publish_page(
     request: Request,
     session: SessionDep,
     principal: CurrentStaff,
-    use: str = DEFAULT_USE,
+    use: str = Use.WEBSITE,
     event: str = "",
     photo: Annotated[list[Id], Query()] = [],  # noqa: B006 - FastAPI copies defaults
 ) -> Response:
@@ -277,9 +276,9 @@ def takedowns_page(
         TakedownRow(
             takedown,
             # Only photos the club gallery still shows have a thumbnail; the others a plain link.
-            _image_url(photo_id, GALLERY)
+            _image_url(photo_id, Use.INTERNAL_GALLERY)
             if (photo_id := takedown.published.photo_id) is not None
-            and summary[photo_id].get(GALLERY) in VISIBLE
+            and summary[photo_id].get(Use.INTERNAL_GALLERY) in VISIBLE
             else None,
         )
         for takedown in pending

@@ -18,6 +18,7 @@ from consentlens.audit import service as audit
 from consentlens.auth.models import User
 from consentlens.consent import service as consent
 from consentlens.consent.policy import VerdictAction
+from consentlens.consent.uses import Use
 from consentlens.core.i18n import N_
 from consentlens.faces import serving, verdicts
 from consentlens.faces.models import FaceState
@@ -26,7 +27,7 @@ from consentlens.people.models import Child
 from consentlens.photos.models import Photo
 from consentlens.publishing.models import Publication, PublishedFace, PublishedPhoto
 
-PUBLISH_USES = ("website", "social_media", "print", "press")
+PUBLISH_USES = (Use.WEBSITE, Use.SOCIAL_MEDIA, Use.PRINT, Use.PRESS)
 
 
 class PublishError(ValueError):
