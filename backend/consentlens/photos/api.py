@@ -130,15 +130,10 @@ def upload_photos(
     request."""
     event = _event(session, principal, event_id)
     outcomes = []
-    results = service.add_uploads(
-        session=session,
-        organisation=principal.organisation,
-        event=event,
-        files=[(upload.file, upload.filename or "") for upload in files],
-        user=principal.user,
-        origin=origin_of(request),
+    uploads = service.add_uploads(
+        session=session, principal=principal, event=event, uploads=files, origin=origin_of(request)
     )
-    for result in results:
+    for result in uploads:
         if result.photo is None:
             text = result.error.format(**(result.error_params or {}))
             outcomes.append(UploadOutcome(filename=result.filename, error=text))

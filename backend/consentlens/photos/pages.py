@@ -121,15 +121,10 @@ def event_upload(
     event = lookup.event_or_404(session=session, principal=principal, event_id=event_id)
     t = get_translations(request_locale(request))
     outcomes = []
-    results = service.add_uploads(
-        session=session,
-        organisation=principal.organisation,
-        event=event,
-        files=[(upload.file, upload.filename or "") for upload in files],
-        user=principal.user,
-        origin=origin_of(request),
+    uploads = service.add_uploads(
+        session=session, principal=principal, event=event, uploads=files, origin=origin_of(request)
     )
-    for result in results:
+    for result in uploads:
         photo = result.photo
         outcomes.append(
             {

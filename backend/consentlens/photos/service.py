@@ -6,12 +6,13 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import IO
+from typing import IO, Protocol
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from consentlens.audit import service as audit
+from consentlens.auth.deps import Principal
 from consentlens.auth.models import User
 from consentlens.core.i18n import N_
 from consentlens.jobs import worker
@@ -218,27 +219,36 @@ def add_upload(
     return UploadResult(filename, photo)
 
 
+class Upload(Protocol):
+    """A file as a multipart form delivers it (FastAPI's UploadFile)."""
+
+    @property
+    def file(self) -> IO[bytes]: ...
+
+    @property
+    def filename(self) -> str | None: ...
+
+
 def add_uploads(
     *,
     session: Session,
-    organisation: Organisation,
+    principal: Principal,
     event: Event,
-    files: Iterable[tuple[IO[bytes], str]],
-    user: User | None,
+    uploads: Iterable[Upload],
     origin: audit.Origin | None = None,
 ) -> list[UploadResult]:
-    """Receive several files, each kept, recognised as a duplicate or rejected on its own."""
+    """Receive a request's files, each kept, recognised as a duplicate or rejected on its own."""
     return [
         add_upload(
             session=session,
-            organisation=organisation,
+            organisation=principal.organisation,
             event=event,
-            source=source,
-            filename=filename,
-            user=user,
+            source=upload.file,
+            filename=upload.filename or "",
+            user=principal.user,
             origin=origin,
         )
-        for source, filename in files
+        for upload in uploads
     ]
 
 
