@@ -171,3 +171,11 @@ def bearer(client: TestClient, email: str, password: str) -> dict[str, str]:
     response = client.post("/api/v1/auth/token", data={"username": email, "password": password})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def sign_in(client: TestClient, email: str) -> None:
+    """Sign in, reading the pages in English (the organisation's default is Dutch)."""
+    from tests.factories.people import PASSWORD
+
+    login(client, email, PASSWORD)
+    client.cookies.set("lang", "en")

@@ -9,13 +9,13 @@ from sqlmodel import select
 
 from consentlens.audit.models import AuditEvent
 from consentlens.auth.models import ConsentLink, Role
-from consentlens.consent import service as consent
 from consentlens.consent.models import ConsentDecision
 from consentlens.consent.policy import ConsentState
 from consentlens.consent.uses import Use
 from consentlens.core.tables import utcnow
 from tests import factories
 from tests.conftest import csrf_from, login
+from tests.factories.consent import answer, states
 
 
 @pytest.fixture
@@ -30,14 +30,6 @@ def family(db):
     return org, staff, ann, bart, lotte
 
 
-def states(db, org, child):
-    uses = consent.list_uses(session=db, organisation=org)
-    result = consent.effective_consents(
-        session=db, organisation=org, children=[child], uses=uses, now=utcnow()
-    )
-    return {code: value.state for (_, code), value in result.items()}
-
-
 def invite(client, child, guardian):
     page = client.get(f"/staff/children/{child.id}")
     assert page.status_code == 200
@@ -47,20 +39,6 @@ def invite(client, child, guardian):
     )
     assert response.status_code == 303
     assert "sent=1&failed=0" in response.headers["location"]
-
-
-def answer(client, child, choices: dict[str, str]) -> None:
-    page = client.get("/consent")
-    assert page.status_code == 200
-    token = csrf_from(page.text)
-    fields = {f"c{child.id}-{code}": value for code, value in choices.items()}
-    review = client.post("/consent/review", data={"csrf_token": token, **fields})
-    assert review.status_code == 200, review.text
-    done = client.post(
-        "/consent/confirm", data={"csrf_token": token, "action": "confirm", **fields}
-    )
-    assert done.status_code == 303, done.text
-    assert done.headers["location"].startswith(f"/consent/done?saved={len(choices)}")
 
 
 def test_invitation_link_answers_and_receipt(app, client, db, family, inbox):

@@ -16,7 +16,7 @@ from consentlens.consent.uses import Use
 from consentlens.core.config import get_settings
 from consentlens.core.tables import utcnow
 from tests import factories
-from tests.consent.test_staff_pages import png_bytes
+from tests.images import png_bytes
 
 TODAY = date(2025, 3, 10)
 

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import io
 import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from PIL import Image
 from sqlmodel import select
 
 from consentlens.auth.models import Role
@@ -19,7 +17,8 @@ from consentlens.consent.uses import Use
 from consentlens.core.tables import utcnow
 from tests import factories
 from tests.conftest import csrf_from, login
-from tests.consent.test_flow import answer, states
+from tests.factories.consent import answer, states
+from tests.images import png_bytes
 
 
 def years_ago(years: int, days: int = 10) -> date:
@@ -102,12 +101,6 @@ def test_younger_children_get_no_link(client, db, club):
         f"/staff/children/{young.id}/child-link", data={"csrf_token": csrf_from(page.text)}
     )
     assert response.status_code == 400
-
-
-def png_bytes() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (60, 40), "white").save(buffer, "PNG")
-    return buffer.getvalue()
 
 
 def submit_paper(client, child, signer, files, answers, signed_on=None):

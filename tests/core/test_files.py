@@ -20,7 +20,7 @@ from consentlens.core.db import make_engine
 from consentlens.core.mail import Mail, OutboxMailer
 from consentlens.main import create_app
 from consentlens.people import import_pages
-from tests.consent.test_staff_pages import png_bytes
+from tests.images import png_bytes
 
 
 def mode(path: Path) -> int:

@@ -19,8 +19,8 @@ def test_budget_per_key_refills_as_the_window_moves():
 def test_every_route_that_sends_image_bytes_spends_the_same_budget(client, db, monkeypatch):
     from consentlens.core import throttle
     from tests import factories
-    from tests.conftest import bearer
-    from tests.faces.test_review_pages import analysed_group_photo, sign_in, unknown_faces
+    from tests.conftest import bearer, sign_in
+    from tests.factories.photos import analysed_group_photo, unknown_faces
 
     c, _, photo = analysed_group_photo(db)
     face, _ = unknown_faces(db, photo)

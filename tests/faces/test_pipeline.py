@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import io
 from datetime import timedelta
 
-import numpy as np
 import pytest
 from PIL import Image
 from sqlmodel import select
@@ -18,6 +16,7 @@ from consentlens.faces.models import Face, FaceState, ReferenceFace, StoredVerdi
 from consentlens.photos.models import PhotoStatus
 from tests.factories import consent as make_consent
 from tests.factories import photos as make_photos
+from tests.images import covered_fraction
 
 
 def test_group_photo_is_analysed_identified_and_judged(db):
@@ -158,23 +157,6 @@ def test_withdrawing_a_use_reblurs_only_that_use(db):
     (face,) = faces_of(db, photo)
     assert covered_fraction(reblurred, photo, face) > 0.9
     assert covered_fraction(served, photo, face) < 0.1
-
-
-def covered_fraction(jpeg: bytes, photo, face) -> float:
-    """Share of the face box (scaled into the derivative) that is the cover's grey noise."""
-    image = Image.open(io.BytesIO(jpeg)).convert("RGB")
-    scale = image.width / photo.width
-    box = (
-        int(face.x * scale),
-        int(face.y * scale),
-        int((face.x + face.w) * scale),
-        int((face.y + face.h) * scale),
-    )
-    pixels = np.asarray(image.crop(box), dtype=np.int16)
-    # The cover is uniform noise in 96..160 on every channel with no colour cast.
-    grey = (pixels.min(axis=2) >= 80) & (pixels.max(axis=2) <= 176)
-    flat = np.abs(pixels[..., 0] - pixels[..., 1]) < 40
-    return float((grey & flat).mean())
 
 
 def test_an_expired_consent_is_blurred_when_served_even_before_maintenance(db):

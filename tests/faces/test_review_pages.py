@@ -9,29 +9,18 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from PIL import Image
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from consentlens.audit.models import AuditEvent
 from consentlens.auth.models import Role
 from consentlens.faces import processing
-from consentlens.faces.models import Face, FaceState, ReferenceFace, StoredVerdict
-from consentlens.people import children as child_service
-from consentlens.photos.models import Event, Photo
+from consentlens.faces.models import FaceState, ReferenceFace, StoredVerdict
+from consentlens.photos.models import Photo
 from tests import factories
-from tests.conftest import csrf_from, login
+from tests.conftest import csrf_from, sign_in
 from tests.factories import consent as make_consent
 from tests.factories import photos as make_photos
-from tests.factories.photos import FACES
-
-
-def faces_of(db: Session, photo: Photo) -> list[Face]:
-    return list(db.exec(select(Face).where(Face.photo_id == photo.id).order_by(col(Face.id))))
-
-
-def unknown_faces(db: Session, photo: Photo) -> list[Face]:
-    """Faces awaiting review, left to right (in obama_and_biden.jpg: biden, then the child)."""
-    waiting = [f for f in faces_of(db, photo) if f.state == FaceState.UNKNOWN]
-    return sorted(waiting, key=lambda f: f.x)
+from tests.factories.photos import FACES, analysed_group_photo, faces_of, unknown_faces
 
 
 def blurred(db: Session, photo: Photo, use: str) -> list[int]:
@@ -42,28 +31,6 @@ def blurred(db: Session, photo: Photo, use: str) -> list[int]:
     ).one()
     db.refresh(verdict)
     return list(verdict.faces_to_blur)
-
-
-def analysed_group_photo(db: Session) -> tuple[make_photos.Club, Event, Photo]:
-    """Obama enrolled with every consent; biden consents to recognition and the gallery."""
-    c = make_photos.club(db)
-    make_consent.grant_all(db, c.org, c.obama, c.guardian)
-    make_consent.decide(
-        db, c.org, c.biden, c.guardian, {"face_recognition": True, "internal_gallery": True}
-    )
-    make_photos.enroll(db, c.org, c.obama, "portraits/obama_1.jpg")
-    child_service.set_child_groups(session=db, organisation=c.org, child=c.obama, groups=[c.team])
-    ev = make_photos.event(db, c)
-    (photo,) = make_photos.upload(db, c, ev, ["groups/obama_and_biden.jpg"])
-    processing.process_next(session=db)
-    db.refresh(photo)
-    return c, ev, photo
-
-
-def sign_in(client: TestClient, email: str) -> None:
-    """Sign in, reading the pages in English (the organisation's default is Dutch)."""
-    login(client, email, factories.PASSWORD)
-    client.cookies.set("lang", "en")
 
 
 def choose(

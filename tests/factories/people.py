@@ -13,7 +13,7 @@ from consentlens.organisations import service as organisations
 from consentlens.organisations.models import Organisation
 from consentlens.people import children as child_service
 from consentlens.people import groups as group_service
-from consentlens.people import guardianships
+from consentlens.people import guardianships, import_service
 from consentlens.people.models import Child, Group
 
 PASSWORD = "correct-horse-battery"
@@ -82,3 +82,20 @@ def child(
             session=session, organisation=org, child=kid, user=guardian
         )
     return kid
+
+
+HEADER = (
+    "lidnummer;voornaam;achternaam;geboortedatum;groep;"
+    "ouder1_naam;ouder1_email;ouder2_naam;ouder2_email"
+)
+
+
+def csv_bytes(*lines: str, encoding: str = "utf-8", sep: str = ";") -> bytes:
+    text = "\r\n".join(lines) + "\r\n"
+    return (text.replace(";", sep) if sep != ";" else text).encode(encoding)
+
+
+def plan(db, org, data: bytes) -> import_service.ImportPlan:
+    parsed = import_service.parse_upload(organisation=org, data=data)
+    assert parsed.problems == ()
+    return import_service.plan_import(session=db, organisation=org, rows=parsed.rows)

@@ -7,16 +7,19 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from consentlens.auth.models import Role, User
 from consentlens.core.tables import utcnow
-from consentlens.faces import enrollment
+from consentlens.faces import enrollment, processing
+from consentlens.faces.models import Face, FaceState
 from consentlens.organisations.models import Organisation
+from consentlens.people import children as child_service
 from consentlens.people.models import Child, Group
 from consentlens.photos import ingest, service
 from consentlens.photos.models import Event, Photo
 from tests import factories
+from tests.factories import consent as make_consent
 
 # The real photos every face test runs on (../shared/testdata/faces beside the checkout).
 FACES = Path(__file__).resolve().parents[2].parent / "shared" / "testdata" / "faces"
@@ -81,3 +84,29 @@ def upload(session: Session, c: Club, ev: Event, paths: Iterable[Path | str]) ->
         assert result.photo is not None, result.error
         photos.append(result.photo)
     return photos
+
+
+def unknown_faces(db: Session, photo: Photo) -> list[Face]:
+    """Faces awaiting review, left to right (in obama_and_biden.jpg: biden, then the child)."""
+    waiting = [f for f in faces_of(db, photo) if f.state == FaceState.UNKNOWN]
+    return sorted(waiting, key=lambda f: f.x)
+
+
+def analysed_group_photo(db: Session) -> tuple[Club, Event, Photo]:
+    """Obama enrolled with every consent; biden consents to recognition and the gallery."""
+    c = club(db)
+    make_consent.grant_all(db, c.org, c.obama, c.guardian)
+    make_consent.decide(
+        db, c.org, c.biden, c.guardian, {"face_recognition": True, "internal_gallery": True}
+    )
+    enroll(db, c.org, c.obama, "portraits/obama_1.jpg")
+    child_service.set_child_groups(session=db, organisation=c.org, child=c.obama, groups=[c.team])
+    ev = event(db, c)
+    (photo,) = upload(db, c, ev, ["groups/obama_and_biden.jpg"])
+    processing.process_next(session=db)
+    db.refresh(photo)
+    return c, ev, photo
+
+
+def faces_of(db: Session, photo: Photo) -> list[Face]:
+    return list(db.exec(select(Face).where(Face.photo_id == photo.id).order_by(col(Face.id))))

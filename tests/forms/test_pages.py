@@ -23,7 +23,7 @@ from consentlens.people import children as child_service
 from consentlens.people import guardianships
 from tests import factories
 from tests.conftest import csrf_from, login
-from tests.forms.test_pdf import barcodes, pages_text
+from tests.pdfs import barcodes, pages_text
 
 EMPTY_GROUP = "This group has no children yet: there is nothing to print."
 

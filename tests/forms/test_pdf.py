@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import io
 import re
-import subprocess
-import tempfile
 from dataclasses import replace
 from datetime import date
-from pathlib import Path
 
 import pytest
-import zxingcpp
 from PIL import Image
 from pypdf import PdfReader
 
@@ -25,6 +21,7 @@ from consentlens.forms.content import (
 )
 from consentlens.forms.drawing import TICK_BOX
 from consentlens.forms.pdf import render_forms
+from tests.pdfs import barcodes, pages_text
 
 NAMES = ["Łukasz Kowalski", "Zoë Ölçer", "Őrs Szabó", "Çağla Şahin"]
 URL = "http://127.0.0.1:8000/c/MTIz.abcdefghijklmnopqrstuvwxyz012"
@@ -66,25 +63,6 @@ def child_form(
 
 def blank_form(locale: str = "en") -> FormContent:
     return FormContent("FBLANK23", locale, date(2027, 6, 30), uses(locale), child=None)
-
-
-def pages_text(data: bytes) -> list[str]:
-    """Each page's text with whitespace made single spaces (wrapped lines join up again)."""
-    return [" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(data)).pages]
-
-
-def barcodes(data: bytes, page: int = 1) -> list[tuple[str, str]]:
-    """(format, text) of every barcode on a page, rendered at 150 dpi by poppler, read by zxing."""
-    with tempfile.TemporaryDirectory() as folder:
-        pdf, png = Path(folder) / "form.pdf", Path(folder) / "page"
-        pdf.write_bytes(data)
-        subprocess.run(
-            ["pdftoppm", "-r", "150", "-png", "-f", str(page), "-l", str(page), "-singlefile",
-             str(pdf), str(png)],
-            check=True,
-        )  # fmt: skip
-        with Image.open(f"{png}.png") as image:
-            return [(r.format.name, r.text) for r in zxingcpp.read_barcodes(image)]
 
 
 @pytest.mark.parametrize("name", NAMES)

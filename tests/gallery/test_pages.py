@@ -28,9 +28,9 @@ from consentlens.photos.models import Event, Photo, PhotoStatus
 from consentlens.photos.service import create_event
 from tests import factories
 from tests.conftest import csrf_from, login
-from tests.faces.test_pipeline import covered_fraction
 from tests.factories import consent as make_consent
 from tests.factories import photos as make_photos
+from tests.images import covered_fraction
 
 STRANGER = "portraits/kit_harington_1.jpeg"  # a face nobody enrolled: blurred in the gallery
 DOGS = "negative/dogs.jpg"  # no faces: shown as it is

@@ -15,7 +15,7 @@ from consentlens.people import guardians as guardian_service
 from consentlens.people.models import Guardianship, PendingGuardianship
 from tests import factories
 from tests.conftest import csrf_from, login
-from tests.people.test_import import HEADER, csv_bytes, plan
+from tests.factories.people import HEADER, csv_bytes, plan
 
 
 def _links_of(db, user) -> list[Guardianship]:

@@ -12,28 +12,20 @@ from consentlens.audit.models import AuditEvent
 from consentlens.audit.service import Origin
 from consentlens.auth import service as accounts
 from consentlens.auth.models import Role, User
-from consentlens.people import import_apply, import_rows, import_service, importer
+from consentlens.people import import_apply, import_rows, importer
 from consentlens.people.import_service import Action
 from consentlens.people.models import Child, ChildGroup, Group, Guardianship
 from tests import factories
 from tests.conftest import csrf_from, login
+from tests.factories.people import HEADER, csv_bytes, plan
 
 TODAY = date(2026, 11, 24)
-HEADER = (
-    "lidnummer;voornaam;achternaam;geboortedatum;groep;"
-    "ouder1_naam;ouder1_email;ouder2_naam;ouder2_email"
-)
 GOOD = [
     "A1;Lotte;Peeters;14/03/2016;U10 Dolfijnen;"
     "Ann Peeters;Ann.Peeters@Example.be;Bart Peeters;bart@example.be",
     "A2;Zoë;Ölçer;2015-01-31;U10 Dolfijnen|Keepers;Ayla Ölçer;ayse@example.be;;",
     ";Émile;Dubois;02.11.2013;U14;Claire Dubois;claire@example.be;;",
 ]
-
-
-def csv_bytes(*lines: str, encoding: str = "utf-8", sep: str = ";") -> bytes:
-    text = "\r\n".join(lines) + "\r\n"
-    return (text.replace(";", sep) if sep != ";" else text).encode(encoding)
 
 
 def parse(data: bytes) -> importer.ParsedFile:
@@ -236,12 +228,6 @@ def counts(db) -> dict[str, int]:
         model.__name__: db.exec(select(func.count()).select_from(model)).one()
         for model in (Child, User, Guardianship, Group, ChildGroup)
     }
-
-
-def plan(db, org, data: bytes) -> import_service.ImportPlan:
-    parsed = import_service.parse_upload(organisation=org, data=data)
-    assert parsed.problems == ()
-    return import_service.plan_import(session=db, organisation=org, rows=parsed.rows)
 
 
 def apply(db, org, actor, data: bytes) -> import_apply.ImportResult:

@@ -18,9 +18,9 @@ from consentlens.people import children as child_service
 from consentlens.publishing import service as publishing
 from consentlens.publishing import takedowns
 from consentlens.publishing.models import PublishedFace, PublishedPhoto
-from tests.faces.test_pipeline import covered_fraction
 from tests.factories import consent as make_consent
 from tests.factories import photos as make_photos
+from tests.images import covered_fraction
 
 
 def published_club(db):

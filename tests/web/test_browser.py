@@ -3,33 +3,19 @@
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
+
+from tests.web.pages import (
+    ADMIN,
+    DESKTOP,
+    PARENT,
+    PHONE,
+    assert_no_horizontal_scroll,
+    new_page,
+    sign_in,
+)
 
 pytestmark = pytest.mark.browser
-
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 800}
-ADMIN = ("admin@demo.consentlens.test", "demo-admin-2026")
-PARENT = ("ann.peeters@demo.consentlens.test", "demo-parent-2026")
-
-
-def new_page(browser, viewport, locale="en-GB") -> Page:
-    context = browser.new_context(
-        viewport=viewport, locale=locale, is_mobile=viewport is PHONE, has_touch=viewport is PHONE
-    )
-    return context.new_page()
-
-
-def sign_in(page: Page, base: str, email: str, password: str) -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("E-mail").fill(email)
-    page.locator("#password").fill(password)
-    page.locator("form.stack button[type=submit]").click()
-
-
-def assert_no_horizontal_scroll(page: Page) -> None:
-    overflow = page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")
-    assert overflow <= 0, f"page is {overflow}px wider than the screen"
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])

@@ -9,10 +9,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.web.test_browser import DESKTOP, PHONE, new_page, sign_in
+from tests.web.pages import DESKTOP, PHONE, STAFF, new_page, sign_in
 
 pytestmark = pytest.mark.browser
-STAFF = ("staff@demo.consentlens.test", "demo-staff-2026")
 
 
 def newest_link(outbox, address: str) -> str:

@@ -9,8 +9,7 @@ import pytest
 from playwright.sync_api import APIRequestContext, Page, expect
 
 from tests.factories.photos import FACES
-from tests.web.test_browser import DESKTOP, PARENT, PHONE, new_page, sign_in
-from tests.web.test_consent_browser import STAFF
+from tests.web.pages import DESKTOP, PARENT, PHONE, STAFF, new_page, sign_in
 
 pytestmark = pytest.mark.browser
 PHOTOS = ("groups/children_8.jpg", "groups/kit_with_rose.jpg", "negative/dogs.jpg")

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.factories.photos import FACES
-from tests.web.test_browser import DESKTOP, new_page, sign_in
+from tests.web.pages import DESKTOP, new_page, sign_in
 
 pytestmark = pytest.mark.browser
 STAFF = ("staff@demo.consentlens.test", "demo-staff-2026")

@@ -12,7 +12,7 @@ from PIL import Image
 from playwright.sync_api import APIRequestContext, expect
 
 from tests.factories.photos import FACES
-from tests.web.test_browser import DESKTOP, new_page, sign_in
+from tests.web.pages import DESKTOP, new_page, sign_in
 
 pytestmark = pytest.mark.browser
 STAFF = ("staff@demo.consentlens.test", "demo-staff-2026")
