@@ -15,6 +15,7 @@ from consentlens.audit.models import AuditEvent
 from consentlens.auth.models import Role
 from consentlens.core.tables import utcnow
 from consentlens.faces import processing
+from consentlens.organisations import service as organisations
 from consentlens.photos import service
 from consentlens.publishing import retention
 from consentlens.publishing.models import Publication
@@ -243,7 +244,7 @@ def test_admins_change_retention_and_watermark_within_bounds(client, db):
 def test_the_settings_page_lists_events_due_for_deletion(client, db):
     c = make_photos.club(db)
     admin = factories.user(db, c.org, Role.ADMIN)
-    today = retention.local_today(organisation=c.org, now=utcnow())
+    today = organisations.local_today(organisation=c.org, now=utcnow())
     old = service.create_event(
         session=db,
         organisation=c.org,

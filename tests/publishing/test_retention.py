@@ -10,6 +10,7 @@ from sqlmodel import select
 from consentlens.core.tables import utcnow
 from consentlens.faces import processing
 from consentlens.faces.models import Face, StoredVerdict
+from consentlens.organisations import service as organisations
 from consentlens.photos import service, storage
 from consentlens.photos.models import Event, Photo
 from consentlens.publishing import retention
@@ -24,7 +25,7 @@ def test_add_months_keeps_month_ends():
 
 def test_photos_past_retention_are_deleted_with_their_files(db):
     c = make_photos.club(db)
-    today = retention.local_today(organisation=c.org, now=utcnow())
+    today = organisations.local_today(organisation=c.org, now=utcnow())
     old = service.create_event(
         session=db,
         organisation=c.org,

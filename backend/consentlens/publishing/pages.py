@@ -24,11 +24,12 @@ from consentlens.core.security import verify_csrf
 from consentlens.core.tables import utcnow
 from consentlens.core.templating import render, request_locale
 from consentlens.faces import verdicts
+from consentlens.organisations import service as organisations
 from consentlens.organisations.models import Organisation
 from consentlens.photos import service
 from consentlens.photos.models import Photo
-from consentlens.publishing import retention, takedowns
 from consentlens.publishing import service as publishing
+from consentlens.publishing import takedowns
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 CSRF = [Depends(verify_csrf)]
@@ -224,7 +225,7 @@ def publish_submit(
             errors=[error.message],
             status_code=400,
         )
-    day = retention.local_today(organisation=organisation, now=now).isoformat()
+    day = organisations.local_today(organisation=organisation, now=now).isoformat()
     filename = ascii_filename("consentlens", use, day, extension="zip")
     return Response(
         content=export.data,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, delete, func, select, update
 
@@ -13,6 +12,7 @@ from consentlens.audit import service as audit
 from consentlens.faces.models import Face, ReferenceFace, StoredVerdict
 from consentlens.gallery.models import RemovalRequest
 from consentlens.organisations.models import Organisation
+from consentlens.organisations.service import local_today
 from consentlens.photos import storage
 from consentlens.photos.models import Event, EventGroup, Photo
 from consentlens.publishing.models import PublishedFace, PublishedPhoto
@@ -26,10 +26,6 @@ def add_months(*, day: date, months: int) -> date:
     month += 1
     following = date(year + month // 12, month % 12 + 1, 1)
     return date(year, month, min(day.day, (following - timedelta(days=1)).day))
-
-
-def local_today(*, organisation: Organisation, now: datetime) -> date:
-    return now.astimezone(ZoneInfo(organisation.timezone)).date()
 
 
 def deletion_date(*, organisation: Organisation, event_date: date) -> date:

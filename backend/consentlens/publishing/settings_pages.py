@@ -17,6 +17,7 @@ from consentlens.core.i18n import N_
 from consentlens.core.security import verify_csrf
 from consentlens.core.tables import utcnow
 from consentlens.core.templating import render
+from consentlens.organisations import service as organisations
 from consentlens.organisations.models import Organisation
 from consentlens.publishing import retention
 
@@ -102,7 +103,7 @@ def _settings_page(
         saved=saved,
         organisation=organisation,
         due=retention.due_events(session=session, organisation=organisation, now=now),
-        today=retention.local_today(organisation=organisation, now=now),
+        today=organisations.local_today(organisation=organisation, now=now),
         notice_days=retention.NOTICE_DAYS,
         min_months=MIN_MONTHS,
         max_months=MAX_MONTHS,
