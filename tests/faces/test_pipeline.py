@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
@@ -190,3 +191,31 @@ def test_an_enrolled_reference_rematches_faces_waiting_for_review(db):
     db.refresh(photo)
     assert photo.status == PhotoStatus.READY
     assert verdicts_of(db, photo)["website"].action == "show"
+
+
+def test_a_rendering_left_for_a_reused_photo_id_is_never_served_for_other_content(db):
+    # SQLite reuses the highest id after a rolled-back insert: the derivative folder of photo N
+    # may hold renderings of an earlier photo N. They are named after their original, so the
+    # new photo's bytes are rendered from its own file.
+    c = make_photos.club(db)
+    ev = make_photos.event(db, c)
+    first, second = make_photos.upload(
+        db, c, ev, ["portraits/obama_2.jpg", "portraits/kit_harington_2.jpeg"]
+    )
+    processing.process_next(session=db)
+    processing.process_next(session=db)
+
+    def served(photo):
+        data = serving.image(
+            session=db, organisation=c.org, photo=photo, use="internal_gallery", size="thumb",
+            now=utcnow(),
+        )  # fmt: skip
+        return Image.open(io.BytesIO(data)).size
+
+    size_of_first = served(first)
+    # Photo `first` now stands for other content (what a reused id would hold): same faces and
+    # verdicts as before, another original.
+    first.original_ref, first.width, first.height = second.original_ref, second.width, second.height
+    db.add(first)
+    db.flush()
+    assert served(first) == served(second) != size_of_first
