@@ -4,6 +4,8 @@
 - Service functions are keyword-only: a public function outside the route modules takes a
   database session, and any second parameter, by name, so a call site reads
   `publish(session=..., organisation=..., use=...)` and two arguments of one type cannot swap.
+- Routes are thin: a route module parses, calls a service and renders; it runs no query and
+  ends no transaction (no `select(`, `.exec(`, `session.get(`, `.commit(`, `.rollback(`).
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ def _modules() -> dict[str, Path]:
 
 
 def _is_route_module(path: Path) -> bool:
-    return path.name in {"api.py", "pages.py"} or path.name.endswith("_pages.py")
+    return path.name in {"api.py", "pages.py"} or path.name.endswith(("_pages.py", "_api.py"))
 
 
 def test_no_module_is_over_400_lines():
@@ -110,3 +112,64 @@ def test_the_keyword_check_tells_the_two_apart():
         "m.pair(a, b)",
         "m.by_id(session)",
     ]
+
+
+# The transaction is the session dependency's (core/db.py): a route neither queries nor ends it.
+_DATABASE_METHODS = {"exec", "commit", "rollback"}
+
+
+def _database_calls(source: str) -> list[str]:
+    """The calls in `source` that query the database or end its transaction, as `line: call`."""
+    found: list[tuple[int, int, str]] = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Name) and func.id == "select":
+            found.append((node.lineno, node.col_offset, "select("))
+        elif isinstance(func, ast.Attribute) and func.attr in _DATABASE_METHODS:
+            found.append((node.lineno, node.col_offset, f".{func.attr}("))
+        elif (
+            isinstance(func, ast.Attribute)
+            and func.attr == "get"
+            and isinstance(func.value, ast.Name)
+            and func.value.id == "session"
+        ):
+            # `request.session.get` is the cookie session, an attribute: not matched.
+            found.append((node.lineno, node.col_offset, "session.get("))
+    return [f"{line}: {call}" for line, _, call in sorted(found)]
+
+
+def test_routes_call_services_for_the_database():
+    calls = [
+        f"{name}:{call}"
+        for name, path in _modules().items()
+        if _is_route_module(path)
+        for call in _database_calls(path.read_text())
+    ]
+    assert calls == []
+
+
+def test_the_route_check_tells_the_two_apart():
+    flagged = (
+        "def page(request, session):\n"
+        "    child = session.get(Child, 1)\n"
+        "    rows = session.exec(select(Child)).all()\n"
+        "    session.commit()\n"
+        "    session.rollback()\n"
+    )
+    assert _database_calls(flagged) == [
+        "2: session.get(",
+        "3: .exec(",
+        "3: select(",
+        "4: .commit(",
+        "5: .rollback(",
+    ]
+    clean = (
+        "def page(request, session):\n"
+        "    token = request.session.get('token')\n"
+        "    child = found_or_404(children.get_child(session=session, child_id=1))\n"
+        "    values = form.get('name')\n"
+        "    return render(request, 'child.html', child=child)\n"
+    )
+    assert _database_calls(clean) == []

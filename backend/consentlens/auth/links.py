@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from consentlens.audit import service as audit
+from consentlens.audit.models import AuditEvent
 from consentlens.auth import service, sessions
 from consentlens.auth.models import ConsentLink, LinkKind, Role, User
 from consentlens.core.config import get_settings
@@ -104,6 +105,17 @@ def check_link(*, link: ConsentLink | None, now: datetime) -> LinkCheck:
     return LinkCheck(link)
 
 
+def get_link(*, session: Session, organisation: Organisation, link_id: int) -> ConsentLink | None:
+    """The organisation's link with this id, else None (also for another organisation's)."""
+    link = session.get(ConsentLink, link_id)
+    return link if link is not None and link.organisation_id == organisation.id else None
+
+
+def owner_of(*, session: Session, link: ConsentLink) -> User | None:
+    """The guardian account a link belongs to; None for a child's own link."""
+    return session.get(User, link.guardian_id) if link.guardian_id is not None else None
+
+
 def opens_session_for(*, session: Session, link: ConsentLink, user: User | None) -> bool:
     """Whether a guardian's link may stand in for this account: an active guardian of the link's
     organisation who holds no staff or admin role anywhere (those sign in with their password).
@@ -133,6 +145,15 @@ def check_code(*, session: Session, code: str, now: datetime) -> LinkCheck:
     cleaned = "".join(ch for ch in code.upper() if ch.isalnum())[:12]
     link = session.exec(select(ConsentLink).where(ConsentLink.short_code == cleaned)).first()
     return check_link(link=link, now=now)
+
+
+def count_code_failures(*, session: Session, ip: str, since: datetime) -> int:
+    """How many wrong codes were typed from this address since then."""
+    return session.exec(
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(AuditEvent.action == "link.code_failed", AuditEvent.ip == ip, AuditEvent.at > since)
+    ).one()
 
 
 def record_use(*, session: Session, link: ConsentLink, now: datetime, origin: audit.Origin) -> None:

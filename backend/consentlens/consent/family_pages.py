@@ -7,14 +7,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import Response
-from sqlmodel import Session, func, select
+from sqlmodel import Session
 
 from consentlens.audit import service as audit
-from consentlens.audit.models import AuditEvent
 from consentlens.audit.service import origin_of
 from consentlens.auth import links, passwords
 from consentlens.auth.deps import sign_in
-from consentlens.auth.models import User
 from consentlens.consent import flow, invitations
 from consentlens.consent import service as consent
 from consentlens.consent.answerer import Answerer, CurrentAnswerer
@@ -48,7 +46,7 @@ def _open(request: Request, session: Session, check: links.LinkCheck) -> Respons
             message=_PROBLEM_MESSAGES[problem],
         )
     link = check.link
-    owner = session.get(User, link.guardian_id) if link.guardian_id is not None else None
+    owner = links.owner_of(session=session, link=link)
     if not links.opens_session_for(session=session, link=link, user=owner):
         audit.record(
             session=session,
@@ -87,12 +85,7 @@ def code_form(request: Request) -> Response:
 
 
 def _code_failures(session: Session, ip: str) -> int:
-    since = utcnow() - timedelta(hours=1)
-    return session.exec(
-        select(func.count())
-        .select_from(AuditEvent)
-        .where(AuditEvent.action == "link.code_failed", AuditEvent.ip == ip, AuditEvent.at > since)
-    ).one()
+    return links.count_code_failures(session=session, ip=ip, since=utcnow() - timedelta(hours=1))
 
 
 @router.post("/code", dependencies=[Depends(verify_csrf)])

@@ -10,13 +10,12 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import Response
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from consentlens.audit import service as audit
 from consentlens.audit.service import origin_of
 from consentlens.auth import links
 from consentlens.auth.deps import CurrentStaff, Principal
-from consentlens.auth.models import ConsentLink
 from consentlens.consent import invitations, providers, staff
 from consentlens.consent import service as consent
 from consentlens.consent.policy import age_on
@@ -32,7 +31,7 @@ from consentlens.core.templating import render
 from consentlens.people import children as child_service
 from consentlens.people import guardian_requests, guardianships
 from consentlens.people.groups import get_group
-from consentlens.people.models import Child, Group, Guardianship
+from consentlens.people.models import Child, Group
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 CSRF = [Depends(verify_csrf)]
@@ -287,16 +286,13 @@ def create_child_link(
 def revoke_link(
     request: Request, session: SessionDep, principal: CurrentStaff, link_id: Id
 ) -> Response:
-    link = session.get(ConsentLink, link_id)
-    if link is None or link.organisation_id != principal.organisation.id:
-        raise not_found()
+    link = found_or_404(
+        links.get_link(session=session, organisation=principal.organisation, link_id=link_id)
+    )
     links.revoke(
         session=session, link=link, actor=principal.user, now=utcnow(), origin=origin_of(request)
     )
-    back = (
-        link.child_id
-        or session.exec(
-            select(Guardianship.child_id).where(Guardianship.guardian_id == link.guardian_id)
-        ).first()
+    back = link.child_id or guardianships.any_child_id(
+        session=session, guardian_id=link.guardian_id
     )
     return see_other(f"/staff/children/{back}" if back else "/admin")

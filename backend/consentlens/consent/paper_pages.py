@@ -14,13 +14,12 @@ from consentlens.audit.service import origin_of
 from consentlens.auth.deps import CurrentStaff, Principal
 from consentlens.consent import evidence, paper, staff
 from consentlens.consent import service as consent
-from consentlens.consent.models import ConsentDecision
 from consentlens.consent.pages import child_of
 from consentlens.consent.policy import age_on
 from consentlens.core.config import get_settings
 from consentlens.core.db import SessionDep
 from consentlens.core.ids import Id
-from consentlens.core.pages import not_found, see_other
+from consentlens.core.pages import found_or_404, not_found, see_other
 from consentlens.core.security import verify_csrf
 from consentlens.core.tables import utcnow
 from consentlens.core.templating import render
@@ -125,19 +124,20 @@ def paper_submit(
 def evidence_file(
     request: Request, session: SessionDep, principal: CurrentStaff, decision_id: Id
 ) -> Response:
-    decision = session.get(ConsentDecision, decision_id)
-    child = session.get(Child, decision.child_id) if decision else None
-    if decision is None or child is None or child.organisation_id != principal.organisation.id:
-        raise not_found()
+    organisation = principal.organisation
+    assert organisation.id is not None  # the signed-in staff member's, read from the database
+    decision = found_or_404(
+        consent.get_decision(session=session, organisation=organisation, decision_id=decision_id)
+    )
     path = evidence.scan_path(
-        reference=decision.evidence_ref or "", organisation_id=principal.organisation.id
+        reference=decision.evidence_ref or "", organisation_id=organisation.id
     )
     if path is None:
         raise not_found()
     audit.record(
         session=session,
         action="evidence.downloaded",
-        organisation_id=principal.organisation.id,
+        organisation_id=organisation.id,
         actor_id=principal.user.id,
         subject_type="consent_decision",
         subject_id=decision.id,
@@ -147,6 +147,6 @@ def evidence_file(
     return FileResponse(
         path,
         media_type=evidence.MEDIA_TYPES[extension],
-        filename=f"consent-{child.id}-{decision.id}.{extension}",
+        filename=f"consent-{decision.child_id}-{decision.id}.{extension}",
         headers={"Cache-Control": "private, no-store"},
     )

@@ -237,6 +237,17 @@ def effective_consents(
     return result
 
 
+def get_decision(
+    *, session: Session, organisation: Organisation, decision_id: int
+) -> ConsentDecision | None:
+    """A decision about a child of the organisation, else None (also for another organisation's)."""
+    decision = session.get(ConsentDecision, decision_id)
+    child = session.get(Child, decision.child_id) if decision is not None else None
+    if child is None or child.organisation_id != organisation.id:
+        return None
+    return decision
+
+
 @dataclass(frozen=True)
 class HistoryEntry:
     """One decision of a child's log, with the names a person needs to read it."""

@@ -9,14 +9,12 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from consentlens.audit.service import origin_of
-from consentlens.auth.models import User
 from consentlens.core.db import SessionDep
 from consentlens.core.i18n import N_
 from consentlens.core.tables import utcnow
 from consentlens.core.templating import prefer_locale, render
-from consentlens.organisations.models import Organisation
 from consentlens.people import guardian_requests
-from consentlens.people.models import Child, PendingGuardianship
+from consentlens.people.models import PendingGuardianship
 from consentlens.people.page_helpers import CSRF
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -32,15 +30,13 @@ def _gone(request: Request) -> Response:
 
 
 def _context(request: Request, session: SessionDep, pending: PendingGuardianship) -> dict[str, Any]:
-    organisation = session.get(Organisation, pending.organisation_id)
-    account = session.get(User, pending.guardian_id)
-    assert organisation is not None and account is not None
+    parties = guardian_requests.parties_of(session=session, pending=pending)
     # Opened from the e-mail: in the account's own language, where it chose one.
-    prefer_locale(request=request, locale=account.locale)
+    prefer_locale(request=request, locale=parties.account.locale)
     return {
-        "organisation": organisation,
-        "child": session.get(Child, pending.child_id),
-        "account": account,
+        "organisation": parties.organisation,
+        "child": parties.child,
+        "account": parties.account,
     }
 
 

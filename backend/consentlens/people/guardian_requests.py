@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -72,6 +73,25 @@ def get_by_token(*, session: Session, token: str, now: datetime) -> PendingGuard
     if user is None or _address_key(user.email) != address:
         return None
     return pending
+
+
+@dataclass(frozen=True)
+class RequestParties:
+    """Who a request is between: the asking organisation, the child, and the account asked."""
+
+    organisation: Organisation
+    child: Child | None
+    account: User
+
+
+def parties_of(*, session: Session, pending: PendingGuardianship) -> RequestParties:
+    """The organisation, child and account a request names."""
+    organisation = session.get(Organisation, pending.organisation_id)
+    account = session.get(User, pending.guardian_id)
+    assert organisation is not None and account is not None
+    return RequestParties(
+        organisation=organisation, child=session.get(Child, pending.child_id), account=account
+    )
 
 
 def _send(

@@ -195,6 +195,13 @@ def archive_guardian(
     return child_ids
 
 
+def any_child_id(*, session: Session, guardian_id: int | None) -> int | None:
+    """The id of one of the guardian's children (whichever the database finds first), else None."""
+    return session.exec(
+        select(Guardianship.child_id).where(Guardianship.guardian_id == guardian_id)
+    ).first()
+
+
 def active_links(
     *, session: Session, organisation: Organisation, now: datetime, child: Child
 ) -> list[ConsentLink]:
