@@ -131,12 +131,12 @@ def _database_calls(source: str) -> list[str]:
             found.append((node.lineno, node.col_offset, f".{func.attr}("))
         elif (
             isinstance(func, ast.Attribute)
-            and func.attr == "get"
+            and func.attr in {"get", "add", "delete", "flush"}
             and isinstance(func.value, ast.Name)
             and func.value.id == "session"
         ):
             # `request.session.get` is the cookie session, an attribute: not matched.
-            found.append((node.lineno, node.col_offset, "session.get("))
+            found.append((node.lineno, node.col_offset, f"session.{func.attr}("))
     return [f"{line}: {call}" for line, _, call in sorted(found)]
 
 
@@ -157,6 +157,7 @@ def test_the_route_check_tells_the_two_apart():
         "    rows = session.exec(select(Child)).all()\n"
         "    session.commit()\n"
         "    session.rollback()\n"
+        "    session.add(child)\n"
     )
     assert _database_calls(flagged) == [
         "2: session.get(",
@@ -164,6 +165,7 @@ def test_the_route_check_tells_the_two_apart():
         "3: select(",
         "4: .commit(",
         "5: .rollback(",
+        "6: session.add(",
     ]
     clean = (
         "def page(request, session):\n"

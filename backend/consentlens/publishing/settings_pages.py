@@ -8,74 +8,17 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from consentlens.audit import service as audit
 from consentlens.audit.service import origin_of
 from consentlens.auth.deps import CurrentAdmin, Principal
-from consentlens.auth.models import User
 from consentlens.core.db import SessionDep
-from consentlens.core.i18n import N_
 from consentlens.core.security import verify_csrf
 from consentlens.core.tables import utcnow
 from consentlens.core.templating import render
 from consentlens.organisations import service as organisations
-from consentlens.organisations.models import Organisation
-from consentlens.publishing import retention
+from consentlens.publishing import retention, settings
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 CSRF = [Depends(verify_csrf)]
-
-MIN_MONTHS, MAX_MONTHS = 1, 120
-
-
-class SettingsError(ValueError):
-    """Photo settings that cannot be saved; `message` is a msgid."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-def _parse_months(raw: str) -> int:
-    text = raw.strip()
-    months = int(text) if text.isdigit() else 0
-    if not MIN_MONTHS <= months <= MAX_MONTHS:
-        raise SettingsError(
-            N_("Enter how many months photos are kept: a whole number from 1 to 120.")
-        )
-    return months
-
-
-def _save_settings(
-    *,
-    session: Session,
-    organisation: Organisation,
-    user: User,
-    retention_months: int,
-    watermark: bool,
-    origin: audit.Origin,
-) -> None:
-    """Store the photo settings; a change is audited with the old and new values."""
-    changes: dict[str, list[int | bool]] = {}
-    if organisation.retention_months != retention_months:
-        changes["retention_months"] = [organisation.retention_months, retention_months]
-    if organisation.watermark_photos != watermark:
-        changes["watermark_photos"] = [organisation.watermark_photos, watermark]
-    if not changes:
-        return
-    organisation.retention_months = retention_months
-    organisation.watermark_photos = watermark
-    session.add(organisation)
-    audit.record(
-        session=session,
-        action="photos.settings_changed",
-        organisation_id=organisation.id,
-        actor_id=user.id,
-        subject_type="organisation",
-        subject_id=organisation.id,
-        details=changes,
-        origin=origin,
-    )
-    session.flush()
 
 
 def _settings_page(
@@ -105,8 +48,8 @@ def _settings_page(
         due=retention.due_events(session=session, organisation=organisation, now=now),
         today=organisations.local_today(organisation=organisation, now=now),
         notice_days=retention.NOTICE_DAYS,
-        min_months=MIN_MONTHS,
-        max_months=MAX_MONTHS,
+        min_months=settings.MIN_MONTHS,
+        max_months=settings.MAX_MONTHS,
     )
 
 
@@ -126,8 +69,8 @@ def settings_submit(
     watermark: Annotated[str, Form()] = "",
 ) -> Response:
     try:
-        months = _parse_months(retention_months)
-    except SettingsError as error:
+        months = settings.parse_months(retention_months)
+    except settings.SettingsError as error:
         values: dict[str, str | bool] = {
             "retention_months": retention_months,
             "watermark": watermark == "yes",
@@ -135,7 +78,7 @@ def settings_submit(
         return _settings_page(
             request, session, principal, values=values, errors=[error.message], status_code=400
         )
-    _save_settings(
+    settings.save_photo_settings(
         session=session,
         organisation=principal.organisation,
         user=principal.user,
