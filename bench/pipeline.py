@@ -6,7 +6,7 @@ The shared group photos are enlarged to camera size (about 12 MP, JPEG quality 9
 folder, plus a wide "team photo" of two group photos side by side (28 faces). A throw-away SQLite
 database is migrated and a club with five enrolled children is created through the services. Then:
 
-1. end to end: batches of uploaded photos drained by the real `PhotoWorker` with 1 and 2 analysis
+1. end to end: batches of uploaded photos drained by the real photo worker with 1 and 2 analysis
    processes (timed from the commit of the uploads to the last photo analysed; the start-up of the
    processes is measured apart), the latency of one team photo alone, and the peak memory;
 2. per stage, in this process: decode (DCT draft), detect, embed, match + database write +
@@ -371,7 +371,7 @@ def end_to_end(
     processes: int,
     copies: int,
 ) -> Run:
-    """Throughput of the real PhotoWorker with `processes` analysis processes."""
+    """Throughput of the real photo worker with `processes` analysis processes."""
     run = Run(processes)
     # One small photo per process, queued before the worker starts: each process is spawned and
     # loads its models on its first photo. That start-up is timed apart from the batches.
@@ -560,7 +560,7 @@ def print_stages(
 
 
 def print_runs(runs: list[Run], copies: int) -> None:
-    print("== End to end: uploads committed → all analysed by the PhotoWorker, photos/s")
+    print("== End to end: uploads committed → all analysed by the photo worker, photos/s")
     print(f"{'processes':>9} {'start-up':>8} " + " ".join(f"{w:>9}" for w in runs[0].rates))
     for run in runs:
         rates = " ".join(f"{rate:9.2f}" for rate in run.rates.values())

@@ -32,7 +32,7 @@ from consentlens.consent import (
 from consentlens.consent import pages as consent_pages
 from consentlens.consent import templating as consent_templating
 from consentlens.consent.service import ensure_default_uses
-from consentlens.core import errors, limits, routes, templating
+from consentlens.core import errors, limits, routes, templating, text
 from consentlens.core.hooks import Hook
 from consentlens.db.guards import install_append_only_guards, require_append_only_guards
 from consentlens.faces import analysis, enrollment, processing, review_pages
@@ -137,6 +137,8 @@ def install_providers() -> None:
 
 def install_process() -> None:
     """What any process needs before it touches the database or renders a template."""
+    # No NUL character reaches either database: refused as a client error, the same on both.
+    text.install_text_guard()
     # The decision log and audit trail refuse changes (checked, or start-up fails).
     install_append_only_guards()
     install_listeners()
@@ -146,6 +148,8 @@ def install_process() -> None:
 
 def check_process() -> None:
     """Raise unless this process is wired: the worker refuses to start otherwise."""
+    if not text.text_guard_installed():
+        raise RuntimeError("the NUL-text guard is not installed: call consentlens.wiring first")
     require_append_only_guards()
     events.require_listeners()
 

@@ -12,6 +12,7 @@ from annotated_types import Interval
 from fastapi.routing import APIRoute
 from sqlmodel import Session
 
+from consentlens.auth.models import Role
 from consentlens.core.db import SessionDep
 from consentlens.core.ids import MAX_ID, parse_id
 from consentlens.main import create_app
@@ -228,3 +229,40 @@ def test_an_untyped_huge_id_is_a_404_not_a_500(probe_app, db: Session, huge):
         assert page.status_code == 404 and "text/html" in page.headers["content-type"]
         # The request's transaction was rolled back cleanly: the database still answers.
         assert client.get("/api/v1/probe/1").json() == {"found": False}
+
+
+# str.isdigit() takes these, int() does not: each used to be a 500 where a hand-rolled digit check
+# read a form or query value.
+NOT_ASCII_DIGITS = ["²", "٣", "1²"]
+
+
+@pytest.mark.parametrize("digits", NOT_ASCII_DIGITS)
+def test_digits_that_are_not_ascii_are_refused_in_queries_and_forms(client, db, club, digits):
+    c, ev = club
+    admin = factories.user(db, c.org, Role.ADMIN)
+    db.commit()
+    login(client, admin.email, factories.PASSWORD)
+    for query in ("group", "event", "child"):
+        response = client.get(f"/staff/gallery?{query}={digits}")
+        assert response.status_code == 200, (query, response.status_code)
+    token = csrf_from(client.get("/admin/photo-settings").text)
+    response = client.post(
+        "/admin/photo-settings", data={"csrf_token": token, "retention_months": digits}
+    )
+    assert response.status_code == 400
+    response = client.post(
+        f"/staff/events/{ev.id}/review", data={"csrf_token": token, "face_ids": digits}
+    )
+    assert 300 <= response.status_code < 500
+    response = client.post(
+        f"/staff/children/{c.obama.id}/paper",
+        data={"csrf_token": token, "signer": digits, "signed_on": "2026-11-20"},
+    )
+    assert response.status_code == 400
+    client.cookies.clear()
+    login(client, c.guardian.email, factories.PASSWORD)
+    token = csrf_from(client.get("/consent").text)
+    response = client.post(
+        "/consent/review", data={"csrf_token": token, f"c{digits}-website": "no"}
+    )
+    assert response.status_code == 400

@@ -14,6 +14,7 @@ from consentlens import main, wiring
 from consentlens.auth.models import Role
 from consentlens.core import limits
 from consentlens.core.config import get_settings
+from consentlens.people import groups as group_service
 from tests import factories
 from tests.conftest import bearer, csrf_from, login
 from tests.factories import photos as make_photos
@@ -193,3 +194,20 @@ def test_scans_logos_imports_and_portraits_have_their_own_limits(client, db, pat
     assert response.status_code == 413
     assert f"at most {limit // (1024 * 1024)} MB" in response.text
     assert client.get("/healthz").status_code == 200
+
+
+def test_text_with_a_nul_character_is_refused_on_both_databases(client, db):
+    # PostgreSQL refuses NUL in text (it used to be a 500 there); SQLite would store it.
+    c = make_photos.club(db)
+    db.commit()
+    auth = bearer(client, c.staff.email, factories.PASSWORD)
+    child = {"first_name": "Lo\u0000tte", "last_name": "Peeters", "birth_date": "2016-01-01"}
+    response = client.post("/api/v1/children", json=child, headers=auth)
+    assert response.status_code == 422
+    assert "NUL" in response.json()["detail"][0]["msg"]
+    login(client, c.staff.email, factories.PASSWORD)
+    token = csrf_from(client.get("/staff/groups").text)
+    response = client.post("/staff/groups", data={"csrf_token": token, "name": "U10\x00"})
+    assert response.status_code == 400 and "NUL" in response.text
+    names = [g.name for g in group_service.list_groups(session=db, organisation=c.org)]
+    assert "U10\x00" not in names

@@ -17,6 +17,7 @@ from consentlens.auth.models import User
 from consentlens.consent import service
 from consentlens.consent.models import ConsentDecision, ConsentUse
 from consentlens.consent.policy import Party
+from consentlens.core.ids import parse_id
 from consentlens.organisations.models import Organisation
 from consentlens.people.models import Child
 
@@ -56,9 +57,9 @@ def parse_choices(
         if not name.startswith("c") or "-" not in name:
             continue
         child_part, _, use_code = name[1:].partition("-")
-        if not child_part.isdigit():
+        child_id = parse_id(child_part)
+        if child_id is None:
             raise ChoiceError(f"unexpected field {name!r}")
-        child_id = int(child_part)
         if child_id not in allowed_children or use_code not in allowed_uses:
             raise ChoiceError(f"no choice allowed for {name!r}")
         if value not in ("yes", "no"):

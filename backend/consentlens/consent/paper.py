@@ -15,6 +15,7 @@ from consentlens.consent import evidence
 from consentlens.consent import service as consent
 from consentlens.consent.models import ConsentUse
 from consentlens.core.i18n import N_
+from consentlens.core.ids import parse_id
 from consentlens.organisations.models import Organisation
 from consentlens.people.models import Child
 
@@ -53,8 +54,8 @@ def read_paper_form(
     errors: list[str] = []
     signer = values.get("signer", "")
     guardian: User | None = None
-    if signer.isdigit():
-        guardian = next((u for u in guardians if u.id == int(signer)), None)
+    if (signer_id := parse_id(signer)) is not None:
+        guardian = next((u for u in guardians if u.id == signer_id), None)
     if guardian is None and signer != "child":
         errors.append(N_("Choose who signed the form."))
     signed_on: date | None

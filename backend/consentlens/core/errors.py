@@ -20,6 +20,7 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from consentlens.core import text
 from consentlens.core.i18n import N_
 from consentlens.core.templating import render
 
@@ -102,6 +103,22 @@ async def _number_out_of_range(request: Request, exc: Exception) -> Response:
     return await _http_error(request, StarletteHTTPException(404, detail))
 
 
+def _is_nul(exc: Exception) -> bool:
+    return isinstance(exc, text.TextRefused) or (
+        isinstance(exc, DataError) and "NUL" in str(exc.orig)
+    )
+
+
+async def _database_refusal(request: Request, exc: Exception) -> Response:
+    """A value the database refuses: an impossible id (404) or text with a NUL (400/422)."""
+    if _is_nul(exc):
+        _log.info("%s %s: text with a NUL character refused", request.method, request.url.path)
+        if wants_json(request):
+            return await _unprocessable(request, HTTPException(422, text.MESSAGE))
+        return await _http_error(request, StarletteHTTPException(400, text.MESSAGE))
+    return await _number_out_of_range(request, exc)
+
+
 async def _method_not_allowed(request: Request, exc: Exception) -> Response:
     """405 with an `Allow` naming every method of the path, not only the first route's."""
     assert isinstance(exc, StarletteHTTPException)
@@ -127,11 +144,12 @@ async def _unprocessable(request: Request, exc: Exception) -> Response:
 
 
 def install_safety_nets(app: FastAPI) -> None:
-    """Handlers that keep refusals clean and truthful: a database's refusal of an impossible
-    value becomes a 404, a 405 names all the methods its path has, an API 422 has the documented
-    shape however it was raised."""
+    """Handlers that keep refusals clean and truthful: an impossible id becomes a 404, text with
+    a NUL character a 400 (422 in the API), a 405 names all the methods its path has, an API 422
+    has the documented shape however it was raised."""
     app.add_exception_handler(OverflowError, _number_out_of_range)
-    app.add_exception_handler(DataError, _number_out_of_range)
+    app.add_exception_handler(DataError, _database_refusal)
+    app.add_exception_handler(text.TextRefused, _database_refusal)
     app.add_exception_handler(405, _method_not_allowed)
     app.add_exception_handler(422, _unprocessable)
 

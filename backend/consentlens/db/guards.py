@@ -4,7 +4,8 @@ Installed explicitly by every entry point (`create_app`, the CLI and its photo w
 through `consentlens.wiring`, rather than as a side effect of importing `db.models`, which the
 running app never imported: in production nothing refused an update of a decision.
 `install_append_only_guards()` also checks that the guards are in place and refuses to start
-otherwise; `PhotoWorker.start` refuses to run without them.
+otherwise; the worker (`jobs.worker.Worker.start`, through `wiring.check_process`) refuses to run
+without them.
 
 These guards stop the application's own ORM from changing the logs. The database refuses raw SQL
 as well: the migration `2026-12-01_append_only_logs` adds triggers (PostgreSQL and SQLite) that

@@ -19,7 +19,7 @@ from consentlens.consent.pages import render_child_page
 from consentlens.core import throttle
 from consentlens.core.db import SessionDep
 from consentlens.core.i18n import N_
-from consentlens.core.ids import Id
+from consentlens.core.ids import Id, parse_id
 from consentlens.core.pages import found_or_404, not_found
 from consentlens.core.security import verify_csrf
 from consentlens.core.tables import utcnow
@@ -62,10 +62,6 @@ def _child(session: Session, principal: Principal, child_id: int) -> Child:
     if child is None:
         raise not_found()
     return child
-
-
-def _parse_id(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() and len(value) < 10 else None
 
 
 def _choice(value: str) -> review.Choice:
@@ -134,9 +130,9 @@ def review_queue(
 ) -> Response:
     event = lookup.event_or_404(session=session, principal=principal, event_id=event_id)
     notice = None
-    count = _parse_id(faces) or 0
+    count = parse_id(faces) or 0
     if done in NOTICES and count > 0:
-        child_id = _parse_id(child)
+        child_id = parse_id(child)
         named = (
             child_service.get_child(
                 session=session, organisation=principal.organisation, child_id=child_id
@@ -161,12 +157,12 @@ def review_decide(
     suggested_child_id: Annotated[str, Form()] = "",
 ) -> Response:
     event = lookup.event_or_404(session=session, principal=principal, event_id=event_id)
-    ids = [i for i in (_parse_id(value) for value in face_ids or []) if i is not None]
+    ids = [i for i in (parse_id(value) for value in face_ids or []) if i is not None]
     try:
         if choice == SUGGESTED:
-            chosen, picked = review.Choice.CHILD, _parse_id(suggested_child_id)
+            chosen, picked = review.Choice.CHILD, parse_id(suggested_child_id)
         else:
-            chosen, picked = _choice(choice), _parse_id(child_id)
+            chosen, picked = _choice(choice), parse_id(child_id)
         outcome = review.decide(
             session=session,
             organisation=principal.organisation,

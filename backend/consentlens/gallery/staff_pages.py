@@ -14,7 +14,7 @@ from consentlens.consent.models import ConsentUse
 from consentlens.consent.uses import Use
 from consentlens.core.db import SessionDep
 from consentlens.core.i18n import N_
-from consentlens.core.ids import Id
+from consentlens.core.ids import Id, parse_id
 from consentlens.core.pages import not_found, see_other
 from consentlens.core.security import verify_csrf
 from consentlens.core.templating import render
@@ -63,11 +63,6 @@ def _overlay(actions: dict[str, str], uses: list[ConsentUse]) -> list[tuple[str,
     ]
 
 
-def _id_or_none(value: str) -> int | None:
-    """A filter's id; an empty choice (or anything else) means no filter."""
-    return int(value) if value.strip().isdigit() else None
-
-
 @router.get("/staff/gallery")
 def staff_gallery(
     request: Request,
@@ -80,7 +75,7 @@ def staff_gallery(
     before: Id | None = None,
 ) -> Response:
     organisation = principal.organisation
-    chosen = {"group": _id_or_none(group), "event": _id_or_none(event), "child": _id_or_none(child)}
+    chosen = {"group": parse_id(group), "event": parse_id(event), "child": parse_id(child)}
     shown = StaffFilter(show) if show in {f.value for f in StaffFilter} else StaffFilter.ALL
     page = gallery.staff_photos(
         session=session,

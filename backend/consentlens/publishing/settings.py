@@ -23,7 +23,8 @@ class SettingsError(ValueError):
 def parse_months(raw: str) -> int:
     """The retention period the form asks for, in whole months, or why it is refused."""
     text = raw.strip()
-    months = int(text) if text.isdigit() else 0
+    # isascii: str.isdigit() also takes '²', which int() refuses.
+    months = int(text) if text.isascii() and text.isdigit() and len(text) < 4 else 0
     if not MIN_MONTHS <= months <= MAX_MONTHS:
         raise SettingsError(
             N_("Enter how many months photos are kept: a whole number from 1 to 120.")
