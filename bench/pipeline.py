@@ -13,8 +13,9 @@ database is migrated and a club with five enrolled children is created through t
    verdicts (`processing.finish`), and rendering the thumb and display derivatives
    (`serving.image`).
 
-Targets (issue 12): ≥ 3 photos/s on 2 cores for a 12-MP photo with ≤ 5 faces; a 26-face team photo in
-≤ 1.5 s. Both detectors are measured side by side by default (`--detector both`), with their ratio.
+Targets (issue 12): ≥ 3 photos/s on 2 cores for a 12-MP photo with ≤ 5 faces; a 26-face team photo
+in ≤ 1.5 s. Both detectors are measured side by side by default (`--detector both`), with their
+ratio.
 Other work on the machine slows everything down: the load average is printed with the figures.
 """
 
