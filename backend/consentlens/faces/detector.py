@@ -118,8 +118,9 @@ class _Models:
 
 _models: _Models | None = None
 _models_lock = threading.Lock()
-# dlib releases the GIL while it runs, but its network keeps per-call state in the model object:
-# calls are serialised per process. Parallelism comes from worker processes, one engine each.
+# dlib's networks keep per-call state in the model object: calls are serialised per process. A
+# second thread with its own copy of the networks embeds no faster (measured 2026-12-03, dlib-bin):
+# parallelism comes from worker processes, one engine each.
 _inference_lock = threading.Lock()
 
 
