@@ -641,3 +641,34 @@ def test_years_after_is_the_day_age_on_counts_a_birthday(birth, years, expected)
     if years > 0:
         assert age_on(birth_date=birth, day=expected) == years
         assert age_on(birth_date=birth, day=expected - timedelta(days=1)) == years - 1
+
+
+@pytest.mark.parametrize("state", [s for s in ConsentState if s is not ConsentState.GRANTED])
+def test_a_covered_face_says_why_in_words_in_every_language(state):
+    verdict = photo_verdict(
+        use=Use.WEBSITE,
+        faces=[face(1, ID, state)],
+        unconsented=UnconsentedAction.BLUR,
+        analysed=True,
+    )
+    (covered,) = verdict.faces
+    assert not covered.visible and covered.reason.params == {"name": "Person 1"}
+    for locale in ("en", "nl", "fr"):
+        text = (
+            get_translations(locale).gettext(covered.reason.message).format(**covered.reason.params)
+        )
+        # The state's code (e.g. "refused") never shows: each state has its own sentence.
+        assert text.startswith("Person 1") and f"({state.value})" not in text, (locale, text)
+    messages = {
+        photo_verdict(
+            use=Use.WEBSITE,
+            faces=[face(1, ID, s)],
+            unconsented=UnconsentedAction.BLUR,
+            analysed=True,
+        )
+        .faces[0]
+        .reason.message
+        for s in ConsentState
+        if s is not ConsentState.GRANTED
+    }
+    assert len(messages) == len(ConsentState) - 1

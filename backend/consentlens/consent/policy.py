@@ -287,6 +287,13 @@ class PhotoVerdict:
     faces: tuple[FaceVerdict, ...] = ()
 
 
+# Why a named face is covered, in words (the state's code would show untranslated on the page).
+_NOT_GRANTED: dict[ConsentState, str] = {
+    ConsentState.REFUSED: N_("{name}: consent refused or withdrawn."),
+    ConsentState.NO_ANSWER: N_("{name}: no answer yet."),
+    ConsentState.EXPIRED: N_("{name}: consent expired."),
+    ConsentState.WAITING: N_("{name}: waiting for another guardian's answer."),
+}
 _FACE_REASONS: dict[FaceStatus, str] = {
     FaceStatus.UNKNOWN: N_("Not recognised."),
     FaceStatus.UNCERTAIN: N_("Recognition is uncertain."),
@@ -311,11 +318,8 @@ def _face_verdict(face: FaceInput, use: str) -> FaceVerdict:
             face.face_id,
             False,
             Reason(
-                N_("{name}: not consented ({state})."),
-                {
-                    "name": face.person_name,
-                    "state": consent.state.value,
-                },
+                _NOT_GRANTED.get(consent.state, N_("{name}: not consented.")),
+                {"name": face.person_name},
             ),
         )
     return FaceVerdict(
