@@ -20,7 +20,7 @@ from consentlens.faces import processing
 from consentlens.photos import storage
 from consentlens.photos.models import Photo, PhotoStatus
 from tests import factories
-from tests.conftest import bearer, csrf_from, login
+from tests.conftest import bearer, csrf_from, sign_in
 from tests.core import hostile
 from tests.factories import consent as make_consent
 from tests.factories import photos as make_photos
@@ -47,8 +47,7 @@ def club(client, db):
     c = make_photos.club(db)
     make_consent.grant_all(db, c.org, c.obama, c.guardian)
     admin = factories.user(db, c.org, Role.ADMIN, locale="en")
-    login(client, admin.email, factories.PASSWORD)
-    client.cookies.set("lang", "en")
+    sign_in(client, admin.email)
     return c, admin
 
 

@@ -16,7 +16,7 @@ from consentlens.core import limits
 from consentlens.core.config import get_settings
 from consentlens.people import groups as group_service
 from tests import factories
-from tests.conftest import bearer, csrf_from, login
+from tests.conftest import bearer, csrf_from, login, sign_in
 from tests.factories import photos as make_photos
 
 FORM = {"content-type": "application/x-www-form-urlencoded", "accept-language": "en"}
@@ -136,8 +136,7 @@ def test_the_body_is_not_read_beyond_the_limit(app):
 def test_a_photo_upload_is_bounded_by_the_photo_limit(client, db, monkeypatch):
     c = make_photos.club(db)
     ev = make_photos.event(db, c)
-    login(client, c.staff.email, factories.PASSWORD)
-    client.cookies.set("lang", "en")
+    sign_in(client, c.staff.email)
     token = csrf_from(client.get(f"/staff/events/{ev.id}").text)
     monkeypatch.setattr(get_settings(), "photo_max_bytes", 1024 * 1024)
     response = client.post(
@@ -186,8 +185,7 @@ def test_a_photo_upload_is_bounded_by_the_photo_limit(client, db, monkeypatch):
 def test_scans_logos_imports_and_portraits_have_their_own_limits(client, db, path, field, limit):
     c = make_photos.club(db)
     admin = factories.user(db, c.org, Role.ADMIN, locale="en")
-    login(client, admin.email, factories.PASSWORD)
-    client.cookies.set("lang", "en")
+    sign_in(client, admin.email)
     url = path.format(child=c.obama.id)
     big = b"\0" * (limit + limits.MULTIPART_OVERHEAD)
     response = client.post(url, data={"csrf_token": "x"}, files={field: ("f", big, "image/png")})

@@ -110,3 +110,19 @@ def analysed_group_photo(db: Session) -> tuple[Club, Event, Photo]:
 
 def faces_of(db: Session, photo: Photo) -> list[Face]:
     return list(db.exec(select(Face).where(Face.photo_id == photo.id).order_by(col(Face.id))))
+
+
+def analysed_club(db: Session) -> tuple[Club, Event, list[Photo]]:
+    """Obama (all consents, enrolled), a stranger and a photo without faces, all analysed."""
+    c = club(db)
+    make_consent.grant_all(db, c.org, c.obama, c.guardian)
+    enroll(db, c.org, c.obama, "portraits/obama_1.jpg")
+    ev = event(db, c)
+    photos = upload(
+        db, c, ev, ["portraits/obama_2.jpg", "portraits/kit_harington_1.jpeg", "negative/dogs.jpg"]
+    )
+    while processing.process_next(session=db):
+        pass
+    for photo in photos:
+        db.refresh(photo)
+    return c, ev, photos

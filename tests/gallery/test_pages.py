@@ -27,7 +27,7 @@ from consentlens.photos import storage
 from consentlens.photos.models import Event, Photo, PhotoStatus
 from consentlens.photos.service import create_event
 from tests import factories
-from tests.conftest import csrf_from, login
+from tests.conftest import csrf_from, sign_in
 from tests.factories import consent as make_consent
 from tests.factories import photos as make_photos
 from tests.images import covered_fraction
@@ -104,8 +104,7 @@ def _team_photos(db: Session, paths: list) -> tuple[make_photos.Club, Event, lis
 def _as(client, user: User) -> str:
     """Sign in (in English, which the assertions read) and return a CSRF token."""
     client.cookies.clear()
-    login(client, user.email, factories.PASSWORD)
-    client.cookies.set("lang", "en")
+    sign_in(client, user.email)
     return csrf_from(client.get("/account/password").text)
 
 

@@ -11,7 +11,7 @@ from sqlmodel import select
 from consentlens.faces import processing
 from consentlens.photos.models import Event, Photo, PhotoStatus
 from tests import factories
-from tests.conftest import csrf_from, login
+from tests.conftest import csrf_from, login, sign_in
 from tests.factories import consent as make_consent
 from tests.factories import photos as make_photos
 
@@ -22,9 +22,7 @@ JSON = {"Accept": "application/json"}
 
 def _staff(client, db):
     c = make_photos.club(db)
-    login(client, c.staff.email, factories.PASSWORD)
-    # The assertions read English; the club's own language would be Dutch.
-    client.cookies.set("lang", "en")
+    sign_in(client, c.staff.email)
     return c
 
 

@@ -14,37 +14,14 @@ from sqlmodel import select
 from consentlens.audit.models import AuditEvent
 from consentlens.auth.models import Role
 from consentlens.core.tables import utcnow
-from consentlens.faces import processing
 from consentlens.organisations import service as organisations
 from consentlens.photos import service
 from consentlens.publishing import retention
 from consentlens.publishing.models import Publication
 from tests import factories
-from tests.conftest import csrf_from, login
+from tests.conftest import csrf_from, login, sign_in
 from tests.factories import consent as make_consent
 from tests.factories import photos as make_photos
-
-
-def _sign_in(client, user) -> None:
-    login(client, user.email, factories.PASSWORD)
-    # The assertions read English; the club's own language would be Dutch.
-    client.cookies.set("lang", "en")
-
-
-def _analysed_club(db):
-    """Obama (all consents, enrolled), a stranger and a photo without faces, all analysed."""
-    c = make_photos.club(db)
-    make_consent.grant_all(db, c.org, c.obama, c.guardian)
-    make_photos.enroll(db, c.org, c.obama, "portraits/obama_1.jpg")
-    ev = make_photos.event(db, c)
-    photos = make_photos.upload(
-        db, c, ev, ["portraits/obama_2.jpg", "portraits/kit_harington_1.jpeg", "negative/dogs.jpg"]
-    )
-    while processing.process_next(session=db):
-        pass
-    for photo in photos:
-        db.refresh(photo)
-    return c, ev, photos
 
 
 def _tile(html: str, photo_id: int) -> str:
@@ -74,8 +51,8 @@ def _actions(db, org) -> list[str]:
 
 
 def test_the_page_marks_each_photo_with_its_verdict_for_the_chosen_use(client, db):
-    c, ev, (obama, stranger, dogs) = _analysed_club(db)
-    _sign_in(client, c.staff)
+    c, ev, (obama, stranger, dogs) = make_photos.analysed_club(db)
+    sign_in(client, c.staff.email)
 
     page = client.get(f"/staff/publish?event={ev.id}&use=website")
     assert page.status_code == 200
@@ -96,8 +73,8 @@ def test_the_page_marks_each_photo_with_its_verdict_for_the_chosen_use(client, d
 
 
 def test_the_download_holds_exactly_the_cleared_photos_without_metadata(client, db):
-    c, _ev, (obama, stranger, dogs) = _analysed_club(db)
-    _sign_in(client, c.staff)
+    c, _ev, (obama, stranger, dogs) = make_photos.analysed_club(db)
+    sign_in(client, c.staff.email)
 
     response = _publish(
         client, "social_media", [obama, stranger, dogs], size="thumb", title="Instagram"
@@ -129,8 +106,8 @@ def test_the_download_holds_exactly_the_cleared_photos_without_metadata(client, 
 
 
 def test_a_bad_choice_shows_the_message_and_keeps_the_choices(client, db):
-    c, ev, (obama, _stranger, _dogs) = _analysed_club(db)
-    _sign_in(client, c.staff)
+    c, ev, (obama, _stranger, _dogs) = make_photos.analysed_club(db)
+    sign_in(client, c.staff.email)
     page = f"/staff/publish?event={ev.id}&use=website"
 
     token = csrf_from(client.get(page).text)
@@ -162,8 +139,8 @@ def test_a_bad_choice_shows_the_message_and_keeps_the_choices(client, db):
 
 
 def test_a_withdrawal_after_publication_lists_the_photo_until_it_is_taken_down(client, db):
-    c, _ev, (obama, _stranger, dogs) = _analysed_club(db)
-    _sign_in(client, c.staff)
+    c, _ev, (obama, _stranger, dogs) = make_photos.analysed_club(db)
+    sign_in(client, c.staff.email)
     assert _publish(client, "website", [obama, dogs], title="Club site").status_code == 200
 
     calm = client.get("/staff/takedowns")
@@ -196,7 +173,7 @@ def test_a_withdrawal_after_publication_lists_the_photo_until_it_is_taken_down(c
 def test_admins_change_retention_and_watermark_within_bounds(client, db):
     c = make_photos.club(db)
     admin = factories.user(db, c.org, Role.ADMIN)
-    _sign_in(client, admin)
+    sign_in(client, admin.email)
     page = client.get("/admin/photo-settings")
     assert page.status_code == 200
     assert 'name="retention_months"' in page.text and 'value="24"' in page.text
@@ -237,7 +214,7 @@ def test_admins_change_retention_and_watermark_within_bounds(client, db):
 
     # Staff who are not admins may publish, but not change how long photos are kept.
     client.cookies.clear()
-    _sign_in(client, c.staff)
+    sign_in(client, c.staff.email)
     assert client.get("/admin/photo-settings").status_code == 403
 
 
@@ -258,7 +235,7 @@ def test_the_settings_page_lists_events_due_for_deletion(client, db):
     recent.event_date = today
     db.add(recent)
     db.flush()
-    _sign_in(client, admin)
+    sign_in(client, admin.email)
 
     page = client.get("/admin/photo-settings").text
     due = page.split('id="due-heading"', 1)[1]

@@ -12,7 +12,6 @@ from sqlmodel import select
 from consentlens.audit.models import AuditEvent
 from consentlens.core.config import get_settings
 from consentlens.core.tables import utcnow
-from consentlens.faces import processing
 from consentlens.faces.models import Face, ReferenceFace, StoredVerdict
 from consentlens.people import children as child_service
 from consentlens.publishing import service as publishing
@@ -23,23 +22,8 @@ from tests.factories import photos as make_photos
 from tests.images import covered_fraction
 
 
-def published_club(db):
-    c = make_photos.club(db)
-    make_consent.grant_all(db, c.org, c.obama, c.guardian)
-    make_photos.enroll(db, c.org, c.obama, "portraits/obama_1.jpg")
-    ev = make_photos.event(db, c)
-    photos = make_photos.upload(
-        db, c, ev, ["portraits/obama_2.jpg", "portraits/kit_harington_1.jpeg", "negative/dogs.jpg"]
-    )
-    while processing.process_next(session=db):
-        pass
-    for photo in photos:
-        db.refresh(photo)
-    return c, photos
-
-
 def test_the_zip_holds_exactly_the_cleared_photos_covered_as_judged(db):
-    c, (obama, stranger, dogs) = published_club(db)
+    c, _ev, (obama, stranger, dogs) = make_photos.analysed_club(db)
 
     export = publishing.publish(
         session=db,
@@ -91,7 +75,7 @@ def test_the_zip_holds_exactly_the_cleared_photos_covered_as_judged(db):
 
 
 def test_a_withdrawal_flags_the_publication_and_staff_are_told(db):
-    c, (obama, _stranger, dogs) = published_club(db)
+    c, _ev, (obama, _stranger, dogs) = make_photos.analysed_club(db)
     export = publishing.publish(
         session=db,
         organisation=c.org,
@@ -139,7 +123,7 @@ def test_a_withdrawal_flags_the_publication_and_staff_are_told(db):
 
 
 def test_archiving_a_child_forgets_their_face_and_flags_their_publications(db):
-    c, (obama, _stranger, dogs) = published_club(db)
+    c, _ev, (obama, _stranger, dogs) = make_photos.analysed_club(db)
     publishing.publish(
         session=db,
         organisation=c.org,
