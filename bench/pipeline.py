@@ -35,7 +35,6 @@ for _name in ("CONSENTLENS_DATABASE_URL", "CONSENTLENS_MEDIA_DIR"):
     os.environ.pop(_name, None)
 
 import argparse
-import contextlib
 import io
 import itertools
 import json
@@ -58,13 +57,14 @@ from consentlens import wiring
 from consentlens.auth import service as accounts
 from consentlens.auth.models import Role, User
 from consentlens.consent import service as consent
-from consentlens.core.db import get_engine
+from consentlens.core.db import writer_session
 from consentlens.core.tables import utcnow
 from consentlens.db import migrate
 from consentlens.faces import (
     enrollment,
     processing,
     serving,
+    verdicts,
 )
 from consentlens.faces.detector import (
     DetectedFace,
@@ -86,7 +86,8 @@ FACES = Path(__file__).resolve().parents[1].parent / "shared" / "testdata" / "fa
 TARGET_PIXELS = 12_000_000
 UNFINISHED = (PhotoStatus.PENDING.value, PhotoStatus.PROCESSING.value)
 TARGET_RATE = 3.0  # photos/s on 2 cores, 12 MP, ≤ 5 faces
-TARGET_TEAM_SECONDS = 1.5  # one 26-face team photo (issue 12; gallery-ready in the end)
+TARGET_TEAM_SECONDS = 1.5  # one 26-face team photo, gallery-ready (issue 12)
+TARGET_EVENT_SECONDS = 120.0  # a 300-photo event, mostly ≤ 5 faces, some team photos
 SessionFactory = Callable[[], Session]
 
 
@@ -113,8 +114,9 @@ def database() -> SessionFactory:
     # An entry point like the CLI: guards, and the listener that re-judges photos on consent.
     wiring.install_process()
     migrate.upgrade()
-    engine = get_engine()
-    return lambda: Session(engine)
+    # As the CLI's worker: the analysis processes write too, so a writing transaction takes
+    # SQLite's write lock when it begins and waits for it, instead of failing when it upgrades.
+    return writer_session
 
 
 @dataclass
@@ -322,10 +324,15 @@ class Run:
     processes: int
     startup: float = 0.0
     rates: dict[str, float] = field(default_factory=dict)
-    team_latency: float = 0.0
+    team_latency: float = 0.0  # median of TEAM_REPEATS, after the first
+    team_first: float = 0.0  # the first team photo (each process meets a new input shape)
     child_peaks: dict[int, int] = field(default_factory=dict)
     failed: int = 0
     stuck: int = 0  # still pending/processing when the bench stopped waiting
+    # Analysed photos without every rendering their verdicts serve (should stay 0: gallery-ready).
+    not_rendered: int = 0
+    event_seconds: float = 0.0
+    event_size: int = 0
 
 
 def commit_uploads(
@@ -355,7 +362,27 @@ def wait_analysed(
             .select_from(Photo)
             .where(col(Photo.id).in_(ids), Photo.status == PhotoStatus.FAILED.value)
         ).one()
+        run.not_rendered += not_rendered(session, ids)
     return elapsed
+
+
+def not_rendered(session: Session, ids: list[int]) -> int:
+    """How many of the photos lack a rendering their current verdicts serve."""
+    photos = list(session.exec(select(Photo).where(col(Photo.id).in_(ids))))
+    missing = 0
+    for photo in photos:
+        organisation = session.get(Organisation, photo.organisation_id)
+        assert organisation is not None and photo.id is not None
+        (evaluation,) = verdicts.evaluate(
+            session=session, organisation=organisation, photos=[photo], now=utcnow()
+        )
+        names = verdicts.current_derivatives(evaluation=evaluation, organisation=organisation)
+        folder = storage.derivative_dir(photo.id)
+        missing += any(
+            not (folder / name).exists() for name in names if not name.endswith("-hidden")
+        )
+    session.rollback()
+    return missing
 
 
 def drain(
@@ -378,8 +405,10 @@ def end_to_end(
     photos: dict[str, tuple[bytes, int]],
     processes: int,
     copies: int,
+    event: int = 0,
 ) -> Run:
-    """Throughput of the real photo worker with `processes` analysis processes."""
+    """Throughput of the real photo worker with `processes` analysis processes (and the time of
+    an `event` of that many mixed photos, if not 0)."""
     run = Run(processes)
     # One small photo per process, queued before the worker starts: each process is spawned and
     # loads its models on its first photo. That start-up is timed apart from the batches.
@@ -394,7 +423,12 @@ def end_to_end(
             files = [(name, copy_of(photos[name][0])) for name in names]
             run.rates[workload] = len(files) / drain(make_session, club, photo_worker, files, run)
         team = [("team_28.jpg", copy_of(photos["team_28.jpg"][0]))]
-        run.team_latency = drain(make_session, club, photo_worker, team, run)
+        latencies = [drain(make_session, club, photo_worker, team, run) for _ in range(4)]
+        run.team_first, run.team_latency = latencies[0], statistics.median(latencies[1:])
+        if event:
+            files = [(name, copy_of(photos[name][0])) for name in event_photos(event)]
+            run.event_size = len(files)
+            run.event_seconds = drain(make_session, club, photo_worker, files, run)
     finally:
         photo_worker.stop()
     reap_children()
@@ -408,6 +442,16 @@ def workloads(copies: int) -> dict[str, list[str]]:
         "14 faces": ["group_14.jpg"] * max(2, copies // 2),
         "team, 28": ["team_28.jpg"] * max(2, copies // 4),
     }
+
+
+def event_photos(count: int) -> list[str]:
+    """A club's event: 85% photos with ≤ 5 faces, 10% groups of 14, 5% team photos of 28."""
+    return [EVENT_MIX[n % len(EVENT_MIX)] for n in range(count)]
+
+
+EVENT_MIX = (
+    ["kit_with_rose.jpg", "obama_and_biden.jpg"] * 17 + ["group_14.jpg"] * 4 + ["team_28.jpg"] * 2
+)
 
 
 # -- Per stage, in this process ------------------------------------------------------------------
@@ -463,6 +507,7 @@ def stages_once(
     t3 = time.perf_counter()
     cpu = time.process_time() - c0
     result = PhotoFaces(original_size=image.original_size, faces=tuple(faces))
+    # The store stage without the renderings, which are timed apart (the worker does both).
 
     with make_session() as session:
         photo = session.get(Photo, photo_id)
@@ -473,22 +518,16 @@ def stages_once(
     storage.remove_derivatives(photo_id=photo_id)
     with make_session() as session:
         t4 = time.perf_counter()
-        processing.finish(session=session, photo_id=photo_id, result=result)
+        processing.store(session=session, photo_id=photo_id, result=result)
         t5 = time.perf_counter()
         photo = session.get(Photo, photo_id)
         assert photo is not None
         organisation = club.organisation(session)
         t6 = time.perf_counter()
-        for size in ("thumb", "display"):
-            with contextlib.suppress(serving.NotServable):
-                serving.image(
-                    session=session,
-                    organisation=organisation,
-                    photo=photo,
-                    use="website",
-                    size=size,
-                    now=utcnow(),
-                )
+        (evaluation,) = verdicts.evaluate(
+            session=session, organisation=organisation, photos=[photo], now=utcnow()
+        )
+        serving.prerender(evaluation=evaluation, organisation=organisation, image=image)
         t7 = time.perf_counter()
     return Stages(
         t1 - t0,
@@ -557,24 +596,27 @@ def print_stages(
         print(
             f"{name:20} {pixel_size(data):>10} {faces:>5} {counted:5} {s.decode:6.2f} "
             f"{s.detect:6.2f} {s.embed:6.2f} {s.store:6.3f} {s.render:6.2f} "
-            f"{s.analysis:7.2f} {s.cpu:5.2f} {1 / (s.analysis + s.store):7.2f}"
+            f"{s.analysis:7.2f} {s.cpu:5.2f} {1 / (s.analysis + s.store + s.render):7.2f}"
         )
     print(
         "decode = DCT-draft decode to 1600 px; store = match + database write + verdicts "
-        "(processing.finish); render = thumb + display for the website (serving.image: on the "
-        "first "
-        "request, not in the worker); analyse = decode + detect + embed; "
-        "photo/s = 1 / (analyse + store); (Ns) = N faces too small to embed\n"
+        "(processing.store); render = thumb + display of every use, from the decoded analysis "
+        "image (serving.prerender, in the worker); analyse = decode + detect + embed; "
+        "photo/s = 1 / (analyse + store + render); (Ns) = N faces too small to embed\n"
     )
 
 
 def print_runs(runs: list[Run], copies: int) -> None:
-    print("== End to end: uploads committed → all analysed by the photo worker, photos/s")
+    print(
+        "== End to end: uploads committed → all gallery-ready (faces, verdicts and every use's "
+        "renderings stored by the photo worker), photos/s"
+    )
     print(f"{'processes':>9} {'start-up':>8} " + " ".join(f"{w:>9}" for w in runs[0].rates))
     for run in runs:
         rates = " ".join(f"{rate:9.2f}" for rate in run.rates.values())
         failed = f"  ({run.failed} FAILED)" if run.failed else ""
         failed += f"  ({run.stuck} STUCK, not analysed in time)" if run.stuck else ""
+        failed += f"  ({run.not_rendered} NOT RENDERED)" if run.not_rendered else ""
         print(f"{run.processes:9} {run.startup:7.1f}s {rates}{failed}")
     sizes = {name: len(batch) for name, batch in workloads(copies).items()}
     print(
@@ -606,7 +648,7 @@ def print_targets(runs: list[Run], stages: dict[str, Stages]) -> None:
     two = next((r for r in runs if r.processes == 2), runs[-1])
     rate = two.rates["≤5 faces"]
     few = [stages[name] for name in ("kit_with_rose.jpg", "obama_and_biden.jpg")]
-    idle = 2 / statistics.mean(s.cpu for s in few)
+    idle = 2 / statistics.mean(s.cpu + s.store + s.render for s in few)
     print(
         f"≥ {TARGET_RATE:.0f} photos/s, 12 MP, ≤ 5 faces, {two.processes} processes: "
         f"{rate:.2f} photos/s measured -> {verdict(rate >= TARGET_RATE)}; "
@@ -616,7 +658,8 @@ def print_targets(runs: list[Run], stages: dict[str, Stages]) -> None:
     for run in runs:
         print(
             f"team photo ({team.faces} faces) alone, {run.processes} process(es): "
-            f"{run.team_latency:.2f} s upload → analysed "
+            f"{run.team_latency:.2f} s upload → gallery-ready (median of 3; the first one "
+            f"{run.team_first:.2f} s) "
             f"-> {verdict(run.team_latency <= TARGET_TEAM_SECONDS)} (≤ {TARGET_TEAM_SECONDS:.1f} s)"
         )
     per_face = team.cpu / max(1, team.faces)
@@ -624,8 +667,18 @@ def print_targets(runs: list[Run], stages: dict[str, Stages]) -> None:
         f"team photo by CPU time (one core, one photo): {team.cpu:.2f} s, "
         f"{per_face:.3f} s per face "
         f"-> {verdict(team.cpu <= TARGET_TEAM_SECONDS)}; a 26-face photo ≈ {per_face * 26:.2f} s; "
-        f"+ {team.render:.2f} s to render its first thumb + display"
+        f"+ {team.store:.2f} s to store and {team.render:.2f} s to render it"
     )
+    for run in runs:
+        if run.event_size:
+            print(
+                f"event of {run.event_size} photos (in every {len(EVENT_MIX)}: 34 with 2-3 faces, "
+                f"4 of 14, 2 team photos of 28), {run.processes} processes: "
+                f"{run.event_seconds:.1f} s "
+                f"({run.event_size / run.event_seconds:.2f} photos/s) "
+                f"-> {verdict(run.event_seconds < TARGET_EVENT_SECONDS)} "
+                f"(< {TARGET_EVENT_SECONDS:.0f} s)"
+            )
 
 
 def print_ratios(
@@ -662,6 +715,13 @@ def main() -> None:
     parser.add_argument(
         "--processes", default="1,2", help="analysis processes to compare, comma-separated"
     )
+    parser.add_argument(
+        "--event",
+        type=int,
+        default=300,
+        help="photos of the mixed event, with the default detector and the most processes "
+        "(0: skip)",
+    )
     args = parser.parse_args()
     counts = [int(n) for n in args.processes.split(",")]
     labels = load_labels()
@@ -684,7 +744,17 @@ def main() -> None:
             # The analysis processes are spawned: they read the detector from the environment.
             os.environ["CONSENTLENS_FACE_DETECTOR"] = detector
             print(f"######## detector: {detector}\n")
-            runs = [end_to_end(make_session, club, photos, n, args.copies) for n in counts]
+            runs = [
+                end_to_end(
+                    make_session,
+                    club,
+                    photos,
+                    n,
+                    args.copies,
+                    event=args.event if detector == "centerface" and n == max(counts) else 0,
+                )
+                for n in counts
+            ]
             parent_after_worker = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             stages = per_stage(make_session, club, photos, folder, args.rounds, detector)
             parent_after_stages = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

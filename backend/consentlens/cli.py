@@ -62,6 +62,9 @@ def worker(drain: bool) -> None:
                 count += 1
         click.echo(f"Analysed {count} photo(s).")
         return
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     running = wiring.photo_worker(make_session=writer_session)
     running.start()
     click.echo(f"Photo worker running with {running.processes} process(es).")

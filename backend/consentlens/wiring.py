@@ -41,7 +41,7 @@ from consentlens.faces import pages as faces_pages
 from consentlens.forms import pages as form_pages
 from consentlens.gallery import pages as gallery_pages
 from consentlens.gallery import staff_pages as gallery_staff_pages
-from consentlens.jobs.worker import Queue, SessionFactory, Worker
+from consentlens.jobs.worker import Queue, SessionFactory, Spread, Worker
 from consentlens.organisations import service as organisations
 from consentlens.organisations.models import Organisation
 from consentlens.people import api as people_api
@@ -161,11 +161,18 @@ def photo_queue() -> Queue:
         preflight=check_process,
         start_up=processing.start_up,
         claim=processing.claim,
-        run=analysis.analyse_file,
+        run=processing.run_job,
         finish=processing.store_outcome,
-        warm_up=analysis.warm_up,
+        warm_up=prepare_pool_process,
         maintenance=maintenance.run,
+        spread=Spread(part=processing.run_share, combine=processing.combine, join=processing.join),
     )
+
+
+def prepare_pool_process() -> None:
+    """A pool process stores what it analyses: it is wired like any other, then loads the models."""
+    install_process()
+    analysis.warm_up()
 
 
 def photo_worker(*, make_session: SessionFactory, processes: int | None = None) -> Worker:

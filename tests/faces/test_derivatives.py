@@ -19,7 +19,14 @@ from consentlens.consent.policy import (
     VerdictAction,
     photo_verdict,
 )
-from consentlens.faces.derivatives import HeadMargins, RenderRefused, head_region, render
+from consentlens.faces.derivatives import (
+    HeadMargins,
+    RenderRefused,
+    head_region,
+    render,
+    render_sizes,
+    scaled_box,
+)
 from consentlens.faces.detector import FaceEngine
 from consentlens.faces.matching import Reference, ReferenceSet, match_face
 from tests.factories.photos import FACES
@@ -162,3 +169,49 @@ def test_gps_in_the_upload_never_reaches_the_derivative(tmp_path):
     shown = PhotoVerdict("website", VerdictAction.SHOW, (), Reason("ok"))
     data = render(original=original, verdict=shown, boxes={}, size="display")
     assert b"PhoneMaker" not in data and b"Exif" not in data
+
+
+def test_renderings_from_the_analysis_image_cover_what_the_original_would(engine, tmp_path):
+    """The worker renders from the image it decoded for analysis (1600 px, not 12 MP): the same
+    heads are covered, and nothing a detector can find is left of them at any size."""
+    big = tmp_path / "big.jpg"
+    upright(FACES / "groups" / "group_14.jpg").resize((4000, 3000), Image.Resampling.BICUBIC).save(
+        big, quality=90
+    )
+    analysed = engine.analyse(big)
+    assert analysed.image is not None and max(analysed.image.size) == 1600
+    boxes = {i: face.box for i, face in enumerate(analysed.faces)}
+    assert len(boxes) >= 12
+    rendered = render_sizes(
+        source=analysed.image.image,
+        original_size=analysed.original_size,
+        verdict=verdict_for(dict.fromkeys(boxes, False)),
+        boxes=boxes,
+        sizes=("thumb", "display"),
+    )
+    assert rendered is not None
+    display = Image.open(io.BytesIO(rendered["display"]))
+    thumb = Image.open(io.BytesIO(rendered["thumb"]))
+    assert display.size == (1600, 1200) and thumb.size == (400, 300)
+    assert engine.analyse(io.BytesIO(rendered["display"])).faces == ()
+    # Every pixel of every detector box lies under a cover in the display rendering.
+    original = upright(big)
+    for box in boxes.values():
+        x, y, w, h = scaled_box(box, original.size, display.size)
+        before = np.asarray(original.resize(display.size).crop((x, y, x + w, y + h)).convert("L"))
+        after = np.asarray(display.crop((x, y, x + w, y + h)).convert("L"))
+        assert abs(np.corrcoef(before.ravel(), after.ravel())[0, 1]) < 0.2
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_a_box_scaled_down_still_holds_every_pixel_it_touched(seed):
+    rng = np.random.default_rng(seed)
+    original = (int(rng.integers(500, 5000)), int(rng.integers(500, 5000)))
+    size = (int(rng.integers(50, original[0])), int(rng.integers(50, original[1])))
+    x, y = int(rng.integers(0, original[0] - 20)), int(rng.integers(0, original[1] - 20))
+    w, h = int(rng.integers(1, original[0] - x)), int(rng.integers(1, original[1] - y))
+    left, top, width, height = scaled_box((x, y, w, h), original, size)
+    sx, sy = size[0] / original[0], size[1] / original[1]
+    assert left <= x * sx and top <= y * sy
+    assert left + width >= (x + w) * sx and top + height >= (y + h) * sy
+    assert scaled_box((x, y, w, h), original, original) == (x, y, w, h)

@@ -14,7 +14,14 @@ import pytest
 from PIL import Image
 
 from consentlens.consent.policy import FaceStatus
-from consentlens.faces.detector import DetectedFace, EngineSettings, FaceEngine, PhotoFaces
+from consentlens.faces.detector import (
+    DetectedFace,
+    EngineSettings,
+    FaceEngine,
+    PhotoFaces,
+    SharesDisagree,
+    combine_shares,
+)
 from consentlens.faces.imaging import AnalysisImage, UnreadablePhoto, load_for_analysis
 from consentlens.faces.matching import Reference, ReferenceSet, match_face
 from tests.factories.photos import FACES
@@ -223,6 +230,28 @@ def jpeg(size: tuple[int, int], **save: object) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", size, (120, 90, 60)).save(buffer, "JPEG", **save)
     return buffer.getvalue()
+
+
+def test_shares_of_a_photo_put_together_equal_the_photo_analysed_whole(engine, analysed):
+    whole = analysed("groups/group_14.jpg")
+    parts = [engine.analyse(FACES / "groups/group_14.jpg", (k, 3)) for k in range(3)]
+    # Each share embeds only its faces; together they hold every embedding exactly once.
+    embeddable = [n for n, face in enumerate(whole.faces) if not face.too_small]
+    for k, part in enumerate(parts):
+        embedded = {n for n, face in enumerate(part.faces) if face.embedding is not None}
+        assert embedded == set(embeddable[k::3])
+    combined = combine_shares(parts)
+    assert combined == whole
+    assert combined.image is parts[0].image and combined.image is not None
+
+
+def test_shares_that_found_different_faces_are_refused(analysed):
+    whole = analysed("groups/group_14.jpg")
+    fewer = replace(whole, faces=whole.faces[1:])
+    with pytest.raises(SharesDisagree):
+        combine_shares([whole, fewer])
+    with pytest.raises(ValueError):
+        FaceEngine().detect(whole.image, (2, 2))  # type: ignore[arg-type]
 
 
 def test_large_jpeg_is_decoded_small_with_the_scale_back():

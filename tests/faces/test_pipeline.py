@@ -12,8 +12,9 @@ from sqlmodel import select
 from consentlens.audit.models import AuditEvent
 from consentlens.consent.policy import VerdictAction
 from consentlens.core.tables import utcnow
-from consentlens.faces import enrollment, processing, serving, verdicts
+from consentlens.faces import derivatives, enrollment, processing, serving, verdicts
 from consentlens.faces.models import Face, FaceState, ReferenceFace, StoredVerdict
+from consentlens.photos import storage
 from consentlens.photos.models import PhotoStatus
 from tests.factories import consent as make_consent
 from tests.factories import photos as make_photos
@@ -219,3 +220,46 @@ def test_a_rendering_left_for_a_reused_photo_id_is_never_served_for_other_conten
     db.add(first)
     db.flush()
     assert served(first) == served(second) != size_of_first
+
+
+def test_an_analysed_photo_is_gallery_ready_with_every_rendering_on_disk(db):
+    c = make_photos.club(db)
+    make_consent.grant_all(db, c.org, c.obama, c.guardian)
+    make_consent.grant_all(db, c.org, c.biden, c.guardian)
+    make_consent.decide(db, c.org, c.biden, c.guardian, {"website": False})
+    make_photos.enroll(db, c.org, c.obama, "portraits/obama_1.jpg")
+    make_photos.enroll(db, c.org, c.biden, "portraits/biden_1.jpg")
+    (photo,) = make_photos.upload(db, c, make_photos.event(db, c), ["groups/obama_and_biden.jpg"])
+    processing.process_next(session=db)
+    db.refresh(photo)
+    assert photo.status in (PhotoStatus.READY, PhotoStatus.NEEDS_REVIEW)
+    (evaluation,) = verdicts.evaluate(session=db, organisation=c.org, photos=[photo], now=utcnow())
+    wanted = verdicts.current_derivatives(evaluation=evaluation, organisation=c.org)
+    files = {path.name for path in storage.derivative_dir(photo.id).iterdir()}
+    assert {name for name in wanted if not name.endswith("-hidden")} == files
+    assert len(files) == 4  # thumb and display with biden covered (website), and without
+
+    # Served from those files: the original is not even opened again.
+    original = storage.path_of(photo.original_ref)
+    original.rename(original.with_suffix(".gone"))
+    boxes = {face.id: face.box for face in evaluation.faces}
+    names = {
+        (use, size): derivatives.file_name(
+            original=photo.original_ref, verdict=verdict, boxes=boxes, size=size
+        )
+        for use, verdict in evaluation.verdicts.items()
+        for size in derivatives.SIZES
+    }
+    for use, verdict in evaluation.verdicts.items():
+        for size in ("thumb", "display"):
+            if verdict.action is VerdictAction.HIDE:
+                with pytest.raises(serving.NotServable):
+                    serving.image(
+                        session=db, organisation=c.org, photo=photo, use=use, size=size,
+                        now=utcnow(),
+                    )  # fmt: skip
+                continue
+            data = serving.image(
+                session=db, organisation=c.org, photo=photo, use=use, size=size, now=utcnow()
+            )
+            assert data == (storage.derivative_dir(photo.id) / names[use, size]).read_bytes()

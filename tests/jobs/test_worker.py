@@ -10,15 +10,18 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 from sqlmodel import Session, col, select
 
 from consentlens import maintenance
 from consentlens.core.config import get_settings
-from consentlens.core.db import make_engine
-from consentlens.faces import processing
+from consentlens.core.db import SQLITE_BEGIN, make_engine
+from consentlens.core.tables import utcnow
+from consentlens.faces import analysis, processing, verdicts
 from consentlens.faces.models import Face, ReferenceFace, StoredVerdict
+from consentlens.organisations.models import Organisation
 from consentlens.photos import service, storage
 from consentlens.photos.models import Photo, PhotoStatus
 from tests.factories import consent as make_consent
@@ -165,3 +168,75 @@ def test_maintenance_applies_what_time_changes(db):
     faces = db.exec(select(Face).where(col(Face.photo_id).in_([known.id, stranger.id]))).all()
     assert all(face.embedding is None for face in faces)
     assert all(face.child_id is None for face in faces)
+
+
+def test_a_photo_alone_is_shared_among_idle_processes_and_stored_gallery_ready(tmp_path):
+    var = tmp_path / "var"
+    env = {
+        **os.environ,
+        "CONSENTLENS_VAR_DIR": str(var),
+        "CONSENTLENS_MEDIA_DIR": str(storage.media_root()),
+        "CONSENTLENS_WORKER_PROCESSES": "2",
+    }
+    env.pop("CONSENTLENS_DATABASE_URL", None)
+    subprocess.run([CLI, "migrate"], env=env, check=True, capture_output=True)
+    engine = make_engine(f"sqlite:///{var / 'consentlens.db'}")
+    alone, *batch = twelve_megapixel_copies(tmp_path, 4)
+    # The worker writes meanwhile: take SQLite's write lock up front, as the app's writers do.
+    setup = Session(engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"}))
+    c = make_photos.club(setup)
+    ev = make_photos.event(setup, c)
+    (first,) = make_photos.upload(setup, c, ev, [alone])
+    first_id = first.id
+    setup.commit()  # and no object of `setup` is touched until the batch: no lock is held
+
+    log = tmp_path / "worker.log"
+    with log.open("wb") as output:
+        running = subprocess.Popen(
+            [CLI, "worker"], env=env, start_new_session=True, stdout=output, stderr=output
+        )
+    try:
+        done = {"ready", "needs_review"}
+        wait_for(lambda: statuses(engine)[first_id] in done, 120, "the photo alone")
+        other_ids = [photo.id for photo in make_photos.upload(setup, c, ev, batch)]
+        setup.commit()
+        setup.close()
+        wait_for(lambda: set(statuses(engine).values()) <= done, 180, "the batch")
+    finally:
+        os.killpg(running.pid, signal.SIGTERM)
+        running.wait(30)
+    text = log.read_text()
+    # Alone in an idle pool it was shared; the batch kept both processes busy, one photo each.
+    assert f"job {first_id} shared among 2 processes" in text
+    assert not any(f"job {photo_id} shared" in text for photo_id in other_ids)
+
+    whole = analysis.analyse_file(str(alone))
+    with Session(engine) as session:
+        stored = session.exec(
+            select(Face).where(Face.photo_id == first_id).order_by(col(Face.id))
+        ).all()
+        # The same faces, boxes and embeddings as one process analysing the photo whole.
+        assert [face.box for face in stored] == [face.box for face in whole.faces]
+        for face, expected in zip(stored, whole.faces, strict=True):
+            if expected.embedding is None:
+                assert face.embedding is None
+            else:
+                assert face.embedding is not None
+                assert np.allclose(analysis.decode(face.embedding), expected.embedding, atol=1e-5)
+        # Gallery-ready: every rendering its verdicts serve was written by the worker.
+        photo = session.get(Photo, first_id)
+        assert photo is not None
+        organisation = session.get(Organisation, photo.organisation_id)
+        (evaluation,) = verdicts.evaluate(
+            session=session, organisation=organisation, photos=[photo], now=utcnow()
+        )
+        wanted = verdicts.current_derivatives(evaluation=evaluation, organisation=organisation)
+        on_disk = {path.name for path in storage.derivative_dir(first_id).iterdir()}
+        assert {name for name in wanted if not name.endswith("-hidden")} == on_disk
+        assert on_disk
+        counts = {
+            len(session.exec(select(Face).where(Face.photo_id == photo_id)).all())
+            for photo_id in [first_id, *other_ids]
+        }
+        assert counts == {len(whole.faces)}
+    engine.dispose()

@@ -39,6 +39,11 @@ def analyse_file(path: str) -> PhotoFaces:
     return engine().analyse(path)
 
 
+def analyse_share(path: str, share: int, shares: int) -> PhotoFaces:
+    """Detect the faces of a photo and embed the `share`-th of `shares` parts of them."""
+    return engine().analyse(path, (share, shares))
+
+
 def warm_up() -> None:
     engine().warm_up()
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -91,14 +92,42 @@ def render(
     size: str,
     seed: int = 0,
     watermark: str = "",
+    original_size: tuple[int, int] | None = None,
 ) -> bytes | None:
-    """The JPEG a viewer may get for one use, or None when the verdict hides the photo.
+    """The JPEG a viewer may get for one use at one size, or None when the verdict hides it."""
+    rendered = render_sizes(
+        source=original,
+        original_size=original_size,
+        verdict=verdict,
+        boxes=boxes,
+        sizes=(size,),
+        seed=seed,
+        watermark=watermark,
+    )
+    return None if rendered is None else rendered[size]
 
-    `original` is the upright (EXIF-oriented) original; covers are drawn at full resolution,
-    before any resizing, so no smaller copy ever holds an uncovered face.
+
+def render_sizes(
+    *,
+    source: Image.Image,
+    verdict: PhotoVerdict,
+    boxes: Mapping[int | None, Box],
+    sizes: Sequence[str],
+    original_size: tuple[int, int] | None = None,
+    seed: int = 0,
+    watermark: str = "",
+) -> dict[str, bytes] | None:
+    """The JPEGs a viewer may get for one use at each of `sizes`, or None when the verdict hides
+    the photo.
+
+    `source` is the upright (EXIF-oriented) original or a smaller copy of it, e.g. the analysis
+    image; `original_size` is then the upright original's size, in whose pixels `boxes` are.
+    Covers are drawn on `source` before any resizing, so no smaller copy ever holds an uncovered
+    face, and each smaller size is made from the larger one already covered.
     """
-    if size not in SIZES:
-        raise ValueError(f"unknown size {size!r}; use one of {', '.join(SIZES)}")
+    unknown = [size for size in sizes if size not in SIZES]
+    if unknown:
+        raise ValueError(f"unknown size {unknown[0]!r}; use one of {', '.join(SIZES)}")
     if verdict.action is VerdictAction.HIDE:
         return None
     to_cover: list[Box] = []
@@ -106,19 +135,36 @@ def render(
         missing = [face_id for face_id in verdict.faces_to_blur if face_id not in boxes]
         if missing or not verdict.faces_to_blur:
             raise RenderRefused(f"no position for faces {missing} that must be covered")
-        to_cover = [boxes[face_id] for face_id in verdict.faces_to_blur]
+        to_cover = [
+            scaled_box(boxes[face_id], original_size or source.size, source.size)
+            for face_id in verdict.faces_to_blur
+        ]
     image = (
-        cover_heads(image=original, boxes=to_cover, seed=seed)
-        if to_cover
-        else original.convert("RGB")
+        cover_heads(image=source, boxes=to_cover, seed=seed) if to_cover else source.convert("RGB")
     )
     image = _without_metadata(image)
-    image.thumbnail((SIZES[size], SIZES[size]), Image.Resampling.LANCZOS)
-    if watermark:
-        _draw_watermark(image, watermark)
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=JPEG_QUALITY, optimize=True)
-    return buffer.getvalue()
+    rendered: dict[str, bytes] = {}
+    for size in sorted(set(sizes), key=lambda name: -SIZES[name]):
+        image.thumbnail((SIZES[size], SIZES[size]), Image.Resampling.LANCZOS)
+        marked = image.copy() if watermark else image
+        if watermark:
+            _draw_watermark(marked, watermark)
+        buffer = io.BytesIO()
+        marked.save(buffer, "JPEG", quality=JPEG_QUALITY, optimize=True)
+        rendered[size] = buffer.getvalue()
+    return rendered
+
+
+def scaled_box(box: Box, original_size: tuple[int, int], size: tuple[int, int]) -> Box:
+    """A box in original pixels as a box in the pixels of a copy of `size`, rounded outwards so
+    the copy's box holds every pixel the original's box touches."""
+    x, y, w, h = box
+    sx, sy = size[0] / original_size[0], size[1] / original_size[1]
+    if sx == sy == 1:
+        return box
+    left, top = math.floor(x * sx), math.floor(y * sy)
+    right, bottom = math.ceil((x + w) * sx), math.ceil((y + h) * sy)
+    return left, top, right - left, bottom - top
 
 
 def _draw_watermark(image: Image.Image, text: str) -> None:

@@ -19,6 +19,8 @@ from consentlens.faces import centerface
 from consentlens.faces.imaging import AnalysisImage, PhotoSource, load_for_analysis
 
 Detector = Literal["centerface", "hog"]
+# (k, n): the k-th of n processes analysing one photo together.
+Share = tuple[int, int]
 
 
 def _configured_detector() -> Detector:
@@ -107,6 +109,9 @@ class PhotoFaces:
 
     original_size: tuple[int, int]
     faces: tuple[DetectedFace, ...]
+    # The decoded analysis image, kept so that the derivatives are rendered without decoding the
+    # original again (its long side is the display size); not part of the result's identity.
+    image: AnalysisImage | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,22 +170,36 @@ class FaceEngine:
         """Decode a photo at this engine's analysis size; raises `UnreadablePhoto`."""
         return load_for_analysis(source, max_side=self.settings.max_side)
 
-    def analyse(self, source: PhotoSource) -> PhotoFaces:
-        """Decode a photo, find its faces and embed those large enough to recognise."""
-        image = self.load(source)
-        return PhotoFaces(original_size=image.original_size, faces=self.detect(image))
+    def analyse(self, source: PhotoSource, share: Share = (0, 1)) -> PhotoFaces:
+        """Decode a photo, find its faces and embed those large enough to recognise.
 
-    def detect(self, image: AnalysisImage) -> tuple[DetectedFace, ...]:
+        With `share=(k, n)` only every n-th face large enough to embed, from the k-th on, is
+        embedded: n processes that analyse the same photo each embed their share (detection is
+        deterministic, so they find the same faces in the same order) and `combine_shares` puts
+        the embeddings together.
+        """
+        image = self.load(source)
+        return PhotoFaces(
+            original_size=image.original_size, faces=self.detect(image, share), image=image
+        )
+
+    def detect(self, image: AnalysisImage, share: Share = (0, 1)) -> tuple[DetectedFace, ...]:
         """Faces of an analysis image, boxes in the oriented original's pixels."""
         pixels = _pixels(image)
+        index, shares = share
+        if not 0 <= index < shares:
+            raise ValueError(f"share {index} of {shares}")
         faces = []
+        embeddable = 0  # shares take turns over the faces to embed, so each gets as many
         for box in self.locate(pixels):
             too_small = box.side < self.settings.min_face_px
+            mine = not too_small and embeddable % shares == index
+            embeddable += not too_small
             faces.append(
                 DetectedFace(
                     box=image.to_original(_clipped(box, pixels.shape[1], pixels.shape[0])),
                     score=box.score,
-                    embedding=None if too_small else self.embed(pixels, box),
+                    embedding=None if too_small or not mine else self.embed(pixels, box),
                     too_small=too_small,
                     analysis_px=box.side,
                 )
@@ -262,3 +281,29 @@ def _clipped(box: FaceBox, width: int, height: int) -> tuple[int, int, int, int]
     right = min(width, box.left + box.width)
     bottom = min(height, box.top + box.height)
     return left, top, max(0, right - left), max(0, bottom - top)
+
+
+class SharesDisagree(ValueError):
+    """Processes that analysed one photo together found different faces."""
+
+
+def combine_shares(parts: list[PhotoFaces]) -> PhotoFaces:
+    """One photo's faces from the shares of `analyse(..., share=(k, n))`, k = 0 … n-1 in order.
+
+    The image of the first share is kept. Raises `SharesDisagree` unless every share found the
+    same faces at the same places, so a face can never lose its embedding (or its cover) here.
+    """
+    first = parts[0]
+    layout = [(f.box, f.too_small) for f in first.faces]
+    for part in parts[1:]:
+        if (
+            part.original_size != first.original_size
+            or [(f.box, f.too_small) for f in part.faces] != layout
+        ):
+            raise SharesDisagree("the shares of one photo found different faces")
+    faces = []
+    embeddable = 0
+    for n, face in enumerate(first.faces):
+        faces.append(face if face.too_small else parts[embeddable % len(parts)].faces[n])
+        embeddable += not face.too_small
+    return PhotoFaces(original_size=first.original_size, faces=tuple(faces), image=first.image)

@@ -1,9 +1,13 @@
 """The photo-analysis queue: claim pending photos, store each one's faces and verdicts.
 
 The photos table is the queue. A photo is claimed (`pending` → `processing`), analysed in a pool
-process (`jobs.worker`), and its faces and verdicts are written in one transaction. A photo left
-`processing` by a crash goes back to `pending` when a worker starts (or when its claim is older
-than the lease), so nothing is lost and nothing is analysed twice at once by the embedded worker.
+process (`jobs.worker`), and its faces, verdicts and renderings are written by that process in
+one transaction: `ready` means gallery-ready. An idle pool shares one photo's faces among its
+processes (`run_share`, `combine`, `join`), so a lone team photo is not bound to one core.
+
+A photo left `processing` by a crash goes back to `pending` when a worker starts (or when its
+claim is older than the lease), so nothing is lost and nothing is analysed twice at once by the
+embedded worker.
 """
 
 from __future__ import annotations
@@ -13,9 +17,10 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select, update
 
+from consentlens.core.db import get_engine, writer_session
 from consentlens.core.tables import utcnow
-from consentlens.faces import analysis
-from consentlens.faces.detector import PhotoFaces
+from consentlens.faces import analysis, serving, verdicts
+from consentlens.faces.detector import PhotoFaces, SharesDisagree, combine_shares
 from consentlens.faces.imaging import UnreadablePhoto
 from consentlens.organisations.models import Organisation
 from consentlens.photos import storage
@@ -68,7 +73,7 @@ def reclaim_expired(session: Session, now: datetime) -> int:
 
 
 def claim(session: Session, limit: int, now: datetime) -> list[tuple[int, str]]:
-    """Mark up to `limit` pending photos as processing; (photo id, original path) of each."""
+    """Mark up to `limit` pending photos as processing; (photo id, the id as the job argument)."""
     candidates = session.exec(
         select(Photo.id)
         .where(Photo.status == PhotoStatus.PENDING.value)
@@ -88,22 +93,22 @@ def claim(session: Session, limit: int, now: datetime) -> list[tuple[int, str]]:
             )
         )
         if result.rowcount == 1:
-            ref = session.exec(select(Photo.original_ref).where(Photo.id == photo_id)).one()
             assert photo_id is not None
-            claimed.append((photo_id, str(storage.path_of(ref))))
+            claimed.append((photo_id, str(photo_id)))
     session.commit()
     return claimed
 
 
-def finish(
-    *,
-    session: Session,
-    photo_id: int,
-    result: PhotoFaces | None = None,
-    error: BaseException | None = None,
-    now: datetime | None = None,
+def original_path(*, session: Session, photo_id: int) -> str:
+    ref = session.exec(select(Photo.original_ref).where(Photo.id == photo_id)).one()
+    return str(storage.path_of(ref))
+
+
+def store(
+    *, session: Session, photo_id: int, result: PhotoFaces, now: datetime | None = None
 ) -> Photo | None:
-    """Store an analysis result, or record the failure (retried until MAX_ATTEMPTS)."""
+    """Store an analysed photo: its faces, their identification, its verdicts and the renderings
+    those verdicts serve, in one transaction; the photo is ready when this commits."""
     now = now or utcnow()
     photo = session.get(Photo, photo_id)
     if photo is None or photo.status != PhotoStatus.PROCESSING.value:
@@ -111,19 +116,45 @@ def finish(
         return photo  # deleted meanwhile, or reclaimed: the result is not ours to store
     organisation = session.get(Organisation, photo.organisation_id)
     assert organisation is not None
-    if result is not None:
-        analysis.apply(
-            session=session, organisation=organisation, photo=photo, result=result, now=now
+    analysis.apply(session=session, organisation=organisation, photo=photo, result=result, now=now)
+    if result.image is not None:
+        (evaluation,) = verdicts.evaluate(
+            session=session, organisation=organisation, photos=[photo], now=now
         )
-    else:
-        permanent = isinstance(error, UnreadablePhoto) or photo.attempts >= MAX_ATTEMPTS
-        photo.status = (PhotoStatus.FAILED if permanent else PhotoStatus.PENDING).value
-        photo.error = f"{type(error).__name__}: {error}"[:500] if error else "unknown error"
-        photo.claimed_at = None
-        session.add(photo)
-        log.warning("photo %s analysis failed (attempt %s): %s", photo_id, photo.attempts, error)
+        serving.prerender(evaluation=evaluation, organisation=organisation, image=result.image)
     session.commit()
     return photo
+
+
+def record_failure(
+    *, session: Session, photo_id: int, error: BaseException | None, now: datetime | None = None
+) -> Photo | None:
+    """Record a failed analysis; retried until MAX_ATTEMPTS unless the file is unreadable."""
+    photo = session.get(Photo, photo_id)
+    if photo is None or photo.status != PhotoStatus.PROCESSING.value:
+        session.rollback()
+        return photo
+    permanent = isinstance(error, UnreadablePhoto) or photo.attempts >= MAX_ATTEMPTS
+    photo.status = (PhotoStatus.FAILED if permanent else PhotoStatus.PENDING).value
+    photo.error = f"{type(error).__name__}: {error}"[:500] if error else "unknown error"
+    photo.claimed_at = None
+    session.add(photo)
+    session.commit()
+    log.warning("photo %s analysis failed (attempt %s): %s", photo_id, photo.attempts, error)
+    return photo
+
+
+def analyse_and_store(
+    *, session: Session, photo_id: int, now: datetime | None = None
+) -> Photo | None:
+    """Analyse one claimed photo and store the outcome, a failure included."""
+    try:
+        path = original_path(session=session, photo_id=photo_id)
+        session.rollback()  # no transaction stays open while the models run
+        result = analysis.analyse_file(path)
+    except Exception as error:
+        return record_failure(session=session, photo_id=photo_id, error=error, now=now)
+    return store(session=session, photo_id=photo_id, result=result, now=now)
 
 
 def process_next(*, session: Session, now: datetime | None = None) -> Photo | None:
@@ -131,16 +162,51 @@ def process_next(*, session: Session, now: datetime | None = None) -> Photo | No
     claimed = claim(session, 1, now or utcnow())
     if not claimed:
         return None
-    photo_id, path = claimed[0]
+    return analyse_and_store(session=session, photo_id=claimed[0][0], now=now)
+
+
+# What the pool processes run (`jobs.worker`): module-level functions, so they can be pickled.
+# Each opens its own session: the process stores what it analysed, renderings included.
+
+
+def run_job(argument: str) -> None:
+    """Analyse and store one claimed photo; a failure is raised for the worker to record."""
+    photo_id = int(argument)
+    with Session(get_engine()) as session:
+        path = original_path(session=session, photo_id=photo_id)
+    result = analysis.analyse_file(path)
+    with writer_session() as session:
+        store(session=session, photo_id=photo_id, result=result)
+
+
+def run_share(argument: str, share: int, shares: int) -> PhotoFaces:
+    """One process's share of a photo that several idle processes analyse together."""
+    with Session(get_engine()) as session:
+        path = original_path(session=session, photo_id=int(argument))
+    return analysis.analyse_share(path, share, shares)
+
+
+def combine(argument: str, parts: list[PhotoFaces]) -> PhotoFaces | None:
+    """The shares put together; None (analyse it whole) if they disagree."""
     try:
-        result = analysis.analyse_file(path)
-    except Exception as error:
-        return finish(session=session, photo_id=photo_id, error=error, now=now)
-    return finish(session=session, photo_id=photo_id, result=result, now=now)
+        return combine_shares(parts)
+    except SharesDisagree:
+        log.warning("photo %s: the shares of its analysis disagree; analysing it whole", argument)
+        return None
+
+
+def join(argument: str, combined: PhotoFaces | None) -> None:
+    """Store a photo analysed in shares."""
+    if combined is None:
+        run_job(argument)
+        return
+    with writer_session() as session:
+        store(session=session, photo_id=int(argument), result=combined)
 
 
 def store_outcome(
-    session: Session, photo_id: int, result: PhotoFaces | None, error: BaseException | None
+    session: Session, photo_id: int, result: object, error: BaseException | None
 ) -> None:
-    """The pool's `finish`: one analysed (or failed) photo."""
-    finish(session=session, photo_id=photo_id, result=result, error=error)
+    """The pool's `finish`: the pool process stored a success; a failure is recorded here."""
+    if error is not None:
+        record_failure(session=session, photo_id=photo_id, error=error)

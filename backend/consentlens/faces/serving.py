@@ -1,7 +1,8 @@
-"""The only way an image of a photo leaves the server: rendered now from the current verdict.
+"""The only way an image of a photo leaves the server: rendered from the current verdict.
 
 Renderings are cached on disk under a name derived from exactly what they cover, so a changed
-verdict can never be answered with an old file: it simply names a different one.
+verdict can never be answered with an old file: it simply names a different one. The worker
+writes the renderings of the verdicts it stores (`prerender`); any other is made on request.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from consentlens.consent.policy import (
     VerdictAction,
     review_crop_visible,
 )
-from consentlens.faces import derivatives, verdicts
+from consentlens.faces import derivatives, imaging, verdicts
 from consentlens.faces.models import Face, StoredVerdict
 from consentlens.organisations.models import Organisation
 from consentlens.photos import storage
@@ -98,14 +99,75 @@ def rendered(
         return path.read_bytes()
     except FileNotFoundError:
         pass
-    original = derivatives.open_upright(str(storage.path_of(photo.original_ref)))
+    # DCT draft decoding at about the size asked for: a fraction of a full 12-MP decode.
+    source = imaging.load_for_analysis(
+        storage.path_of(photo.original_ref), max_side=derivatives.SIZES[size]
+    )
     data = derivatives.render(
-        original=original, verdict=verdict, boxes=boxes, size=size, watermark=mark
+        original=source.image,
+        original_size=source.original_size,
+        verdict=verdict,
+        boxes=boxes,
+        size=size,
+        watermark=mark,
     )
     if data is None:
         raise NotServable(verdict.reason.text())
     _write_atomically(path, data)
     return data
+
+
+def prerender(
+    *, evaluation: verdicts.Evaluation, organisation: Organisation, image: imaging.AnalysisImage
+) -> int:
+    """Write every rendering the evaluation's verdicts can serve, from the image the analysis
+    decoded (`PhotoFaces.image`), so a photo is gallery-ready when its analysis is stored.
+
+    Sizes larger than that image (unless it is the whole original) are left to `rendered`, which
+    makes them on first request. Returns the number of files written.
+    """
+    photo = evaluation.photo
+    assert photo.id is not None
+    boxes = {face.id: face.box for face in evaluation.faces}
+    mark = organisation.name if organisation.watermark_photos else ""
+    directory = storage.derivative_dir(photo.id)
+    done: set[str] = set()
+    for verdict in evaluation.verdicts.values():
+        if verdict.action is VerdictAction.HIDE:
+            continue
+        names = {
+            size: derivatives.file_name(
+                original=photo.original_ref, verdict=verdict, boxes=boxes, size=size, watermark=mark
+            )
+            for size in derivatives.SIZES
+        }
+        todo = [
+            size
+            for size, name in names.items()
+            if name not in done and not (directory / name).exists()
+        ]
+        if not todo:
+            continue
+        todo = [size for size in todo if _large_enough(image, derivatives.SIZES[size])]
+        if not todo:
+            continue
+        rendered = derivatives.render_sizes(
+            source=image.image,
+            original_size=image.original_size,
+            verdict=verdict,
+            boxes=boxes,
+            sizes=todo,
+            watermark=mark,
+        )
+        for size, data in (rendered or {}).items():
+            _write_atomically(directory / names[size], data)
+            done.add(names[size])
+    return len(done)
+
+
+def _large_enough(image: imaging.AnalysisImage, side: int) -> bool:
+    """Whether `image` holds all the detail a rendering of long side `side` can show."""
+    return max(image.size) >= min(side, max(image.original_size))
 
 
 def face_crop(*, session: Session, photo: Photo, face: Face, viewer_is_staff: bool) -> bytes:

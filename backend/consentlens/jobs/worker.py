@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,6 +28,20 @@ log = logging.getLogger(__name__)
 
 MAINTENANCE_EVERY = timedelta(minutes=1)
 SessionFactory = Callable[[], Session]
+
+
+@dataclass(frozen=True, slots=True)
+class Spread:
+    """How one job is shared among processes that would otherwise be idle.
+
+    Each of n processes runs `part(argument, k, n)`; the worker hands the n results, in order, to
+    `combine(argument, parts)` and runs `join(argument, combined)` in a pool process, which
+    completes the job as `run` would have.
+    """
+
+    part: Callable[[str, int, int], Any]
+    combine: Callable[[str, list[Any]], Any]
+    join: Callable[[str, Any], Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +63,20 @@ class Queue:
     warm_up: Callable[[], None]
     # Time-driven duties, every MAINTENANCE_EVERY; commits.
     maintenance: Callable[[Session, datetime], None]
+    # A job that arrives alone, while every process is free, is shared among them.
+    spread: Spread | None = None
+
+
+@dataclass(slots=True)
+class _Job:
+    """A job in the pool: one future, or one per share while it is spread."""
+
+    job_id: int
+    argument: str
+    parts: list[Any] | None = None
+    shares: dict[Future[Any], int] = field(default_factory=dict)
+    waiting: int = 0
+    error: BaseException | None = None
 
 
 def pool_size() -> int:
@@ -95,31 +123,78 @@ class Worker:
             initializer=self.queue.warm_up,
         )
 
-    def _claim(self, pool: ProcessPoolExecutor, in_flight: dict[Future[Any], int]) -> None:
+    def _claim(self, pool: ProcessPoolExecutor, in_flight: dict[Future[Any], _Job]) -> None:
         now = utcnow()
         with self.make_session() as session:
             free = self.processes - len(in_flight)
-            for job_id, argument in self.queue.claim(session, free, now) if free > 0 else []:
-                in_flight[pool.submit(self.queue.run, argument)] = job_id
+            claimed = self.queue.claim(session, free, now) if free > 0 else []
+        spread = self.queue.spread
+        if spread is not None and len(claimed) == 1 and free == self.processes > 1:
+            # Alone in an idle pool: a large photo (a team photo) uses every core, not one.
+            job_id, argument = claimed[0]
+            job = _Job(job_id, argument, parts=[None] * self.processes, waiting=self.processes)
+            for share in range(self.processes):
+                future = pool.submit(spread.part, argument, share, self.processes)
+                job.shares[future] = share
+                in_flight[future] = job
+            log.info("%s: job %s shared among %s processes", self.queue.name, job_id, free)
+            return
+        for job_id, argument in claimed:
+            in_flight[pool.submit(self.queue.run, argument)] = _Job(job_id, argument)
 
-    def _finish(self, done: set[Future[Any]], in_flight: dict[Future[Any], int]) -> bool:
+    def _finish(
+        self, pool: ProcessPoolExecutor, done: set[Future[Any]], in_flight: dict[Future[Any], _Job]
+    ) -> bool:
         """Store each finished job; True when a crashed process broke the pool."""
         broken = False
         for future in done:
-            job_id = in_flight.pop(future)
+            job = in_flight.pop(future)
             error = future.exception()
             broken = broken or isinstance(error, BrokenProcessPool)
+            result = future.result() if error is None else None
+            if job.parts is not None and not broken:
+                if not self._gather(pool, future, job, result, error, in_flight):
+                    continue
+                result, error = None, job.error
             try:
                 with self.make_session() as session:
-                    result = future.result() if error is None else None
-                    self.queue.finish(session, job_id, result, error)
+                    self.queue.finish(session, job.job_id, result, error)
             except Exception:
-                log.exception("%s: storing job %s failed", self.queue.name, job_id)
+                log.exception("%s: storing job %s failed", self.queue.name, job.job_id)
         return broken
+
+    def _gather(
+        self,
+        pool: ProcessPoolExecutor,
+        future: Future[Any],
+        job: _Job,
+        result: Any,
+        error: BaseException | None,
+        in_flight: dict[Future[Any], _Job],
+    ) -> bool:
+        """Collect one share of a spread job; True when the job is over (failed)."""
+        assert job.parts is not None and self.queue.spread is not None
+        job.waiting -= 1
+        job.error = job.error or error
+        if error is None:
+            job.parts[job.shares[future]] = result
+        if job.waiting:
+            return False
+        if job.error is not None:
+            return True
+        try:
+            combined = self.queue.spread.combine(job.argument, job.parts)
+        except Exception as failure:
+            job.error = failure
+            return True
+        in_flight[pool.submit(self.queue.spread.join, job.argument, combined)] = _Job(
+            job.job_id, job.argument
+        )
+        return False
 
     def _run(self) -> None:
         pool = self._new_pool()
-        in_flight: dict[Future[Any], int] = {}
+        in_flight: dict[Future[Any], _Job] = {}
         last_maintenance = datetime.min.replace(tzinfo=utcnow().tzinfo)
         try:
             while not self._stop.is_set():
@@ -137,7 +212,7 @@ class Worker:
                     self._wake.clear()
                     continue
                 done, _ = wait(list(in_flight), timeout=2.0, return_when=FIRST_COMPLETED)
-                if self._finish(done, in_flight):
+                if self._finish(pool, done, in_flight):
                     # A crashed process (e.g. a decoder fault) breaks the whole pool.
                     pool.shutdown(wait=False, cancel_futures=True)
                     pool = self._new_pool()
