@@ -64,7 +64,8 @@ def worker(drain: bool) -> None:
         return
     import logging
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # What the worker does (and what it takes back after a crash) is worth a line in its log.
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     running = wiring.photo_worker(make_session=writer_session)
     running.start()
     click.echo(f"Photo worker running with {running.processes} process(es).")
