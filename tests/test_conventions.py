@@ -36,6 +36,9 @@ POSITIONAL_BY_CONTRACT = {
     "consentlens.faces.processing.claim",
     "consentlens.faces.processing.store_outcome",
     "consentlens.faces.processing.reclaim_expired",
+    "consentlens.faces.processing.run_share",
+    "consentlens.faces.processing.combine",
+    "consentlens.faces.processing.join",
     "consentlens.maintenance.run",
     # Jinja filters and globals: called by templates
     "consentlens.consent.flow.field_name",

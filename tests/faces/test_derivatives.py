@@ -61,14 +61,15 @@ def verdict_for(faces: dict[int, bool]) -> PhotoVerdict:
 
 
 def test_the_cover_reaches_past_the_detector_box_and_stays_inside_the_photo():
-    margins = HeadMargins()
+    margins = HeadMargins(side=0.6, above=1.1, below=0.6)
+    # A 50 × 60 box: 30 px more on each side, 66 above, 36 below (and the last pixel included).
     assert head_region(box=(100, 100, 50, 60), image_size=(1000, 800), margins=margins) == (
-        77,
-        46,
-        96,
-        142,
+        70,
+        34,
+        111,
+        163,
     )
-    assert head_region(box=(0, 5, 40, 40), image_size=(60, 60), margins=margins) == (0, 0, 59, 60)
+    assert head_region(box=(0, 5, 40, 40), image_size=(60, 60), margins=margins) == (0, 0, 60, 60)
 
 
 def test_a_hidden_photo_is_not_rendered():
@@ -197,7 +198,7 @@ def test_renderings_from_the_analysis_image_cover_what_the_original_would(engine
     # Every pixel of every detector box lies under a cover in the display rendering.
     original = upright(big)
     for box in boxes.values():
-        x, y, w, h = scaled_box(box, original.size, display.size)
+        x, y, w, h = scaled_box(box, original_size=original.size, size=display.size)
         before = np.asarray(original.resize(display.size).crop((x, y, x + w, y + h)).convert("L"))
         after = np.asarray(display.crop((x, y, x + w, y + h)).convert("L"))
         assert abs(np.corrcoef(before.ravel(), after.ravel())[0, 1]) < 0.2
@@ -210,8 +211,8 @@ def test_a_box_scaled_down_still_holds_every_pixel_it_touched(seed):
     size = (int(rng.integers(50, original[0])), int(rng.integers(50, original[1])))
     x, y = int(rng.integers(0, original[0] - 20)), int(rng.integers(0, original[1] - 20))
     w, h = int(rng.integers(1, original[0] - x)), int(rng.integers(1, original[1] - y))
-    left, top, width, height = scaled_box((x, y, w, h), original, size)
+    left, top, width, height = scaled_box((x, y, w, h), original_size=original, size=size)
     sx, sy = size[0] / original[0], size[1] / original[1]
     assert left <= x * sx and top <= y * sy
     assert left + width >= (x + w) * sx and top + height >= (y + h) * sy
-    assert scaled_box((x, y, w, h), original, original) == (x, y, w, h)
+    assert scaled_box((x, y, w, h), original_size=original, size=original) == (x, y, w, h)

@@ -39,7 +39,7 @@ def analyse_file(path: str) -> PhotoFaces:
     return engine().analyse(path)
 
 
-def analyse_share(path: str, share: int, shares: int) -> PhotoFaces:
+def analyse_share(path: str, *, share: int, shares: int) -> PhotoFaces:
     """Detect the faces of a photo and embed the `share`-th of `shares` parts of them."""
     return engine().analyse(path, (share, shares))
 

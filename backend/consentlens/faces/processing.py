@@ -183,7 +183,7 @@ def run_share(argument: str, share: int, shares: int) -> PhotoFaces:
     """One process's share of a photo that several idle processes analyse together."""
     with Session(get_engine()) as session:
         path = original_path(session=session, photo_id=int(argument))
-    return analysis.analyse_share(path, share, shares)
+    return analysis.analyse_share(path, share=share, shares=shares)
 
 
 def combine(argument: str, parts: list[PhotoFaces]) -> PhotoFaces | None:
