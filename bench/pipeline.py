@@ -422,8 +422,10 @@ def end_to_end(
         for workload, names in workloads(copies).items():
             files = [(name, copy_of(photos[name][0])) for name in names]
             run.rates[workload] = len(files) / drain(make_session, club, photo_worker, files, run)
-        team = [("team_28.jpg", copy_of(photos["team_28.jpg"][0]))]
-        latencies = [drain(make_session, club, photo_worker, team, run) for _ in range(4)]
+        latencies = [
+            drain(make_session, club, photo_worker, [("team_28.jpg", copy_of(team))], run)
+            for team in [photos["team_28.jpg"][0]] * 4
+        ]
         run.team_first, run.team_latency = latencies[0], statistics.median(latencies[1:])
         if event:
             files = [(name, copy_of(photos[name][0])) for name in event_photos(event)]

@@ -197,6 +197,7 @@ LAYERS = (
     {"gallery"},
     {"publishing"},
     {"maintenance", "demo", "db"},
+    {"backup"},
     {"wiring"},
     {"main", "cli"},
 )

@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     smtp_ssl: bool = False
     smtp_timeout_seconds: float = 20.0
     mail_from: str = "ConsentLens <no-reply@consentlens.invalid>"
+    # Backups (`consentlens backup`): sealed with this passphrase (required: there is no
+    # unencrypted backup), written to backup_dir (empty means var_dir / "backups").
+    backup_passphrase: str = Field(default="", repr=False)
+    backup_dir: Path | None = None
 
     @model_validator(mode="after")
     def _production_needs_a_secret(self) -> Settings:
@@ -82,6 +86,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.var_dir / 'consentlens.db').resolve()}"
+
+    @property
+    def resolved_backup_dir(self) -> Path:
+        return (self.backup_dir or self.var_dir / "backups").resolve()
 
     @property
     def resolved_media_dir(self) -> Path:

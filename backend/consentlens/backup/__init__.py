@@ -1,0 +1,1 @@
+"""Backups: encrypted, consistent snapshots of an installation, and their restore."""
