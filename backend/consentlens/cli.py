@@ -113,6 +113,8 @@ def backup(target: str | None, passphrase_file: str | None) -> None:
         engine=get_engine(),
         media_root=settings.resolved_media_dir,
         now=now,
+        # A key from the environment is the operator's to carry over; a generated one travels.
+        secret_key=None if settings.secret_key else settings.resolved_secret_key,
     )
     rows = sum(table["rows"] for table in report.tables.values())
     click.echo(
@@ -141,6 +143,7 @@ def restore(source: str, passphrase_file: str | None) -> None:
             engine=get_engine(),
             media_root=settings.resolved_media_dir,
             work_dir=settings.var_dir,
+            secret_path=None if settings.secret_key else settings.var_dir / "secret_key",
         )
     except BackupRefused as refused:
         raise click.ClickException(f"Nothing was restored. {refused}") from refused
@@ -149,6 +152,13 @@ def restore(source: str, passphrase_file: str | None) -> None:
         f"Restored {rows} rows and {report.files} files in {report.seconds:.1f} s; "
         "every table matches the backup's checksums. Renderings are made again on request."
     )
+    if report.secret_restored:
+        click.echo("The generated secret key was restored: links and printed codes keep working.")
+    elif settings.secret_key:
+        click.echo(
+            "CONSENTLENS_SECRET_KEY is set: links and printed codes open only if it is the key "
+            "of the installation that was backed up."
+        )
 
 
 @main.command()

@@ -357,6 +357,9 @@ def test_the_demo_club_is_backed_up_and_restored_on_a_new_machine_with_the_cli(t
     restored = cli(new, "restore", str(backup))
     assert restored.returncode == 0, restored.stderr
     assert "every table matches" in restored.stdout
+    assert "secret key was restored" in restored.stdout
+    # Links e-mailed and codes printed before the backup open on the new machine.
+    assert (new / "secret_key").read_text() == (old / "secret_key").read_text()
     again = cli(new, "restore", str(backup))
     assert again.returncode == 1 and "not empty" in again.stderr
 

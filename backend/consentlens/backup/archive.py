@@ -29,7 +29,7 @@ from sqlalchemy import Engine
 
 from consentlens.backup import tables
 from consentlens.backup.sealing import BackupRefused, Damaged, KeyCost, SealedReader, SealedWriter
-from consentlens.core.files import FILE_MODE, private_dir
+from consentlens.core.files import FILE_MODE, private_dir, write_private
 from consentlens.db import migrate
 
 FORMAT = 1
@@ -71,8 +71,13 @@ def create(
     media_root: Path,
     now: datetime,
     cost: KeyCost | None = None,
+    secret_key: str | None = None,
 ) -> BackupReport:
-    """Write a sealed backup to `target` (atomically: a failed backup leaves no file)."""
+    """Write a sealed backup to `target` (atomically: a failed backup leaves no file).
+
+    `secret_key` is the generated key that signed the consent links and printed codes; without
+    it a restored installation could not open the links parents already hold.
+    """
     started = time.monotonic()
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.partial")
@@ -111,6 +116,8 @@ def create(
                         _add(tar, f"files/{ref}", hashing, os.fstat(source.fileno()).st_size)
                     manifest["files"][ref] = hashing.hexdigest
                 manifest["vanished"] = vanished
+                if secret_key:
+                    _add(tar, "secret_key", io.BytesIO(secret_key.encode()), len(secret_key))
                 data = json.dumps(manifest, indent=1, sort_keys=True).encode()
                 _add(tar, "manifest.json", io.BytesIO(data), len(data))
             sealed.close()
@@ -164,6 +171,7 @@ class RestoreReport:
     tables: dict[str, dict[str, Any]]
     files: int
     seconds: float
+    secret_restored: bool = False
 
 
 def unpack(*, source: Path, passphrase: str, staging: Path) -> dict[str, Any]:
@@ -217,16 +225,26 @@ def _safe_name(member: tarfile.TarInfo) -> str:
         not member.isfile()
         or name.is_absolute()
         or ".." in name.parts
-        or name.parts[0] not in ("db", "files", "manifest.json")
+        or name.parts[0] not in ("db", "files", "manifest.json", "secret_key")
     ):
         raise Damaged(f"The backup is damaged: unexpected entry {member.name!r}.")
     return name.as_posix()
 
 
 def restore(
-    *, source: Path, passphrase: str, engine: Engine, media_root: Path, work_dir: Path
+    *,
+    source: Path,
+    passphrase: str,
+    engine: Engine,
+    media_root: Path,
+    work_dir: Path,
+    secret_path: Path | None = None,
 ) -> RestoreReport:
-    """Restore a backup onto this (empty) installation; refuses with a reason otherwise."""
+    """Restore a backup onto this (empty) installation; refuses with a reason otherwise.
+
+    The generated secret key in the backup, if any, is written to `secret_path` (the installation
+    uses a generated key), so links and codes signed before the backup keep working.
+    """
     started = time.monotonic()
     work_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=work_dir, prefix="restore-"))
@@ -268,8 +286,15 @@ def restore(
             restored = tables.checksums(connection)
         if restored != manifest["tables"]:
             raise Damaged("The restored database does not match the backup's checksums.")
+        secret = staging / "secret_key"
+        secret_restored = secret_path is not None and secret.is_file()
+        if secret_path is not None and secret.is_file():
+            write_private(path=secret_path, data=secret.read_bytes())
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return RestoreReport(
-        tables=restored, files=len(manifest.get("files", {})), seconds=time.monotonic() - started
+        tables=restored,
+        files=len(manifest.get("files", {})),
+        seconds=time.monotonic() - started,
+        secret_restored=secret_restored,
     )
