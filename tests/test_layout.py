@@ -196,8 +196,9 @@ LAYERS = (
     {"faces"},
     {"gallery"},
     {"publishing"},
-    {"maintenance", "demo", "db"},
+    {"demo", "db"},
     {"backup"},
+    {"maintenance"},
     {"wiring"},
     {"main", "cli"},
 )

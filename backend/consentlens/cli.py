@@ -95,34 +95,17 @@ def _passphrase(passphrase_file: str | None) -> str:
 @click.option("--passphrase-file", type=click.Path(exists=True, dir_okay=False))
 def backup(target: str | None, passphrase_file: str | None) -> None:
     """Write an encrypted backup of the database and the stored files (while the app runs)."""
-    from consentlens.backup import archive
+    from consentlens.backup import schedule
     from consentlens.core.config import get_settings
-    from consentlens.core.db import get_engine
-    from consentlens.core.tables import utcnow
 
-    settings = get_settings()
-    now = utcnow()
-    path = (
-        Path(target)
-        if target
-        else settings.resolved_backup_dir / f"consentlens-{now:%Y%m%d-%H%M%S}.backup"
-    )
-    report = archive.create(
-        target=path,
-        passphrase=_passphrase(passphrase_file),
-        engine=get_engine(),
-        media_root=settings.resolved_media_dir,
-        now=now,
-        # A key from the environment is the operator's to carry over; a generated one travels.
-        secret_key=None if settings.secret_key else settings.resolved_secret_key,
-    )
-    rows = sum(table["rows"] for table in report.tables.values())
-    click.echo(
-        f"Backup written to {report.path}: {rows} rows, {report.files} files, "
-        f"{report.size / 1e6:.1f} MB in {report.seconds:.1f} s."
-    )
-    for ref in report.vanished:
-        click.echo(f"  deleted while the backup ran, not included: {ref}")
+    settings = get_settings().model_copy(update={"backup_passphrase": _passphrase(passphrase_file)})
+    try:
+        run = schedule.run_backup(
+            settings=settings, trigger="command", target=Path(target) if target else None
+        )
+    except Exception as error:
+        raise click.ClickException(f"The backup failed: {error}") from error
+    click.echo(f"Backup written to {run.path}: {run.size / 1e6:.1f} MB.")
 
 
 @main.command()

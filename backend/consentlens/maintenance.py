@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select, update
 
 from consentlens.auth import sessions
+from consentlens.backup import schedule
 from consentlens.core.config import get_settings
 from consentlens.faces import analysis, enrollment, processing, verdicts
 from consentlens.faces.models import Face, FaceState, ReferenceFace, StoredVerdict
@@ -67,3 +68,5 @@ def run(session: Session, now: datetime) -> None:
         .values(embedding=None)
     )
     session.commit()
+    # Last, and in a thread of its own: a backup may take minutes.
+    schedule.start_if_due(now)

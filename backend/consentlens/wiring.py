@@ -18,6 +18,8 @@ from consentlens.auth import api as auth_api
 from consentlens.auth import errors as auth_errors
 from consentlens.auth import front_door
 from consentlens.auth import pages as auth_pages
+from consentlens.backup import pages as backup_pages
+from consentlens.backup import schedule as backup_schedule
 from consentlens.consent import api as consent_api
 from consentlens.consent import errors as consent_errors
 from consentlens.consent import (
@@ -110,6 +112,7 @@ ROUTERS = (
     gallery_staff_pages.router,
     publishing_pages.router,
     publishing_settings_pages.router,
+    backup_pages.router,
     photos_api.router,
     faces_api.router,
 )
@@ -144,6 +147,9 @@ def install_process() -> None:
     install_listeners()
     install_providers()
     consent_templating.install(templating.environment)
+    # The admin home warns when no backup succeeded lately; the backup room knows.
+    templating.environment.globals["backup_status"] = backup_schedule.status_for_page
+    templating.environment.globals["backup_moment"] = backup_pages.moment
 
 
 def check_process() -> None:

@@ -349,7 +349,7 @@ def test_the_demo_club_is_backed_up_and_restored_on_a_new_machine_with_the_cli(t
     assert refused.returncode != 0 and "CONSENTLENS_BACKUP_PASSPHRASE" in refused.stderr
     made = cli(old, "backup")
     assert made.returncode == 0, made.stderr
-    (backup,) = (old / "backups").iterdir()
+    (backup,) = (old / "backups").glob("*.backup")
     assert "Backup written to" in made.stdout and str(backup) in made.stdout
 
     wrong = cli(new, "restore", str(backup), passphrase="another one")

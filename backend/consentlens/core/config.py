@@ -71,6 +71,10 @@ class Settings(BaseSettings):
     # unencrypted backup), written to backup_dir (empty means var_dir / "backups").
     backup_passphrase: str = Field(default="", repr=False)
     backup_dir: Path | None = None
+    # With a passphrase set, the worker makes a backup this often (0: only by command) and
+    # keeps the newest backup_keep of them.
+    backup_every_hours: int = Field(default=24, ge=0, le=24 * 31)
+    backup_keep: int = Field(default=7, ge=1, le=1000)
 
     @model_validator(mode="after")
     def _production_needs_a_secret(self) -> Settings:
