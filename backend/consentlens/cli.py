@@ -145,6 +145,30 @@ def restore(source: str, passphrase_file: str | None) -> None:
 
 
 @main.command()
+@click.option("--to", "url", required=True, help="The target database, e.g. postgresql+psycopg://…")
+def move(url: str) -> None:
+    """Copy this installation's database to another one (stop the app first); resumable."""
+    from consentlens.backup.move import MoveRefused
+    from consentlens.backup.move import move as move_database
+    from consentlens.core.db import get_engine, make_engine
+    from consentlens.db import migrate as migrations
+
+    migrations.upgrade(url)
+    target = make_engine(url)
+    try:
+        report = move_database(source=get_engine(), target=target, progress=click.echo)
+    except MoveRefused as refused:
+        raise click.ClickException(str(refused)) from refused
+    finally:
+        target.dispose()
+    click.echo(
+        f"Moved {report.rows} rows ({len(report.copied)} tables copied, {len(report.skipped)} "
+        "already there); every table matches the source. Point CONSENTLENS_DATABASE_URL at the "
+        "new database; the stored files stay in the media folder."
+    )
+
+
+@main.command()
 def migrate() -> None:
     """Bring the database schema up to date."""
     from consentlens.db import migrate as migrations

@@ -22,7 +22,6 @@ from consentlens.auth.models import User
 from consentlens.backup import archive, tables
 from consentlens.backup.sealing import Damaged, NotABackup, Truncated, WrongPassphrase
 from consentlens.consent.models import ConsentDecision
-from consentlens.core.config import get_settings
 from consentlens.core.db import SQLITE_BEGIN, make_engine
 from consentlens.core.tables import utcnow
 from consentlens.db import migrate
@@ -76,19 +75,6 @@ def new_installation(kind, tmp_path) -> Iterator:
         engine.dispose()
         if urls is not None:
             next(urls, None)
-
-
-@pytest.fixture
-def media_at(monkeypatch):
-    """Point the stored files of this process at an installation's media folder."""
-
-    def point(installation: Installation) -> None:
-        monkeypatch.setenv("CONSENTLENS_MEDIA_DIR", str(installation.media))
-        get_settings.cache_clear()
-
-    yield point
-    monkeypatch.undo()
-    get_settings.cache_clear()
 
 
 def club_with_photos(installation: Installation) -> None:
