@@ -111,22 +111,40 @@ def backup(target: str | None, passphrase_file: str | None) -> None:
 @main.command()
 @click.argument("source", type=click.Path(dir_okay=False))
 @click.option("--passphrase-file", type=click.Path(exists=True, dir_okay=False))
-def restore(source: str, passphrase_file: str | None) -> None:
-    """Restore a backup onto this installation, which must be empty."""
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="Once the backup checks out, rename this SQLite installation's database and media "
+    "folder aside (nothing is deleted) and restore in their place.",
+)
+def restore(source: str, passphrase_file: str | None, replace: bool) -> None:
+    """Restore a backup onto this installation, which must be empty (or --replace)."""
     from consentlens.backup import archive
     from consentlens.backup.sealing import BackupRefused
     from consentlens.core.config import get_settings
     from consentlens.core.db import get_engine
+    from consentlens.core.tables import utcnow
 
     settings = get_settings()
+    engine = get_engine()
+
+    def set_aside() -> None:
+        suffix = f"before-restore-{utcnow():%Y%m%d-%H%M%S}"
+        others = [settings.resolved_media_dir]
+        if not settings.secret_key:
+            others.append(settings.var_dir / "secret_key")
+        for path in archive.set_aside(engine=engine, others=others, suffix=suffix):
+            click.echo(f"Set aside: {path}")
+
     try:
         report = archive.restore(
             source=Path(source),
             passphrase=_passphrase(passphrase_file),
-            engine=get_engine(),
+            engine=engine,
             media_root=settings.resolved_media_dir,
             work_dir=settings.var_dir,
             secret_path=None if settings.secret_key else settings.var_dir / "secret_key",
+            before_writing=set_aside if replace else None,
         )
     except BackupRefused as refused:
         raise click.ClickException(f"Nothing was restored. {refused}") from refused

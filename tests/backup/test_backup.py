@@ -349,6 +349,25 @@ def test_the_demo_club_is_backed_up_and_restored_on_a_new_machine_with_the_cli(t
     again = cli(new, "restore", str(backup))
     assert again.returncode == 1 and "not empty" in again.stderr
 
+    # Told to, it restores over an installation in use, and deletes nothing of what was there.
+    assert cli(new, "demo").returncode == 0  # idempotent: nothing new, but not empty either
+    damaged = tmp_path / "damaged.backup"
+    damaged.write_bytes(backup.read_bytes()[:-10])
+    refused = cli(new, "restore", "--replace", str(damaged))
+    assert refused.returncode == 1 and "incomplete" in refused.stderr
+    assert not list(new.glob("*before-restore*")), "a bad backup sets nothing aside"
+    replaced = cli(new, "restore", "--replace", str(backup))
+    assert replaced.returncode == 0, replaced.stderr
+    aside = {path.name.split(".before-restore")[0] for path in new.glob("*before-restore*")}
+    assert {"consentlens.db", "secret_key"} <= aside  # the demo has no photos: no media folder
+    assert aside <= {
+        "consentlens.db",
+        "consentlens.db-wal",
+        "consentlens.db-shm",
+        "media",
+        "secret_key",
+    }
+
     engines = [make_engine(f"sqlite:///{var / 'consentlens.db'}") for var in (old, new)]
     try:
         sums = []

@@ -19,7 +19,7 @@ import shutil
 import tarfile
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -29,7 +29,7 @@ from sqlalchemy import Engine
 
 from consentlens.backup import tables
 from consentlens.backup.sealing import BackupRefused, Damaged, KeyCost, SealedReader, SealedWriter
-from consentlens.core.files import FILE_MODE, private_dir, write_private
+from consentlens.core.files import FILE_MODE, private_dir, sqlite_files, write_private
 from consentlens.db import migrate
 
 FORMAT = 1
@@ -239,6 +239,7 @@ def restore(
     media_root: Path,
     work_dir: Path,
     secret_path: Path | None = None,
+    before_writing: Callable[[], None] | None = None,
 ) -> RestoreReport:
     """Restore a backup onto this (empty) installation; refuses with a reason otherwise.
 
@@ -250,6 +251,8 @@ def restore(
     staging = Path(tempfile.mkdtemp(dir=work_dir, prefix="restore-"))
     try:
         manifest = unpack(source=source, passphrase=passphrase, staging=staging)
+        if before_writing is not None:
+            before_writing()  # the backup checked out: now the installation may be changed
         migrate.upgrade(engine.url.render_as_string(hide_password=False))
         with engine.connect() as connection:
             head = tables.revision(connection)
@@ -298,3 +301,22 @@ def restore(
         seconds=time.monotonic() - started,
         secret_restored=secret_restored,
     )
+
+
+def set_aside(*, engine: Engine, others: list[Path], suffix: str) -> list[Path]:
+    """Rename an SQLite installation's database files and `others` (its media folder, its
+    generated secret key) out of the way, deleting nothing, so a backup can be restored in their
+    place; returns the new names."""
+    if engine.dialect.name != "sqlite":
+        raise RestoreRefused(
+            "Only an SQLite installation can be set aside; restore onto an empty PostgreSQL "
+            "database instead."
+        )
+    engine.dispose()  # no connection may keep the old file open
+    moved = []
+    for path in [*sqlite_files(engine.url.render_as_string(hide_password=False)), *others]:
+        if path.exists():
+            aside = path.with_name(f"{path.name}.{suffix}")
+            path.rename(aside)
+            moved.append(aside)
+    return moved
