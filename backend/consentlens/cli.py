@@ -32,10 +32,18 @@ def serve(host: str, port: int) -> None:
     """Serve the web application."""
     import uvicorn
 
+    _log_info()
     click.echo(f"ConsentLens on http://{host}:{port} (database: {_database_label()})")
     uvicorn.run(
         "consentlens.main:create_app", factory=True, host=host, port=port, proxy_headers=True
     )
+
+
+def _log_info() -> None:
+    """What the app and its worker do (re-queued photos, shared photos, backups) gets a line."""
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
 
 
 def _database_label() -> str:
@@ -63,10 +71,7 @@ def worker(drain: bool) -> None:
                 count += 1
         click.echo(f"Analysed {count} photo(s).")
         return
-    import logging
-
-    # What the worker does (and what it takes back after a crash) is worth a line in its log.
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    _log_info()
     running = wiring.photo_worker(make_session=writer_session)
     running.start()
     click.echo(f"Photo worker running with {running.processes} process(es).")

@@ -235,6 +235,45 @@ def test_choices_that_cannot_be_applied_show_why(client, db):
     assert response.status_code == 403
 
 
+def test_only_faces_the_events_queue_offers_can_be_decided(client, db, tmp_path):
+    """A hand-made request cannot uncover a face: not an identified one, not one too small to
+    recognise, not one of another event (each would be shown uncovered as "not a face")."""
+    c, ev, photo = analysed_group_photo(db)
+    faces = faces_of(db, photo)
+    named = next(face for face in faces if face.state == FaceState.IDENTIFIED)
+    waiting, _ = unknown_faces(db, photo)
+    # A face too small to recognise: a portrait shrunk to 200 px on a 4000-px canvas.
+    canvas = Image.new("RGB", (4000, 3000), "white")
+    with Image.open(FACES / "portraits/biden_2.jpg") as portrait:
+        small = portrait.convert("RGB")
+        small.thumbnail((200, 200))
+    canvas.paste(small, (1800, 1400))
+    canvas.save(tmp_path / "far_away.jpg", quality=90)
+    other = make_photos.event(db, c, name="Other event")
+    (far,) = make_photos.upload(db, c, other, [tmp_path / "far_away.jpg"])
+    processing.process_next(session=db)
+    (tiny,) = faces_of(db, far)
+    assert tiny.state == FaceState.TOO_SMALL.value
+    sign_in(client, c.staff.email)
+
+    for event_id, face, choice in [
+        (ev.id, named, "not_a_face"),  # was a 500 (named faces must keep their child)
+        (ev.id, named, "stranger"),
+        (other.id, tiny, "not_a_face"),
+        (ev.id, tiny, "not_a_face"),
+        (other.id, waiting, "not_a_face"),  # a face of another event
+    ]:
+        response = choose(client, event_id, [face.id], choice)
+        assert response.status_code == 409, (face.state, choice)
+        assert "not waiting for review here" in response.text
+    for face in (named, tiny, waiting):
+        before = face.state
+        db.refresh(face)
+        assert face.state == before and face.reviewed_at is None
+    website = blurred(db, far, "website")
+    assert tiny.id in website
+
+
 def test_guardians_and_other_organisations_cannot_see_the_queue_or_crops(client, db):
     c, ev, photo = analysed_group_photo(db)
     biden_face, _ = unknown_faces(db, photo)

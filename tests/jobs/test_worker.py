@@ -240,3 +240,71 @@ def test_a_photo_alone_is_shared_among_idle_processes_and_stored_gallery_ready(t
         }
         assert counts == {len(whole.faces)}
     engine.dispose()
+
+
+def _pool_processes(var: Path) -> list[int]:
+    """Pids of analysis processes started for the installation in `var` (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if b"multiprocessing" in cmdline and f"CONSENTLENS_VAR_DIR={var}".encode() in environ:
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.parametrize("stop", ["SIGTERM to the server", "Ctrl-C"])
+def test_a_stopped_server_takes_its_analysis_processes_with_it(stop, tmp_path):
+    var = tmp_path / "var"
+    env = {
+        **os.environ,
+        "CONSENTLENS_VAR_DIR": str(var),
+        "CONSENTLENS_MEDIA_DIR": str(storage.media_root()),
+        "CONSENTLENS_WORKER_PROCESSES": "2",
+        "CONSENTLENS_RUN_WORKER": "true",
+    }
+    env.pop("CONSENTLENS_DATABASE_URL", None)
+    subprocess.run([CLI, "migrate"], env=env, check=True, capture_output=True)
+    engine = make_engine(f"sqlite:///{var / 'consentlens.db'}")
+    with Session(engine) as session:
+        c = make_photos.club(session)
+        make_photos.upload(
+            session, c, make_photos.event(session, c), twelve_megapixel_copies(tmp_path, 6)
+        )
+        session.commit()
+    server = subprocess.Popen(
+        [CLI, "serve", "--port", "0"],
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(
+            lambda: PhotoStatus.PROCESSING.value in statuses(engine).values(),
+            timeout=90,
+            what="the embedded worker to claim photos",
+        )
+        assert _pool_processes(var)
+        if stop == "Ctrl-C":
+            os.killpg(server.pid, signal.SIGINT)  # a terminal sends it to the whole group
+        else:
+            server.send_signal(signal.SIGTERM)  # kill <pid>, supervisord: the server alone
+        server.wait(30)
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
+    wait_for(lambda: not _pool_processes(var), timeout=15, what="the analysis processes to end")
+    with Session(engine) as session:
+        photos = session.exec(select(Photo)).all()
+        # What was cut off is taken back at the next start, not counted as a failed attempt.
+        assert all(photo.error == "" and photo.status != "failed" for photo in photos), [
+            (photo.status, photo.error, photo.attempts) for photo in photos
+        ]
+        assert all(photo.attempts <= 1 for photo in photos)
+    engine.dispose()

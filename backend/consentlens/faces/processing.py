@@ -22,6 +22,7 @@ from consentlens.core.tables import utcnow
 from consentlens.faces import analysis, serving, verdicts
 from consentlens.faces.detector import PhotoFaces, SharesDisagree, combine_shares
 from consentlens.faces.imaging import UnreadablePhoto
+from consentlens.jobs.worker import Interrupted
 from consentlens.organisations.models import Organisation
 from consentlens.photos import storage
 from consentlens.photos.models import Photo, PhotoStatus
@@ -133,6 +134,14 @@ def record_failure(
     photo = session.get(Photo, photo_id)
     if photo is None or photo.status != PhotoStatus.PROCESSING.value:
         session.rollback()
+        return photo
+    if isinstance(error, Interrupted):
+        # Stopped from outside mid-analysis: back in the queue, the attempt not counted.
+        photo.status, photo.claimed_at = PhotoStatus.PENDING.value, None
+        photo.attempts = max(0, photo.attempts - 1)
+        session.add(photo)
+        session.commit()
+        log.info("photo %s: analysis interrupted, queued again", photo_id)
         return photo
     permanent = isinstance(error, UnreadablePhoto) or photo.attempts >= MAX_ATTEMPTS
     photo.status = (PhotoStatus.FAILED if permanent else PhotoStatus.PENDING).value

@@ -100,6 +100,7 @@ def decide(
     *,
     session: Session,
     organisation: Organisation,
+    event: Event,
     face_ids: Sequence[int],
     choice: Choice,
     child_id: int | None,
@@ -107,7 +108,11 @@ def decide(
     now: datetime,
     origin: audit.Origin | None = None,
 ) -> Outcome:
-    """Apply one staff choice to some faces awaiting review; audited, photos re-judged."""
+    """Apply one staff choice to some faces awaiting review in `event`; audited, photos re-judged.
+
+    Only faces the event's review queue offers may be decided: a face identified, too small to
+    recognise, or of another event is refused, whatever a hand-made request names.
+    """
     if not face_ids:
         raise ReviewError(N_("Select at least one face."))
     faces = list(
@@ -121,6 +126,15 @@ def decide(
         raise ReviewError(N_("Some of these faces no longer exist. Reload the page."))
     if any(face.reviewed_at is not None for face in faces):
         raise ReviewError(N_("Someone has already reviewed some of these faces. Reload the page."))
+    events = set(
+        session.exec(
+            select(Photo.event_id).where(col(Photo.id).in_({face.photo_id for face in faces}))
+        )
+    )
+    if events != {event.id} or any(face.state not in REVIEW_STATES for face in faces):
+        raise ReviewError(
+            N_("Some of these faces are not waiting for review here. Reload the page.")
+        )
     child: Child | None = None
     if choice is Choice.CHILD:
         child = session.get(Child, child_id) if child_id is not None else None

@@ -39,6 +39,7 @@ CROP_HEADERS = {"Cache-Control": "private, no-store"}
 STALE = {
     N_("Some of these faces no longer exist. Reload the page."),
     N_("Someone has already reviewed some of these faces. Reload the page."),
+    N_("Some of these faces are not waiting for review here. Reload the page."),
 }
 # The "Yes, this is …" button: the suggested child travels in its own hidden field so that the
 # child select of the same form cannot change what the button says.
@@ -166,6 +167,7 @@ def review_decide(
         outcome = review.decide(
             session=session,
             organisation=principal.organisation,
+            event=event,
             face_ids=ids,
             choice=chosen,
             child_id=picked,

@@ -23,7 +23,7 @@ from consentlens.faces import derivatives, imaging, verdicts
 from consentlens.faces.models import Face, StoredVerdict
 from consentlens.organisations.models import Organisation
 from consentlens.photos import storage
-from consentlens.photos.models import Photo
+from consentlens.photos.models import Photo, PhotoStatus
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,9 @@ def current_evaluation(
         use: (verdict.action.value, list(verdict.faces_to_blur))
         for use, verdict in evaluation.verdicts.items()
     }
-    if stored != fresh:
+    # A photo not analysed yet is hidden either way; the worker stores its verdicts.
+    analysed = photo.status not in (PhotoStatus.PENDING.value, PhotoStatus.PROCESSING.value)
+    if stored != fresh and analysed:
         try:
             with session.begin_nested():
                 verdicts.store(
@@ -58,7 +60,7 @@ def current_evaluation(
         except OperationalError:
             # A reading request on SQLite may not get the write lock; what is served still
             # follows `evaluation`, and the worker corrects the stored verdicts within a minute.
-            log.warning("photo %s: stale verdicts not corrected now", photo.id, exc_info=True)
+            log.warning("photo %s: stale verdicts not corrected now (database busy)", photo.id)
     return evaluation
 
 

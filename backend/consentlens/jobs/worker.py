@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -79,6 +80,15 @@ class _Job:
     error: BaseException | None = None
 
 
+class Interrupted(RuntimeError):
+    """The pool was stopped from outside (Ctrl-C, a stop signal to the process group) while the
+    job ran: no fault of the job, which goes back to the queue without counting an attempt."""
+
+
+# How processes that were stopped, not crashed, end: KeyboardInterrupt, SIGINT, SIGTERM.
+_STOPPED = {1, -signal.SIGINT, -signal.SIGTERM}
+
+
 def pool_size() -> int:
     configured = get_settings().worker_processes
     return configured or os.cpu_count() or 1
@@ -96,6 +106,8 @@ class Worker:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # The current pool's processes, kept to read how they ended if the pool breaks.
+        self._handles: list[Any] = []
 
     def start(self) -> None:
         # The worker may run in a process of its own: its entry point must have called
@@ -120,7 +132,8 @@ class Worker:
         return ProcessPoolExecutor(
             self.processes,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=self.queue.warm_up,
+            initializer=_prepare_process,
+            initargs=(self.queue.warm_up,),
         )
 
     def _claim(self, pool: ProcessPoolExecutor, in_flight: dict[Future[Any], _Job]) -> None:
@@ -150,9 +163,12 @@ class Worker:
         for future in done:
             job = in_flight.pop(future)
             error = future.exception()
-            broken = broken or isinstance(error, BrokenProcessPool)
+            if isinstance(error, BrokenProcessPool):
+                broken = True
+                if self._stopped_from_outside():
+                    error = Interrupted("the analysis processes were stopped")
             result = future.result() if error is None else None
-            if job.parts is not None and not broken:
+            if job.parts is not None and not isinstance(error, BrokenProcessPool | Interrupted):
                 if not self._gather(pool, future, job, result, error, in_flight):
                     continue
                 result, error = None, job.error
@@ -192,6 +208,13 @@ class Worker:
         )
         return False
 
+    def _stopped_from_outside(self) -> bool:
+        """A broken pool whose processes all ended as stopped ones do (none crashed)."""
+        for handle in self._handles:
+            handle.join(1)
+        codes = [handle.exitcode for handle in self._handles]
+        return bool(codes) and all(code in _STOPPED for code in codes)
+
     def _run(self) -> None:
         pool = self._new_pool()
         in_flight: dict[Future[Any], _Job] = {}
@@ -205,6 +228,7 @@ class Worker:
                             self.queue.maintenance(session, now)
                         last_maintenance = now
                     self._claim(pool, in_flight)
+                    self._handles = list((getattr(pool, "_processes", None) or {}).values())
                 except Exception:
                     log.exception("%s: claiming failed", self.queue.name)
                 if not in_flight:
@@ -212,12 +236,36 @@ class Worker:
                     self._wake.clear()
                     continue
                 done, _ = wait(list(in_flight), timeout=2.0, return_when=FIRST_COMPLETED)
+                if self._stop.is_set():
+                    # Stopping: what was cut off is no failure of its job; the queue's start-up
+                    # takes it back next time.
+                    break
                 if self._finish(pool, done, in_flight):
                     # A crashed process (e.g. a decoder fault) breaks the whole pool.
-                    pool.shutdown(wait=False, cancel_futures=True)
+                    _end_pool(pool)
                     pool = self._new_pool()
         finally:
-            pool.shutdown(wait=False, cancel_futures=True)
+            _end_pool(pool)
+
+
+def _prepare_process(warm_up: Callable[[], None]) -> None:
+    """First thing in a pool process: Ctrl-C is for the parent, which ends the pool itself (a
+    pool process interrupted mid-job would count as the job failing), then the queue's warm-up."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    warm_up()
+
+
+def _end_pool(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool now, its running jobs included: spawned processes outlive their parent, so a
+    server stopped with SIGTERM would otherwise leave them running (and storing) on their own."""
+    # Copied first: shutting down lets the pool forget its processes.
+    handles = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for handle in handles:
+        if handle.is_alive():
+            handle.terminate()
+    for handle in handles:
+        handle.join(5)
 
 
 _running: Worker | None = None
