@@ -333,6 +333,8 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("GET", "/staff/takedowns"): r(STAFF),
     ("POST", "/staff/takedowns/{published_id}"): r(STAFF),
     ("GET", "/admin/photo-settings"): r(ADMIN),
+    # Installation-wide, read-only: any organisation's admin (one club per server by default).
+    ("GET", "/admin/backups"): r(ADMIN),
     ("POST", "/admin/photo-settings"): r(
         ADMIN, form=lambda i: {"retention_months": "24", "watermark": ""}
     ),
