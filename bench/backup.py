@@ -36,7 +36,7 @@ from sqlmodel import Session
 from consentlens import wiring
 from consentlens.auth import service as accounts
 from consentlens.auth.models import Role
-from consentlens.backup import archive, tables
+from consentlens.backup import archive, restoring, tables
 from consentlens.consent import service as consent
 from consentlens.core.config import get_settings
 from consentlens.core.db import get_engine, make_engine
@@ -202,7 +202,7 @@ def main() -> None:
         url = f"sqlite:///{target / 'consentlens.db'}"
         migrate.upgrade(url)
         engine = make_engine(url)
-        restored = archive.restore(
+        restored = restoring.restore(
             source=report.path,
             passphrase=PASSPHRASE,
             engine=engine,

@@ -33,10 +33,28 @@ def serve(host: str, port: int) -> None:
     import uvicorn
 
     _log_info()
+    _hold_running_lock()
     click.echo(f"ConsentLens on http://{host}:{port} (database: {_database_label()})")
     uvicorn.run(
         "consentlens.main:create_app", factory=True, host=host, port=port, proxy_headers=True
     )
+
+
+_running_lock: object = None
+
+
+def _hold_running_lock() -> None:
+    """Held while a server or worker runs, so `restore --replace` can tell and refuse."""
+    import fcntl
+
+    from consentlens.backup.restoring import RUNNING_LOCK
+
+    global _running_lock
+    var = get_settings().var_dir
+    var.mkdir(parents=True, exist_ok=True)
+    handle = (var / RUNNING_LOCK).open("a")
+    fcntl.flock(handle, fcntl.LOCK_SH)
+    _running_lock = handle
 
 
 def _log_info() -> None:
@@ -72,6 +90,7 @@ def worker(drain: bool) -> None:
         click.echo(f"Analysed {count} photo(s).")
         return
     _log_info()
+    _hold_running_lock()
     running = wiring.photo_worker(make_session=writer_session)
     running.start()
     click.echo(f"Photo worker running with {running.processes} process(es).")
@@ -86,11 +105,13 @@ def _passphrase(passphrase_file: str | None) -> str:
     from consentlens.core.config import get_settings
 
     if passphrase_file:
-        return Path(passphrase_file).read_text().strip()
-    passphrase = get_settings().backup_passphrase
+        passphrase = Path(passphrase_file).read_text().removesuffix("\n")
+    else:
+        passphrase = get_settings().backup_passphrase
     if not passphrase:
         raise click.ClickException(
-            "No backup passphrase: set CONSENTLENS_BACKUP_PASSPHRASE or pass --passphrase-file."
+            "No backup passphrase: set CONSENTLENS_BACKUP_PASSPHRASE or pass a --passphrase-file "
+            "that holds it."
         )
     return passphrase
 
@@ -124,35 +145,51 @@ def backup(target: str | None, passphrase_file: str | None) -> None:
 )
 def restore(source: str, passphrase_file: str | None, replace: bool) -> None:
     """Restore a backup onto this installation, which must be empty (or --replace)."""
-    from consentlens.backup import archive
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from consentlens.backup import restoring
     from consentlens.backup.sealing import BackupRefused
     from consentlens.core.config import get_settings
     from consentlens.core.db import get_engine
     from consentlens.core.tables import utcnow
 
     settings = get_settings()
+    if replace and restoring.is_running_elsewhere(settings.var_dir / restoring.RUNNING_LOCK):
+        raise click.ClickException(
+            "Nothing was restored. ConsentLens is running on this installation (a server or a "
+            "worker): stop it first, then restore --replace."
+        )
+    passphrase = _passphrase(passphrase_file)
     engine = get_engine()
+    moved: list[tuple[Path, Path]] = []
 
     def set_aside() -> None:
-        suffix = f"before-restore-{utcnow():%Y%m%d-%H%M%S}"
         others = [settings.resolved_media_dir]
         if not settings.secret_key:
             others.append(settings.var_dir / "secret_key")
-        for path in archive.set_aside(engine=engine, others=others, suffix=suffix):
-            click.echo(f"Set aside: {path}")
+        suffix = f"before-restore-{utcnow():%Y%m%d-%H%M%S}"
+        moved.extend(restoring.set_aside(engine=engine, others=others, suffix=suffix))
+        for _, aside in moved:
+            click.echo(f"Set aside: {aside}")
 
     try:
-        report = archive.restore(
+        report = restoring.restore(
             source=Path(source),
-            passphrase=_passphrase(passphrase_file),
+            passphrase=passphrase,
             engine=engine,
             media_root=settings.resolved_media_dir,
             work_dir=settings.var_dir,
             secret_path=None if settings.secret_key else settings.var_dir / "secret_key",
             before_writing=set_aside if replace else None,
         )
-    except BackupRefused as refused:
-        raise click.ClickException(f"Nothing was restored. {refused}") from refused
+    except (BackupRefused, SQLAlchemyError, KeyboardInterrupt) as refused:
+        if moved:
+            restoring.put_back(moved=moved, engine=engine)
+            click.echo("The installation that was set aside is back in place.")
+        if isinstance(refused, KeyboardInterrupt):
+            raise click.ClickException("Interrupted: nothing was restored.") from refused
+        reason = refused if isinstance(refused, BackupRefused) else refused.args[0]
+        raise click.ClickException(f"Nothing was restored. {reason}") from refused
     rows = sum(table["rows"] for table in report.tables.values())
     click.echo(
         f"Restored {rows} rows and {report.files} files in {report.seconds:.1f} s; "
@@ -171,17 +208,29 @@ def restore(source: str, passphrase_file: str | None, replace: bool) -> None:
 @click.option("--to", "url", required=True, help="The target database, e.g. postgresql+psycopg://…")
 def move(url: str) -> None:
     """Copy this installation's database to another one (stop the app first); resumable."""
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
     from consentlens.backup.move import MoveRefused
     from consentlens.backup.move import move as move_database
     from consentlens.core.db import get_engine, make_engine
     from consentlens.db import migrate as migrations
 
-    migrations.upgrade(url)
-    target = make_engine(url)
+    try:
+        migrations.upgrade(url)
+        target = make_engine(url)
+    except (SQLAlchemyError, ArgumentError, ValueError) as error:
+        raise click.ClickException(f"The target database cannot be used: {error}") from error
     try:
         report = move_database(source=get_engine(), target=target, progress=click.echo)
     except MoveRefused as refused:
         raise click.ClickException(str(refused)) from refused
+    except SQLAlchemyError as error:
+        message = f"The move stopped: {error.args[0]}. Run it again to resume."
+        raise click.ClickException(message) from error
+    except KeyboardInterrupt as interrupted:
+        raise click.ClickException("Interrupted: run the same command again to resume.") from (
+            interrupted
+        )
     finally:
         target.dispose()
     click.echo(

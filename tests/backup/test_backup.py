@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import io
+import json
 import os
 import subprocess
 import sys
@@ -19,7 +22,7 @@ from sqlmodel import Session, col, select
 
 from consentlens.audit.models import AuditEvent
 from consentlens.auth.models import User
-from consentlens.backup import archive, tables
+from consentlens.backup import archive, restoring, tables
 from consentlens.backup.sealing import Damaged, NotABackup, Truncated, WrongPassphrase
 from consentlens.consent.models import ConsentDecision
 from consentlens.core.db import SQLITE_BEGIN, make_engine
@@ -138,7 +141,7 @@ def backup_of(installation: Installation, target: Path) -> archive.BackupReport:
 
 
 def restore_onto(installation: Installation, source: Path, passphrase: str = PASSPHRASE):
-    return archive.restore(
+    return restoring.restore(
         source=source,
         passphrase=passphrase,
         engine=installation.engine,
@@ -214,7 +217,7 @@ def test_a_restore_onto_an_installation_in_use_is_refused(new_installation, medi
         session.commit()
     backup = backup_of(source, tmp_path / "club.backup").path
     before = checksums(source)
-    with pytest.raises(archive.RestoreRefused, match="not empty"):
+    with pytest.raises(restoring.RestoreRefused, match="not empty"):
         restore_onto(source, backup)
     assert checksums(source) == before
 
@@ -378,3 +381,131 @@ def test_the_demo_club_is_backed_up_and_restored_on_a_new_machine_with_the_cli(t
     finally:
         for engine in engines:
             engine.dispose()
+
+
+def _sealed_header(data: bytes) -> tuple[int, dict]:
+    from consentlens.backup.sealing import MAGIC
+
+    length = int.from_bytes(data[len(MAGIC) : len(MAGIC) + 4], "big")
+    start = len(MAGIC) + 4
+    return start, json.loads(data[start : start + length])
+
+
+@pytest.mark.parametrize(
+    "damage", ["junk after the end", "salt changed", "cost raised", "no end", "header value"]
+)
+def test_damage_the_manifest_would_not_see_is_refused_too(damage, tmp_path, kind, new_installation):
+    """The stream is read to its end, and a doctored header is damage, not a wrong passphrase,
+    and cannot make a restore run for hours or take all the memory."""
+    from consentlens.backup import sealing
+
+    source = new_installation("source")
+    good = backup_of(source, tmp_path / "good.backup").path
+    data = good.read_bytes()
+    start, header = _sealed_header(data)
+    length = len(json.dumps(header).encode())
+    expected: type[Exception] = Damaged
+    if damage == "junk after the end":
+        data += b"junk!"
+    elif damage == "no end":
+        # A stream whose last part is cut off at a part boundary: no final part.
+        with pytest.raises(Truncated):
+            list(sealing.open_sealed(io.BytesIO(data[: start + length + 4]), passphrase=PASSPHRASE))
+        return
+    else:
+        if damage == "salt changed":
+            header["salt"] = base64.b64encode(b"\x01" * 16).decode()
+        elif damage == "cost raised":
+            header["opslimit"] = 4_000_000_000
+            header["memlimit"] = 1 << 31
+        else:
+            header["stream"] = "c2hvcnQ="
+        raw = json.dumps(header).encode()
+        data = (
+            data[: len(sealing.MAGIC)] + len(raw).to_bytes(4, "big") + raw + data[start + length :]
+        )
+    bad = tmp_path / "bad.backup"
+    bad.write_bytes(data)
+    target = new_installation("target")
+    started = time.monotonic()
+    with pytest.raises(expected):
+        restore_onto(target, bad)
+    assert time.monotonic() - started < 30
+    with tables.snapshot(target.engine) as connection:
+        assert tables.non_empty(connection) == []
+
+
+def test_a_backup_never_replaces_a_file_and_wants_a_real_passphrase(
+    tmp_path, kind, new_installation
+):
+    from consentlens.backup import schedule
+    from consentlens.core.config import Settings
+
+    source = new_installation("source")
+    taken = tmp_path / "consentlens.db"
+    taken.write_bytes(b"the live database")
+    settings = Settings(var_dir=source.var, backup_passphrase=PASSPHRASE, env="test")
+    with pytest.raises(FileExistsError):
+        schedule.run_backup(settings=settings, trigger="test", target=taken, engine=source.engine)
+    assert taken.read_bytes() == b"the live database"
+    with pytest.raises(ValueError, match="at least 12"):
+        archive.create(
+            target=tmp_path / "short.backup",
+            passphrase="x",
+            engine=source.engine,
+            media_root=source.media,
+            now=utcnow(),
+        )
+
+
+def test_replace_changes_nothing_until_the_backup_checks_out_and_not_while_the_app_runs(
+    tmp_path, monkeypatch
+):
+    import fcntl
+
+    old = tmp_path / "old"
+    assert cli(old, "migrate").returncode == 0 and cli(old, "demo").returncode == 0
+    assert cli(old, "backup", "--to", str(tmp_path / "good.backup")).returncode == 0
+    # A sound backup of another schema: refused before anything is set aside.
+    monkeypatch.setattr(tables, "revision", lambda connection: "0000deadbeef")
+    engine = make_engine(f"sqlite:///{old / 'consentlens.db'}")
+    archive.create(
+        target=tmp_path / "other-schema.backup",
+        passphrase=PASSPHRASE,
+        engine=engine,
+        media_root=old / "media",
+        now=utcnow(),
+    )
+    engine.dispose()
+    before = (old / "consentlens.db").read_bytes()
+    refused = cli(old, "restore", "--replace", str(tmp_path / "other-schema.backup"))
+    assert refused.returncode == 1 and "schema 0000deadbeef" in refused.stderr
+    assert not list(old.glob("*before-restore*"))
+    assert (old / "consentlens.db").read_bytes() == before
+
+    # A server or worker of this installation holds its running lock: --replace waits for it.
+    with (old / restoring.RUNNING_LOCK).open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_SH)
+        running = cli(old, "restore", "--replace", str(tmp_path / "good.backup"))
+    assert running.returncode == 1 and "stop it first" in running.stderr
+    assert not list(old.glob("*before-restore*"))
+
+
+def test_what_was_set_aside_is_put_back_exactly(tmp_path):
+    url = f"sqlite:///{tmp_path / 'consentlens.db'}"
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    media = tmp_path / "media"
+    (media / "originals").mkdir(parents=True)
+    (media / "originals" / "a.jpg").write_bytes(b"photo")
+    secret = tmp_path / "secret_key"
+    secret.write_text("the key")
+    before = checksums(Installation(engine, media, tmp_path))
+    moved = restoring.set_aside(engine=engine, others=[media, secret], suffix="aside")
+    assert not (tmp_path / "consentlens.db").exists() and not media.exists()
+    migrate.upgrade(url)  # what a failed restore leaves: a new, empty database
+    restoring.put_back(moved=moved, engine=engine)
+    assert checksums(Installation(engine, media, tmp_path)) == before
+    assert (media / "originals" / "a.jpg").read_bytes() == b"photo"
+    assert secret.read_text() == "the key" and not list(tmp_path.glob("*.aside"))
+    engine.dispose()

@@ -79,5 +79,9 @@ def test_a_move_onto_a_database_in_use_is_refused(source, postgres):
     with Session(postgres.engine) as session:
         organisations.create_organisation(session=session, name="Other", today=utcnow().date())
         session.commit()
+    before = checksums(postgres)
     with pytest.raises(moving.MoveRefused, match="organisations"):
         moving.move(source=source.engine, target=postgres.engine)
+    assert checksums(postgres) == before  # refused before a single row was written
+    with pytest.raises(moving.MoveRefused, match="own database"):
+        moving.move(source=source.engine, target=source.engine)

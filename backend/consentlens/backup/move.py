@@ -34,6 +34,8 @@ def move(
     copied: list[str] = []
     skipped: list[str] = []
     rows = 0
+    if source.url == target.url:
+        raise MoveRefused("The target is this installation's own database.")
     with tables.snapshot(source) as reading:
         with target.connect() as checking:
             source_revision, target_revision = tables.revision(reading), tables.revision(checking)
@@ -42,20 +44,26 @@ def move(
                 f"The target database is at schema {target_revision}, the source at "
                 f"{source_revision}: migrate both with the same ConsentLens version."
             )
+        # Every table compared before anything is written: a target in use is refused whole.
+        expected_of, present_of = {}, {}
+        with target.connect() as checking:
+            for table in tables.ordered_tables():
+                expected_of[table.name] = _digest(tables.rows(reading, table=table))
+                present_of[table.name] = _digest(tables.rows(checking, table=table))
         for table in tables.ordered_tables():
-            expected = _digest(tables.rows(reading, table=table))
-            with target.connect() as checking:
-                present = _digest(tables.rows(checking, table=table))
-            if present == expected:
-                skipped.append(table.name)
-                progress(f"{table.name}: already copied ({expected[0]} rows)")
-                continue
-            if present[0]:
+            expected, present = expected_of[table.name], present_of[table.name]
+            if present[0] and present != expected:
                 raise MoveRefused(
                     f"The target's table {table.name} holds other rows than the source's (the "
                     "source changed since the interrupted move, or the target is in use): move "
                     "to an empty database."
                 )
+        for table in tables.ordered_tables():
+            expected, present = expected_of[table.name], present_of[table.name]
+            if present == expected:
+                skipped.append(table.name)
+                progress(f"{table.name}: already copied ({expected[0]} rows)")
+                continue
             with target.begin() as writing:
                 count = tables.insert(writing, table=table, lines=tables.rows(reading, table=table))
                 if _digest(tables.rows(writing, table=table)) != expected:

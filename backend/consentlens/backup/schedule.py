@@ -104,6 +104,10 @@ def run_backup(
     """Make one backup now, record how it went, and keep only the newest `backup_keep`."""
     directory = settings.resolved_backup_dir
     now = utcnow()
+    if target is not None and target.exists():
+        raise FileExistsError(f"{target} exists: a backup never replaces a file")
+    for partial in directory.glob(".consentlens-*.partial"):
+        partial.unlink(missing_ok=True)  # left by a backup that was killed
     started = Run(started_at=now.isoformat(), trigger=trigger)
     previous = read_status(directory)
     _write_status(directory, Status(last=started, last_ok=previous.last_ok))
@@ -118,7 +122,7 @@ def run_backup(
             # A key from the environment is the operator's to carry over; a generated one travels.
             secret_key=None if settings.secret_key else settings.resolved_secret_key,
         )
-    except Exception as error:
+    except BaseException as error:  # Ctrl-C included: the status must not say "running"
         failed = Run(
             started_at=started.started_at,
             finished_at=utcnow().isoformat(),
@@ -127,7 +131,7 @@ def run_backup(
             trigger=trigger,
         )
         _write_status(directory, Status(last=failed, last_ok=previous.last_ok))
-        log.exception("backup failed")
+        log.error("backup failed: %s", failed.error)
         raise
     done = Run(
         started_at=started.started_at,

@@ -13,6 +13,7 @@ header), then length-prefixed sealed chunks; the last one carries the FINAL tag.
 from __future__ import annotations
 
 import base64
+import binascii
 import io
 import json
 import struct
@@ -62,6 +63,9 @@ class KeyCost:
     memlimit: int = nacl.pwhash.argon2id.MEMLIMIT_MODERATE
 
 
+MIN_PASSPHRASE = 12
+
+
 def _key(passphrase: str, salt: bytes, cost: KeyCost) -> bytes:
     if not passphrase:
         raise ValueError("a backup passphrase is required (CONSENTLENS_BACKUP_PASSPHRASE)")
@@ -74,6 +78,16 @@ def _key(passphrase: str, salt: bytes, cost: KeyCost) -> bytes:
     )
 
 
+_HEADER_FIELDS = ("kdf", "salt", "opslimit", "memlimit", "key_check", "stream")
+_OPS = (nacl.pwhash.argon2id.OPSLIMIT_MIN, nacl.pwhash.argon2id.OPSLIMIT_SENSITIVE)
+_MEM = (nacl.pwhash.argon2id.MEMLIMIT_MIN, nacl.pwhash.argon2id.MEMLIMIT_SENSITIVE)
+
+
+def _header_check(fields: dict[str, object]) -> str:
+    data = json.dumps(fields, sort_keys=True).encode()
+    return nacl.hash.blake2b(data, digest_size=16, encoder=nacl.encoding.HexEncoder).decode()
+
+
 def _key_check(key: bytes) -> bytes:
     return nacl.hash.blake2b(_KEY_CHECK, key=key, digest_size=16, encoder=nacl.encoding.RawEncoder)
 
@@ -83,20 +97,25 @@ class SealedWriter(io.RawIOBase):
 
     def __init__(self, target: IO[bytes], passphrase: str, cost: KeyCost | None = None) -> None:
         cost = cost or KeyCost()
+        if len(passphrase) < MIN_PASSPHRASE:
+            raise ValueError(
+                f"the backup passphrase must have at least {MIN_PASSPHRASE} characters "
+                "(CONSENTLENS_BACKUP_PASSPHRASE)"
+            )
         salt = nacl.utils.random(nacl.pwhash.argon2id.SALTBYTES)
         key = _key(passphrase, salt, cost)
         self._state = sodium.crypto_secretstream_xchacha20poly1305_state()
         stream_header = sodium.crypto_secretstream_xchacha20poly1305_init_push(self._state, key)
-        header = json.dumps(
-            {
-                "kdf": "argon2id",
-                "salt": _b64(salt),
-                "opslimit": cost.opslimit,
-                "memlimit": cost.memlimit,
-                "key_check": _b64(_key_check(key)),
-                "stream": _b64(stream_header),
-            }
-        ).encode()
+        fields = {
+            "kdf": "argon2id",
+            "salt": _b64(salt),
+            "opslimit": cost.opslimit,
+            "memlimit": cost.memlimit,
+            "key_check": _b64(_key_check(key)),
+            "stream": _b64(stream_header),
+        }
+        # An unkeyed checksum of the header: damage to it is told apart from a wrong passphrase.
+        header = json.dumps({**fields, "check": _header_check(fields)}).encode()
         self._target = target
         self._header = header
         target.write(MAGIC + _LENGTH.pack(len(header)) + header)
@@ -144,15 +163,23 @@ def open_sealed(source: IO[bytes], *, passphrase: str) -> Iterator[bytes]:
     header_bytes = _read_exactly(source, length, "header")
     try:
         header = json.loads(header_bytes)
-        salt = base64.b64decode(header["salt"])
-        cost = KeyCost(int(header["opslimit"]), int(header["memlimit"]))
-        check, stream_header = (
-            base64.b64decode(header["key_check"]),
-            base64.b64decode(header["stream"]),
-        )
-        if header["kdf"] != "argon2id" or cost.memlimit > 1 << 31:
-            raise ValueError(header["kdf"])
-    except (ValueError, KeyError, TypeError) as error:
+        fields = {name: header[name] for name in _HEADER_FIELDS}
+        if header["check"] != _header_check(fields) or fields["kdf"] != "argon2id":
+            raise ValueError("header checksum")
+        salt = base64.b64decode(fields["salt"], validate=True)
+        cost = KeyCost(int(fields["opslimit"]), int(fields["memlimit"]))
+        check = base64.b64decode(fields["key_check"], validate=True)
+        stream_header = base64.b64decode(fields["stream"], validate=True)
+        # The cost is read before anything is authenticated: bounded, so a doctored header
+        # cannot make a restore run for hours or take all the memory.
+        if not (
+            _OPS[0] <= cost.opslimit <= _OPS[1]
+            and _MEM[0] <= cost.memlimit <= _MEM[1]
+            and len(salt) == nacl.pwhash.argon2id.SALTBYTES
+            and len(stream_header) == sodium.crypto_secretstream_xchacha20poly1305_HEADERBYTES
+        ):
+            raise ValueError("header values")
+    except (ValueError, KeyError, TypeError, binascii.Error) as error:
         raise Damaged("The backup's header is damaged.") from error
     key = _key(passphrase, salt, cost)
     if not nacl.bindings.sodium_memcmp(_key_check(key), check):
