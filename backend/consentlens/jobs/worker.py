@@ -28,6 +28,8 @@ from consentlens.core.tables import utcnow
 log = logging.getLogger(__name__)
 
 MAINTENANCE_EVERY = timedelta(minutes=1)
+# How long a broken pool waits for a stop request before it blames the job.
+STOP_GRACE = 3.0
 SessionFactory = Callable[[], Session]
 
 
@@ -160,13 +162,16 @@ class Worker:
     ) -> bool:
         """Store each finished job; True when a crashed process broke the pool."""
         broken = False
+        interrupted: bool | None = None
         for future in done:
             job = in_flight.pop(future)
             error = future.exception()
             if isinstance(error, BrokenProcessPool):
-                broken = True
-                if self._stopped_from_outside():
+                if interrupted is None:  # judged once for all the jobs of the broken pool
+                    interrupted = self._stopped_from_outside()
+                if interrupted:
                     error = Interrupted("the analysis processes were stopped")
+                broken = True
             result = future.result() if error is None else None
             if job.parts is not None and not isinstance(error, BrokenProcessPool | Interrupted):
                 if not self._gather(pool, future, job, result, error, in_flight):
@@ -209,11 +214,18 @@ class Worker:
         return False
 
     def _stopped_from_outside(self) -> bool:
-        """A broken pool whose processes all ended as stopped ones do (none crashed)."""
+        """A broken pool whose processes all ended as stopped ones do (none crashed), or one
+        that broke just before this worker was told to stop (Ctrl-C reaches the whole group:
+        the pool processes die at once, the stop request follows a moment later)."""
         for handle in self._handles:
             handle.join(1)
         codes = [handle.exitcode for handle in self._handles]
-        return bool(codes) and all(code in _STOPPED for code in codes)
+        if codes and all(code in _STOPPED for code in codes):
+            return True
+        if self._stop.wait(STOP_GRACE):
+            return True
+        log.warning("%s: an analysis process crashed (exit codes %s)", self.queue.name, codes)
+        return False
 
     def _run(self) -> None:
         pool = self._new_pool()
