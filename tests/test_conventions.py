@@ -40,6 +40,16 @@ POSITIONAL_BY_CONTRACT = {
     "consentlens.faces.processing.combine",
     "consentlens.faces.processing.join",
     "consentlens.maintenance.run",
+    # jobs.distributed.Kind callables and the jobs.queue Sender contract
+    "consentlens.faces.processing.claim_photo",
+    "consentlens.faces.processing.release_photo",
+    "consentlens.faces.processing.finish_photo",
+    "consentlens.faces.processing.waiting_photos",
+    "consentlens.jobs.distributed.send",
+    "consentlens.jobs.distributed.lock_of",
+    "consentlens.wiring.send_job",
+    # a ProcessPoolExecutor initializer: called with initargs
+    "consentlens.jobs.worker.prepare_process",
     # Jinja filters and globals: called by templates
     "consentlens.consent.flow.field_name",
     "consentlens.core.templating.localdate",

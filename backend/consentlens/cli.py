@@ -73,7 +73,11 @@ def _database_label() -> str:
 @main.command()
 @click.option("--drain", is_flag=True, help="Analyse what is pending in this process, then exit.")
 def worker(drain: bool) -> None:
-    """Run the photo worker on its own (set CONSENTLENS_RUN_WORKER=false for the web process)."""
+    """Run the photo worker on its own (set CONSENTLENS_RUN_WORKER=false for the web process).
+
+    With CONSENTLENS_JOBS=procrastinate, a worker of the distributed queue: start as many as
+    you like, on any machine pointed at the same database and storage.
+    """
     import signal
     import threading
 
@@ -91,6 +95,20 @@ def worker(drain: bool) -> None:
         return
     _log_info()
     _hold_running_lock()
+    settings = get_settings()
+    if settings.jobs == "procrastinate":
+        from consentlens.jobs import distributed
+        from consentlens.jobs import worker as pool
+
+        processes = pool.pool_size()
+        click.echo(
+            f"Worker on procrastinate ({_database_label()}) with {processes} analysis "
+            "process(es). Ctrl-C or SIGTERM: running jobs finish, then it stops."
+        )
+        distributed.run_worker(
+            engine=wiring.distributed_engine(), make_session=writer_session, processes=processes
+        )
+        return
     running = wiring.photo_worker(make_session=writer_session)
     running.start()
     click.echo(f"Photo worker running with {running.processes} process(es).")

@@ -17,7 +17,7 @@ from consentlens.core.db import writer_session
 from consentlens.core.files import secure_storage
 from consentlens.core.templating import STATIC_DIR
 from consentlens.forms import logo
-from consentlens.jobs import worker
+from consentlens.jobs import distributed, worker
 from consentlens.people import importer
 
 SESSION_COOKIE = "consentlens_session"
@@ -130,13 +130,14 @@ async def _server_error(scope: Scope, send: Send) -> None:
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
-    if settings.run_worker:
+    if settings.run_worker and settings.jobs == "embedded":
         # The embedded default: photos are analysed by a process pool owned by this process.
         worker.start_embedded(make_session=writer_session, queue=wiring.photo_queue())
     try:
         yield
     finally:
         worker.stop_embedded()
+        distributed.close_sender()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -35,6 +35,7 @@ from consentlens.consent import pages as consent_pages
 from consentlens.consent import templating as consent_templating
 from consentlens.consent.service import ensure_default_uses
 from consentlens.core import errors, limits, routes, templating, text
+from consentlens.core.config import get_settings
 from consentlens.core.hooks import Hook
 from consentlens.db.guards import install_append_only_guards, require_append_only_guards
 from consentlens.faces import analysis, enrollment, processing, review_pages
@@ -43,6 +44,7 @@ from consentlens.faces import pages as faces_pages
 from consentlens.forms import pages as form_pages
 from consentlens.gallery import pages as gallery_pages
 from consentlens.gallery import staff_pages as gallery_staff_pages
+from consentlens.jobs import distributed, queue, worker
 from consentlens.jobs.worker import Queue, SessionFactory, Spread, Worker
 from consentlens.organisations import service as organisations
 from consentlens.organisations.models import Organisation
@@ -57,6 +59,7 @@ from consentlens.people import (
 from consentlens.people import events as people_events
 from consentlens.photos import api as photos_api
 from consentlens.photos import pages as photos_pages
+from consentlens.photos.service import ANALYSIS_TASK
 from consentlens.publishing import pages as publishing_pages
 from consentlens.publishing import settings_pages as publishing_settings_pages
 from consentlens.publishing import takedowns
@@ -150,6 +153,16 @@ def install_process() -> None:
     # The admin home warns when no backup succeeded lately; the backup room knows.
     templating.environment.globals["backup_status"] = backup_schedule.status_for_page
     templating.environment.globals["backup_moment"] = backup_pages.moment
+    # Jobs leave after commit, to the engine the deployment chose.
+    queue.install_sender(send_job)
+
+
+def send_job(task: str, argument: str) -> None:
+    """To procrastinate, or a wake-up for the embedded worker (its queue is the rows)."""
+    if get_settings().jobs == "procrastinate":
+        distributed.send(task, argument)
+    else:
+        worker.wake()
 
 
 def check_process() -> None:
@@ -184,6 +197,28 @@ def prepare_pool_process() -> None:
 def photo_worker(*, make_session: SessionFactory, processes: int | None = None) -> Worker:
     """A worker on the photo queue (`consentlens worker`, the benches)."""
     return Worker(make_session, photo_queue(), processes)
+
+
+def photo_kind() -> distributed.Kind:
+    """The photo-analysis queue as the distributed engine runs it: the same `run_job`."""
+    return distributed.Kind(
+        task=ANALYSIS_TASK,
+        claim=processing.claim_photo,
+        run=processing.run_job,
+        finish=processing.finish_photo,
+        release=processing.release_photo,
+        waiting=processing.waiting_photos,
+    )
+
+
+def distributed_engine() -> distributed.Engine:
+    """What `consentlens worker` runs on a procrastinate deployment."""
+    return distributed.Engine(
+        kinds=(photo_kind(),),
+        preflight=check_process,
+        warm_up=prepare_pool_process,
+        maintenance=maintenance.run,
+    )
 
 
 def install_app(app: FastAPI) -> None:

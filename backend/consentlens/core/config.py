@@ -51,6 +51,15 @@ class Settings(BaseSettings):
     # analysis processes it uses (0 = one per CPU core).
     run_worker: bool = True
     worker_processes: int = Field(default=0, ge=0, le=64)
+    # Which engine carries background work: the embedded worker above (the default, any
+    # database), or procrastinate on PostgreSQL, shared by any number of `consentlens worker`s.
+    jobs: Literal["embedded", "procrastinate"] = "embedded"
+    # procrastinate: a worker that sends no heartbeat for `job_stalled_seconds` is taken for
+    # dead and its jobs run again elsewhere; the upkeep (stalled jobs, work without a job)
+    # runs every `job_upkeep_seconds`.
+    job_heartbeat_seconds: float = Field(default=10.0, gt=0, le=600)
+    job_stalled_seconds: float = Field(default=30.0, gt=0, le=3600)
+    job_upkeep_seconds: int = Field(default=15, ge=1, le=59)
     # Which face detector finds the faces: CenterFace (the default: finds profile and edge-cut
     # faces HOG misses, and is faster) or dlib's HOG (the earlier engine, kept as a setting).
     face_detector: Literal["centerface", "hog"] = "centerface"
@@ -82,6 +91,15 @@ class Settings(BaseSettings):
             raise ValueError(
                 "CONSENTLENS_SECRET_KEY must be set to a random value of at least 32 characters "
                 "when CONSENTLENS_ENV=production"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _procrastinate_needs_postgresql(self) -> Settings:
+        if self.jobs == "procrastinate" and not self.resolved_database_url.startswith("postgresql"):
+            raise ValueError(
+                "CONSENTLENS_JOBS=procrastinate keeps its queue in PostgreSQL: set "
+                "CONSENTLENS_DATABASE_URL to a postgresql+psycopg:// database"
             )
         return self
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from sqlalchemy import case
 from sqlmodel import Session, col, select, update
 
 from consentlens.core.db import get_engine, writer_session
@@ -22,10 +23,12 @@ from consentlens.core.tables import utcnow
 from consentlens.faces import analysis, serving, verdicts
 from consentlens.faces.detector import PhotoFaces, SharesDisagree, combine_shares
 from consentlens.faces.imaging import UnreadablePhoto
+from consentlens.jobs import queue
 from consentlens.jobs.worker import Interrupted
 from consentlens.organisations.models import Organisation
 from consentlens.photos import storage
 from consentlens.photos.models import Photo, PhotoStatus
+from consentlens.photos.service import ANALYSIS_TASK
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +114,9 @@ def store(
     """Store an analysed photo: its faces, their identification, its verdicts and the renderings
     those verdicts serve, in one transaction; the photo is ready when this commits."""
     now = now or utcnow()
-    photo = session.get(Photo, photo_id)
+    # Locked: two analyses of one photo (a worker taken for dead that was not) store one after
+    # the other, and the second finds the photo ready and stores nothing.
+    photo = session.get(Photo, photo_id, with_for_update=True)
     if photo is None or photo.status != PhotoStatus.PROCESSING.value:
         session.rollback()
         return photo  # deleted meanwhile, or reclaimed: the result is not ours to store
@@ -140,6 +145,7 @@ def record_failure(
         photo.status, photo.claimed_at = PhotoStatus.PENDING.value, None
         photo.attempts = max(0, photo.attempts - 1)
         session.add(photo)
+        queue.enqueue(session=session, task=ANALYSIS_TASK, argument=str(photo_id))
         session.commit()
         log.info("photo %s: analysis interrupted, queued again", photo_id)
         return photo
@@ -148,6 +154,8 @@ def record_failure(
     photo.error = f"{type(error).__name__}: {error}"[:500] if error else "unknown error"
     photo.claimed_at = None
     session.add(photo)
+    if not permanent:
+        queue.enqueue(session=session, task=ANALYSIS_TASK, argument=str(photo_id))
     session.commit()
     log.warning("photo %s analysis failed (attempt %s): %s", photo_id, photo.attempts, error)
     return photo
@@ -219,3 +227,50 @@ def store_outcome(
     """The pool's `finish`: the pool process stored a success; a failure is recorded here."""
     if error is not None:
         record_failure(session=session, photo_id=photo_id, error=error)
+
+
+# The photo queue as the distributed engine sees it (`jobs.distributed.Kind`): a job names one
+# photo; the photo's status says whether there is still work to do.
+
+
+def claim_photo(session: Session, argument: str, now: datetime) -> bool:
+    """Take the job's photo if it still waits; False: analysed, deleted or taken already."""
+    result = session.exec(
+        update(Photo)
+        .where(col(Photo.id) == int(argument), col(Photo.status) == PhotoStatus.PENDING.value)
+        .values(status=PhotoStatus.PROCESSING.value, claimed_at=now, attempts=Photo.attempts + 1)
+    )
+    session.commit()
+    return result.rowcount == 1
+
+
+def release_photo(session: Session, argument: str) -> None:
+    """A claimed photo whose job will not finish waits again, the attempt not counted."""
+    session.exec(
+        update(Photo)
+        .where(col(Photo.id) == int(argument), col(Photo.status) == PhotoStatus.PROCESSING.value)
+        .values(
+            status=PhotoStatus.PENDING.value,
+            claimed_at=None,
+            attempts=case((col(Photo.attempts) > 0, Photo.attempts - 1), else_=0),
+        )
+    )
+    session.commit()
+
+
+def finish_photo(
+    session: Session, argument: str, result: object, error: BaseException | None
+) -> None:
+    """The job's end: `run_job` stored a success; a failure is recorded (and retried) here."""
+    store_outcome(session, int(argument), result, error)
+
+
+def waiting_photos(session: Session, limit: int) -> list[str]:
+    """Photos waiting for analysis, oldest first: each should have a job."""
+    ids = session.exec(
+        select(Photo.id)
+        .where(Photo.status == PhotoStatus.PENDING.value)
+        .order_by(col(Photo.id))
+        .limit(limit)
+    ).all()
+    return [str(photo_id) for photo_id in ids]

@@ -12,6 +12,7 @@ import multiprocessing
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -30,6 +31,8 @@ log = logging.getLogger(__name__)
 MAINTENANCE_EVERY = timedelta(minutes=1)
 # How long a broken pool waits for a stop request before it blames the job.
 STOP_GRACE = 3.0
+# How often a pool process checks that the process that started it is still there.
+PARENT_CHECK_SECONDS = 1.0
 SessionFactory = Callable[[], Session]
 
 
@@ -134,8 +137,8 @@ class Worker:
         return ProcessPoolExecutor(
             self.processes,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=_prepare_process,
-            initargs=(self.queue.warm_up,),
+            initializer=prepare_process,
+            initargs=(self.queue.warm_up, os.getpid()),
         )
 
     def _claim(self, pool: ProcessPoolExecutor, in_flight: dict[Future[Any], _Job]) -> None:
@@ -254,20 +257,31 @@ class Worker:
                     break
                 if self._finish(pool, done, in_flight):
                     # A crashed process (e.g. a decoder fault) breaks the whole pool.
-                    _end_pool(pool)
+                    end_pool(pool)
                     pool = self._new_pool()
         finally:
-            _end_pool(pool)
+            end_pool(pool)
 
 
-def _prepare_process(warm_up: Callable[[], None]) -> None:
+def prepare_process(warm_up: Callable[[], None], parent: int) -> None:
     """First thing in a pool process: Ctrl-C is for the parent, which ends the pool itself (a
-    pool process interrupted mid-job would count as the job failing), then the queue's warm-up."""
+    pool process interrupted mid-job would count as the job failing); the process ends when its
+    parent (`parent`, the pid that made the pool: it may be gone before this runs) is gone; then
+    the queue's warm-up."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_end_with, args=(parent,), name="parent-watch", daemon=True).start()
     warm_up()
 
 
-def _end_pool(pool: ProcessPoolExecutor) -> None:
+def _end_with(parent: int) -> None:
+    # A parent killed with SIGKILL cannot end its pool: its processes would go on with the job
+    # at hand (storing a photo another worker now owns) and then wait for work forever.
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(1)
+
+
+def end_pool(pool: ProcessPoolExecutor) -> None:
     """Stop a pool now, its running jobs included: spawned processes outlive their parent, so a
     server stopped with SIGTERM would otherwise leave them running (and storing) on their own."""
     # Copied first: shutting down lets the pool forget its processes.

@@ -15,11 +15,14 @@ from consentlens.audit import service as audit
 from consentlens.auth.deps import Principal
 from consentlens.auth.models import User
 from consentlens.core.i18n import N_
-from consentlens.jobs import worker
+from consentlens.jobs import queue
 from consentlens.organisations.models import Organisation
 from consentlens.people.models import Group
 from consentlens.photos import ingest, storage
 from consentlens.photos.models import Event, EventGroup, Photo, PhotoStatus
+
+# The job that analyses one photo (faces.processing does the work).
+ANALYSIS_TASK = "photo-analysis"
 
 
 class EventError(ValueError):
@@ -214,8 +217,8 @@ def add_upload(
         details={"event_id": event.id, "sha256": received.sha256, "bytes": received.byte_size},
         origin=origin,
     )
-    # The worker runs in other sessions: it can only see the photo once it is committed.
-    worker.wake_after_commit(session=session)
+    # Sent once the photo is committed: a worker in another session could not see it before.
+    queue.enqueue(session=session, task=ANALYSIS_TASK, argument=str(photo.id))
     return UploadResult(filename, photo)
 
 
@@ -260,4 +263,4 @@ def retry_photo(*, session: Session, photo: Photo) -> None:
         photo.attempts = 0
         session.add(photo)
         session.flush()
-        worker.wake_after_commit(session=session)
+        queue.enqueue(session=session, task=ANALYSIS_TASK, argument=str(photo.id))
