@@ -198,7 +198,7 @@ LAYERS = (
     {"publishing"},
     {"demo", "db"},
     {"backup"},
-    {"maintenance"},
+    {"maintenance", "health"},
     {"wiring"},
     {"main", "cli"},
 )

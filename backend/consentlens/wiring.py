@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import FastAPI
 from sqlmodel import Session
 
-from consentlens import maintenance
+from consentlens import health, maintenance
 from consentlens.auth import api as auth_api
 from consentlens.auth import errors as auth_errors
 from consentlens.auth import front_door
@@ -34,7 +34,7 @@ from consentlens.consent import (
 from consentlens.consent import pages as consent_pages
 from consentlens.consent import templating as consent_templating
 from consentlens.consent.service import ensure_default_uses
-from consentlens.core import errors, limits, routes, templating, text
+from consentlens.core import errors, limits, templating, text
 from consentlens.core.config import get_settings
 from consentlens.core.hooks import Hook
 from consentlens.db.guards import install_append_only_guards, require_append_only_guards
@@ -90,7 +90,7 @@ HOOK_LISTENERS: tuple[tuple[Hook[Any], Callable[[Session, Any], None]], ...] = (
 REFERENCE_COUNT: providers.ReferenceCount = enrollment.reference_count
 
 ROUTERS = (
-    routes.router,
+    health.router,
     front_door.router,
     auth_pages.router,
     auth_api.router,

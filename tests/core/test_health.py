@@ -1,10 +1,18 @@
 from __future__ import annotations
 
 
-def test_healthz_reports_the_database(client):
+def test_healthz_reports_database_storage_and_queue(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
+    report = response.json()
+    assert report["status"] == report["database"] == report["storage"] == "ok"
+    # The tests drive the worker themselves: none runs in this process.
+    assert report["queue"] == {
+        "status": "ok",
+        "engine": "embedded",
+        "photos_waiting": 0,
+        "worker_in_this_process": False,
+    }
 
 
 def test_security_headers_on_every_response(client):

@@ -18,6 +18,7 @@ import psycopg
 import pytest
 from sqlmodel import Session, col, select
 
+from consentlens import health
 from consentlens.core.config import get_settings
 from consentlens.core.db import make_engine
 from consentlens.db import migrate
@@ -247,6 +248,15 @@ def test_a_job_lost_between_commit_and_send_is_sent_by_the_sweep(installation, m
         queue.install_sender(wiring.send_job)
     assert jobs(url, "todo", "doing") == []  # committed, never sent
     assert set(statuses(engine).values()) == {PhotoStatus.PENDING.value}
+    with Session(engine) as session:
+        report = health.queue_report(session=session)
+    assert report == {
+        "status": "ok",
+        "engine": "procrastinate",
+        "photos_waiting": 4,
+        "waiting": 0,
+        "running": 0,
+    }
 
     installation["start_worker"]()
     wait_for(

@@ -312,6 +312,12 @@ def stop_embedded() -> None:
         _running = None
 
 
+def embedded_running() -> bool:
+    """Whether this process runs the embedded worker (and its thread is alive)."""
+    thread = _running._thread if _running is not None else None
+    return thread is not None and thread.is_alive()
+
+
 def wake() -> None:
     """Tell the embedded worker new work is waiting (no-op without one)."""
     if _running is not None:
