@@ -1,4 +1,5 @@
-# ConsentLens: one image for the web app. Migrations run at start; state lives in /data.
+# ConsentLens: one image, two roles. By default the web app (migrations run at start; state in
+# /data); `consentlens worker` as the command makes it a photo worker (deploy/compose.yaml).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

@@ -31,7 +31,7 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed-test
 	bash scripts/test-prerequisites.sh
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check backend tests bench
+	$(BIN)/ruff format --check backend tests bench deploy
 	$(BIN)/mypy
 	$(BIN)/pytest
 
