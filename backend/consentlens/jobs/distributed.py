@@ -49,6 +49,7 @@ MAINTENANCE_TASK = "consentlens-maintenance"
 # Periodic duties before the work they keep in order.
 DUTY_PRIORITY = 10
 SWEEP_BATCH = 1000
+KEEP_JOBS_HOURS = 24
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +227,14 @@ def build_app(
 
     async def maintenance(timestamp: int) -> None:
         await asyncio.to_thread(_maintenance, engine, make_session)
+        # Ended jobs stay a while, with their events (when sent, started, ended), to look into.
+        await app.job_manager.delete_old_jobs(
+            nb_hours=KEEP_JOBS_HOURS,
+            queue=QUEUE,
+            include_failed=True,
+            include_cancelled=True,
+            include_aborted=True,
+        )
 
     every = settings.job_upkeep_seconds
     periodic = app.periodic(cron=f"* * * * * */{every}", periodic_id="upkeep")
@@ -332,7 +341,7 @@ async def _work(*, engine: Engine, make_session: SessionFactory, processes: int)
                 update_heartbeat_interval=settings.job_heartbeat_seconds,
                 stalled_worker_timeout=settings.job_stalled_seconds,
                 shutdown_graceful_timeout=30,
-                delete_jobs="successful",
+                delete_jobs="never",
                 install_signal_handlers=True,
             )
     finally:
