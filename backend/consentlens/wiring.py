@@ -38,7 +38,7 @@ from consentlens.core import errors, limits, templating, text
 from consentlens.core.config import get_settings
 from consentlens.core.hooks import Hook
 from consentlens.db.guards import install_append_only_guards, require_append_only_guards
-from consentlens.faces import analysis, enrollment, processing, review_pages
+from consentlens.faces import analysis, enrollment, processing, review_pages, verdicts
 from consentlens.faces import api as faces_api
 from consentlens.faces import pages as faces_pages
 from consentlens.forms import pages as form_pages
@@ -154,7 +154,11 @@ def install_process() -> None:
     templating.environment.globals["backup_status"] = backup_schedule.status_for_page
     templating.environment.globals["backup_moment"] = backup_pages.moment
     # Jobs leave after commit, to the engine the deployment chose.
-    queue.install_sender(send_job)
+    queue.install_sender(send_job, distributed=jobs_are_distributed)
+
+
+def jobs_are_distributed() -> bool:
+    return get_settings().jobs == "procrastinate"
 
 
 def send_job(task: str, argument: str) -> None:
@@ -214,7 +218,10 @@ def photo_kind() -> distributed.Kind:
 def distributed_engine() -> distributed.Engine:
     """What `consentlens worker` runs on a procrastinate deployment."""
     return distributed.Engine(
-        kinds=(photo_kind(),),
+        kinds=(
+            photo_kind(),
+            distributed.Kind.stateless(task=verdicts.RENDER_TASK, run=processing.render_photo),
+        ),
         preflight=check_process,
         warm_up=prepare_pool_process,
         maintenance=maintenance.run,

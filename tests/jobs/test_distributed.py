@@ -21,10 +21,12 @@ from sqlmodel import Session, col, select
 from consentlens import health
 from consentlens.core.config import get_settings
 from consentlens.core.db import make_engine
+from consentlens.core.tables import utcnow
 from consentlens.db import migrate
-from consentlens.faces import processing
-from consentlens.faces.models import Face
+from consentlens.faces import processing, verdicts
+from consentlens.faces.models import Face, FaceState, StoredVerdict
 from consentlens.jobs import distributed, queue
+from consentlens.organisations.models import Organisation
 from consentlens.photos import storage
 from consentlens.photos.models import Photo, PhotoStatus
 from tests.conftest import _postgres_database
@@ -139,12 +141,12 @@ def installation(tmp_path, monkeypatch) -> Iterator[dict]:
         get_settings.cache_clear()
 
 
-def jobs(url: str, *statuses: str) -> list[tuple[str, str]]:
+def jobs(url: str, *statuses: str, task: str = processing.ANALYSIS_TASK) -> list[tuple[str, str]]:
     with psycopg.connect(distributed.conninfo(url)) as connection:
         rows = connection.execute(
             "SELECT args->>'argument', status::text FROM procrastinate_jobs "
             "WHERE task_name = %s AND status::text = ANY(%s)",
-            (processing.ANALYSIS_TASK, list(statuses)),
+            (task, list(statuses)),
         ).fetchall()
     return [(row[0], row[1]) for row in rows]
 
@@ -213,7 +215,7 @@ def test_two_workers_share_the_photos_and_one_killed_mid_photo_loses_nothing(ins
     # The same photos through the embedded path, on SQLite: the same faces, identified alike.
     reference_engine = make_engine(f"sqlite:///{installation['tmp'] / 'reference.db'}")
     migrate.upgrade(str(reference_engine.url))
-    queue.install_sender(lambda task, argument: None)
+    queue.install_sender(lambda task, argument: None, distributed=lambda: False)
     try:
         with Session(reference_engine) as session:
             again = installation["tmp"] / "again"
@@ -224,7 +226,7 @@ def test_two_workers_share_the_photos_and_one_killed_mid_photo_loses_nothing(ins
     finally:
         from consentlens import wiring
 
-        queue.install_sender(wiring.send_job)
+        queue.install_sender(wiring.send_job, distributed=wiring.jobs_are_distributed)
     expected = faces_by_file(reference_engine, reference_names)
     stored = faces_by_file(engine, names)
     assert stored == expected
@@ -240,12 +242,12 @@ def test_a_job_lost_between_commit_and_send_is_sent_by_the_sweep(installation, m
 
     from consentlens import wiring
 
-    queue.install_sender(lost)
+    queue.install_sender(lost, distributed=wiring.jobs_are_distributed)
     try:
         with Session(engine) as session:
             names = build_clubs(session, installation["tmp"], per_club=2)
     finally:
-        queue.install_sender(wiring.send_job)
+        queue.install_sender(wiring.send_job, distributed=wiring.jobs_are_distributed)
     assert jobs(url, "todo", "doing") == []  # committed, never sent
     assert set(statuses(engine).values()) == {PhotoStatus.PENDING.value}
     with Session(engine) as session:
@@ -265,3 +267,94 @@ def test_a_job_lost_between_commit_and_send_is_sent_by_the_sweep(installation, m
         what="the sweep to send the lost jobs and the worker to run them",
     )
     assert len(names) == 4
+
+
+def test_a_withdrawal_for_a_child_in_1000_photos_rejudges_them_all_and_renders_by_jobs(
+    installation,
+):
+    engine, url = installation["engine"], installation["url"]
+    with Session(engine) as session:
+        c = make_photos.club(session)
+        make_consent.grant_all(session, c.org, c.obama, c.guardian)
+        make_photos.enroll(session, c.org, c.obama, "portraits/obama_1.jpg")
+        ev = make_photos.event(session, c)
+        (real,) = make_photos.upload(session, c, ev, ["portraits/obama_2.jpg"])
+        session.commit()
+        processing.process_next(session=session)  # analysed here: Obama identified
+        session.refresh(real)
+        assert real.status == PhotoStatus.READY.value
+        # 1,000 more photos in which Obama is named (rows only: their files play no part).
+        for n in range(1000):
+            photo = Photo(
+                organisation_id=c.org.id,
+                event_id=ev.id,
+                sha256=f"{n:064x}",
+                original_ref=f"originals/{c.org.id}/xx/{n:064x}.jpg",
+                media_type="image/jpeg",
+                byte_size=1,
+                width=800,
+                height=600,
+                status=PhotoStatus.READY.value,
+                analysed_at=utcnow(),
+            )
+            session.add(photo)
+            session.flush()
+            session.add(
+                Face(
+                    photo_id=photo.id,
+                    x=100,
+                    y=100,
+                    w=150,
+                    h=150,
+                    state=FaceState.CONFIRMED.value,
+                    child_id=c.obama.id,
+                )
+            )
+        session.flush()
+        ids = verdicts.photos_showing(session=session, child_id=c.obama.id)
+        verdicts.refresh(session=session, organisation=c.org, photo_ids=ids, now=utcnow())
+        session.commit()
+        assert len(ids) == 1001
+        assert website_actions(session, ids) == {"show"}
+        before = {p.name for p in storage.derivative_dir(real.id).iterdir()}
+        assert before  # the analysis rendered it
+        # A rendering of a verdict no longer in force (say, from before a re-analysis).
+        (storage.derivative_dir(real.id) / "display-0000stale0000.jpg").write_bytes(b"old")
+
+        make_consent.decide(session, c.org, c.obama, c.guardian, {"website": False})
+        session.commit()
+        # Judged again before the withdrawal committed: no request can see the old verdicts.
+        assert website_actions(session, ids) == {"blur"}
+        organisation_id, real_id = c.org.id, real.id
+    # The renderings follow by jobs, one per photo.
+    queued = {argument for argument, _ in jobs(url, "todo", task=verdicts.RENDER_TASK)}
+    assert queued == {str(photo_id) for photo_id in ids}
+
+    installation["start_worker"]()
+    wait_for(
+        lambda: (str(real_id), "succeeded") in jobs(url, "succeeded", task=verdicts.RENDER_TASK),
+        timeout=120,
+        what="the render job of the analysed photo",
+    )
+    with Session(engine) as session:
+        photo = session.get(Photo, real_id)
+        organisation = session.get(Organisation, organisation_id)
+        (evaluation,) = verdicts.evaluate(
+            session=session, organisation=organisation, photos=[photo], now=utcnow()
+        )
+        current = verdicts.current_derivatives(evaluation=evaluation, organisation=organisation)
+    after = {p.name for p in storage.derivative_dir(real_id).iterdir()}
+    # Only current renderings are left, the blurred website ones made ahead of any request.
+    assert after <= current
+    assert "display-0000stale0000.jpg" not in after
+    assert after - before
+
+
+def website_actions(session: Session, ids: list[int]) -> set[str]:
+    return set(
+        session.exec(
+            select(StoredVerdict.action).where(
+                col(StoredVerdict.photo_id).in_(ids), StoredVerdict.use_code == "website"
+            )
+        )
+    )

@@ -173,5 +173,12 @@ def apply(
     photo.claimed_at = None
     session.add(photo)
     session.flush()
-    verdicts.refresh(session=session, organisation=organisation, photo_ids=[photo.id], now=now)
+    # The analysis renders the photo itself (processing.store): no render job.
+    verdicts.refresh(
+        session=session,
+        organisation=organisation,
+        photo_ids=[photo.id],
+        now=now,
+        rendering_here=True,
+    )
     return faces

@@ -18,9 +18,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import case
 from sqlmodel import Session, col, select, update
 
+from consentlens.consent.policy import VerdictAction
 from consentlens.core.db import get_engine, writer_session
 from consentlens.core.tables import utcnow
-from consentlens.faces import analysis, serving, verdicts
+from consentlens.faces import analysis, derivatives, imaging, serving, verdicts
 from consentlens.faces.detector import PhotoFaces, SharesDisagree, combine_shares
 from consentlens.faces.imaging import UnreadablePhoto
 from consentlens.jobs import queue
@@ -33,6 +34,7 @@ from consentlens.photos.service import ANALYSIS_TASK
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
+BEING_ANALYSED = (PhotoStatus.PENDING.value, PhotoStatus.PROCESSING.value)
 LEASE = timedelta(minutes=10)
 
 
@@ -274,3 +276,34 @@ def waiting_photos(session: Session, limit: int) -> list[str]:
         .limit(limit)
     ).all()
     return [str(photo_id) for photo_id in ids]
+
+
+def render_photo(argument: str) -> None:
+    """The render job: a photo's renderings brought up to its verdicts of now (after a consent
+    change re-judged it): those no longer served go, those served are made from the original."""
+    photo_id = int(argument)
+    with Session(get_engine()) as session:
+        photo = session.get(Photo, photo_id)
+        if photo is None or photo.status in (
+            PhotoStatus.PENDING.value,
+            PhotoStatus.PROCESSING.value,
+        ):
+            return  # deleted, or its analysis stores its renderings
+        organisation = session.get(Organisation, photo.organisation_id)
+        assert organisation is not None
+        (evaluation,) = verdicts.evaluate(
+            session=session, organisation=organisation, photos=[photo], now=utcnow()
+        )
+        keep = verdicts.current_derivatives(evaluation=evaluation, organisation=organisation)
+        storage.remove_derivatives(photo_id=photo_id, keep_names=keep)
+        if not any(v.action is not VerdictAction.HIDE for v in evaluation.verdicts.values()):
+            return
+        try:
+            image = imaging.load_for_analysis(
+                storage.path_of(photo.original_ref), max_side=max(derivatives.SIZES.values())
+            )
+        except (OSError, UnreadablePhoto) as error:
+            # Served lazily then (or refused, as the request path would); nothing to retry.
+            log.warning("photo %s: no renderings made ahead: %s", photo_id, error)
+            return
+        serving.prerender(evaluation=evaluation, organisation=organisation, image=image)

@@ -28,10 +28,14 @@ from consentlens.consent.uses import Use
 from consentlens.core.dates import years_after
 from consentlens.faces import derivatives
 from consentlens.faces.models import NAMED_STATES, Face, FaceState, StoredVerdict
+from consentlens.jobs import queue
 from consentlens.organisations.models import Organisation
 from consentlens.people.models import Child
 from consentlens.photos import storage
 from consentlens.photos.models import Photo, PhotoStatus
+
+# The job that brings a photo's stored renderings up to its verdicts (faces.processing).
+RENDER_TASK = "photo-render"
 
 # How the policy sees a face that names nobody.
 STATUS_OF: dict[str, FaceStatus] = {
@@ -172,8 +176,13 @@ def store(
     organisation: Organisation,
     evaluations: Sequence[Evaluation],
     now: datetime,
+    rendering_here: bool = False,
 ) -> None:
-    """Replace the stored verdicts of the evaluated photos and drop derivatives gone stale."""
+    """Replace the stored verdicts of the evaluated photos and drop derivatives gone stale.
+
+    `rendering_here`: the caller renders the photo itself right after (the analysis does), so
+    the stale renderings go now, in this process, instead of by a job.
+    """
     for evaluation in evaluations:
         photo_id = evaluation.photo.id
         assert photo_id is not None
@@ -200,11 +209,25 @@ def store(
                     valid_until=evaluation.valid_until,
                 )
             )
-        storage.remove_derivatives(
-            photo_id=photo_id,
-            keep_names=current_derivatives(evaluation=evaluation, organisation=organisation),
-        )
+        keep = current_derivatives(evaluation=evaluation, organisation=organisation)
+        if rendering_here:
+            storage.remove_derivatives(photo_id=photo_id, keep_names=keep)
+        else:
+            _tidy_renderings(session=session, photo_id=photo_id, keep=keep)
     session.flush()
+
+
+def _tidy_renderings(*, session: Session, photo_id: int, keep: set[str]) -> None:
+    """Once the new verdicts commit, renderings they no longer serve go (a stale one is never
+    served: its name no longer matches, see `derivatives.file_name`). On the distributed engine a
+    job does it and renders what the new verdicts serve (`processing.render_photo`): a withdrawal
+    for a child in 1,000 photos must not wait for 1,000 folders in object storage."""
+    queue.enqueue(
+        session=session,
+        task=RENDER_TASK,
+        argument=str(photo_id),
+        embedded=lambda: storage.remove_derivatives(photo_id=photo_id, keep_names=keep),
+    )
 
 
 def current_derivatives(*, evaluation: Evaluation, organisation: Organisation) -> set[str]:
@@ -225,7 +248,12 @@ def current_derivatives(*, evaluation: Evaluation, organisation: Organisation) -
 
 
 def refresh(
-    *, session: Session, organisation: Organisation, photo_ids: Iterable[int], now: datetime
+    *,
+    session: Session,
+    organisation: Organisation,
+    photo_ids: Iterable[int],
+    now: datetime,
+    rendering_here: bool = False,
 ) -> list[Evaluation]:
     """Re-evaluate and store the verdicts of some photos of the organisation."""
     ids = sorted(set(photo_ids))
@@ -237,7 +265,13 @@ def refresh(
         )
     )
     evaluations = evaluate(session=session, organisation=organisation, photos=photos, now=now)
-    store(session=session, organisation=organisation, evaluations=evaluations, now=now)
+    store(
+        session=session,
+        organisation=organisation,
+        evaluations=evaluations,
+        now=now,
+        rendering_here=rendering_here,
+    )
     return evaluations
 
 

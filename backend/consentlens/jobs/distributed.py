@@ -68,6 +68,36 @@ class Kind:
     # Up to `limit` items waiting for a job, oldest first: what the sweep checks.
     waiting: Callable[[Session, int], list[str]]
 
+    @classmethod
+    def stateless(cls, *, task: str, run: Callable[[str], Any]) -> Kind:
+        """Work with no row of its own to claim (a job that tidies and renders): each job just
+        runs; a lost one is not sent again, so it must be work whose absence is harmless."""
+        return cls(
+            task=task,
+            claim=_always,
+            run=run,
+            finish=_log_failure,
+            release=_nothing_to_release,
+            waiting=_nothing_waiting,
+        )
+
+
+def _always(session: Session, argument: str, now: datetime) -> bool:
+    return True
+
+
+def _log_failure(session: Session, argument: str, result: Any, error: BaseException | None) -> None:
+    if error is not None:
+        log.warning("job for %s failed: %s", argument, error)
+
+
+def _nothing_to_release(session: Session, argument: str) -> None:
+    return None
+
+
+def _nothing_waiting(session: Session, limit: int) -> list[str]:
+    return []
+
 
 @dataclass(frozen=True, slots=True)
 class Engine:

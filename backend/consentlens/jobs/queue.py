@@ -19,23 +19,41 @@ from consentlens.core import transactions
 
 log = logging.getLogger(__name__)
 
-# (task name, argument): hands one job to the engine; installed by `consentlens.wiring`.
+# (task name, argument): hands one job to the engine; installed by `consentlens.wiring`, with
+# whether that engine is the distributed one (workers elsewhere) or the embedded one.
 Sender = Callable[[str, str], None]
+Action = Callable[[], None]
 _sender: Sender | None = None
+_is_distributed: Callable[[], bool] | None = None
 
 
-def install_sender(sender: Sender) -> None:
-    global _sender
-    _sender = sender
+def install_sender(sender: Sender, *, distributed: Callable[[], bool]) -> None:
+    global _sender, _is_distributed
+    _sender, _is_distributed = sender, distributed
+
+
+def _distributed() -> bool:
+    return _is_distributed is not None and _is_distributed()
 
 
 def installed_sender() -> Sender | None:
     return _sender
 
 
-def enqueue(*, session: Session, task: str, argument: str) -> None:
-    """Send the job `task(argument)` once this transaction commits (nothing if it does not)."""
-    transactions.on_commit(session=session, action=lambda: send(task=task, argument=argument))
+def enqueue(*, session: Session, task: str, argument: str, embedded: Action | None = None) -> None:
+    """Send the job `task(argument)` once this transaction commits (nothing if it does not).
+
+    `embedded`: what the embedded engine does instead, in this process after the commit (work
+    too small for a job there, such as deleting a few stale files); None sends the job anyway.
+    """
+
+    def after_commit() -> None:
+        if embedded is not None and not _distributed():
+            embedded()
+        else:
+            send(task=task, argument=argument)
+
+    transactions.on_commit(session=session, action=after_commit)
 
 
 def send(*, task: str, argument: str) -> None:
