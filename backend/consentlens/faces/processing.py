@@ -103,9 +103,9 @@ def claim(session: Session, limit: int, now: datetime) -> list[tuple[int, str]]:
     return claimed
 
 
-def original_path(*, session: Session, photo_id: int) -> str:
-    ref = session.exec(select(Photo.original_ref).where(Photo.id == photo_id)).one()
-    return str(storage.path_of(ref))
+def original_ref(*, session: Session, photo_id: int) -> str:
+    """The stored original's reference; `storage.local_copy` gives the analysis a file of it."""
+    return session.exec(select(Photo.original_ref).where(Photo.id == photo_id)).one()
 
 
 def store(
@@ -166,9 +166,10 @@ def analyse_and_store(
 ) -> Photo | None:
     """Analyse one claimed photo and store the outcome, a failure included."""
     try:
-        path = original_path(session=session, photo_id=photo_id)
+        ref = original_ref(session=session, photo_id=photo_id)
         session.rollback()  # no transaction stays open while the models run
-        result = analysis.analyse_file(path)
+        with storage.local_copy(ref) as path:
+            result = analysis.analyse_file(str(path))
     except Exception as error:
         return record_failure(session=session, photo_id=photo_id, error=error, now=now)
     return store(session=session, photo_id=photo_id, result=result, now=now)
@@ -190,8 +191,9 @@ def run_job(argument: str) -> None:
     """Analyse and store one claimed photo; a failure is raised for the worker to record."""
     photo_id = int(argument)
     with Session(get_engine()) as session:
-        path = original_path(session=session, photo_id=photo_id)
-    result = analysis.analyse_file(path)
+        ref = original_ref(session=session, photo_id=photo_id)
+    with storage.local_copy(ref) as path:
+        result = analysis.analyse_file(str(path))
     with writer_session() as session:
         store(session=session, photo_id=photo_id, result=result)
 
@@ -199,8 +201,9 @@ def run_job(argument: str) -> None:
 def run_share(argument: str, share: int, shares: int) -> PhotoFaces:
     """One process's share of a photo that several idle processes analyse together."""
     with Session(get_engine()) as session:
-        path = original_path(session=session, photo_id=int(argument))
-    return analysis.analyse_share(path, share=share, shares=shares)
+        ref = original_ref(session=session, photo_id=int(argument))
+    with storage.local_copy(ref) as path:
+        return analysis.analyse_share(str(path), share=share, shares=shares)
 
 
 def combine(argument: str, parts: list[PhotoFaces]) -> PhotoFaces | None:
