@@ -50,6 +50,7 @@ def check_ref(ref: str) -> str:
     path = PurePosixPath(ref)
     if (
         not ref
+        or not path.parts  # "."
         or ref != path.as_posix()  # doubled or trailing slashes, "./"
         or path.is_absolute()
         or "\\" in ref

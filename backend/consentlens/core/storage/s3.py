@@ -32,10 +32,13 @@ from consentlens.core.storage.base import (
     folder,
 )
 
+# Seconds. The read timeout bounds each wait for data, not a whole transfer. A store that
+# accepts connections and then hangs fails after ATTEMPTS × READ_TIMEOUT; one that refuses
+# them within a second.
 CONNECT_TIMEOUT = 3.0
-READ_TIMEOUT = 20.0
-# Attempts in all, the first included ("standard" mode retries throttling and 5xx only).
-ATTEMPTS = 3
+READ_TIMEOUT = 10.0
+# Attempts in all, the first included ("standard" mode retries throttling, 5xx and timeouts).
+ATTEMPTS = 2
 _NOT_FOUND = {"NoSuchKey", "404", "NotFound"}
 _STAMP = "consentlens-stamp"  # user metadata naming the write, for conditional deletes
 _DELETE_BATCH = 1000  # the most DeleteObjects takes at once
@@ -55,6 +58,9 @@ class S3Store(Store):
         prefix: str = "",
         server_side_encryption: bool = False,
         scratch_dir: Path,
+        connect_timeout: float = CONNECT_TIMEOUT,
+        read_timeout: float = READ_TIMEOUT,
+        attempts: int = ATTEMPTS,
     ) -> None:
         self.bucket = bucket
         self.endpoint_url = endpoint_url or None
@@ -71,9 +77,9 @@ class S3Store(Store):
             "s3",
             endpoint_url=self.endpoint_url,
             config=Config(
-                connect_timeout=CONNECT_TIMEOUT,
-                read_timeout=READ_TIMEOUT,
-                retries={"max_attempts": ATTEMPTS, "mode": "standard"},
+                connect_timeout=connect_timeout,
+                read_timeout=read_timeout,
+                retries={"max_attempts": attempts, "mode": "standard"},
                 # Path-style addressing works with every S3-compatible server.
                 s3={"addressing_style": "path"},
                 tcp_keepalive=True,
@@ -135,11 +141,12 @@ class S3Store(Store):
         # Owner-only, in the media folder's scratch space (swept at start-up if a crash
         # leaves it), named like an interrupted upload.
         handle, name = tempfile.mkstemp(dir=self.scratch_dir, suffix=".part")
-        os.close(handle)
         path = Path(name)
         try:
-            with self._failures(ref):
-                self.client.download_file(self.bucket, key, name, Config=self._transfer)
+            # Into the file mkstemp made (0600): download_file would rename its own over it,
+            # with the permissions of the umask.
+            with os.fdopen(handle, "wb") as target, self._failures(ref):
+                self.client.download_fileobj(self.bucket, key, target, Config=self._transfer)
             yield path
         finally:
             path.unlink(missing_ok=True)
