@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -54,10 +55,12 @@ class Bucket:
 
 
 @pytest.fixture
-def bucket(s3_server, s3_bucket, monkeypatch) -> Bucket:
-    """This test's app and services keep their files in a bucket of their own."""
+def bucket(s3_server, s3_bucket, monkeypatch, tmp_path) -> Bucket:
+    """This test's app and services keep their files in a bucket of their own, and their files
+    in flight in a media folder of their own."""
     settings = get_settings()
     for name, value in {
+        "media_dir": tmp_path / "media",
         "storage": "s3",
         "s3_bucket": s3_bucket,
         "s3_endpoint_url": s3_server.endpoint,
@@ -75,9 +78,14 @@ def upload_files(name: str = PHOTO) -> list[tuple[str, tuple[str, bytes, str]]]:
     return [("files", ("photo.jpg", (FACES / name).read_bytes(), "image/jpeg"))]
 
 
-def local_originals() -> list[str]:
-    originals = storage.media_root() / storage.ORIGINALS
-    return [str(path) for path in originals.rglob("*") if path.is_file()]
+def kept_locally() -> list[Path]:
+    """Originals in this test's local media folder."""
+    return [path for path in (storage.media_root() / "originals").rglob("*") if path.is_file()]
+
+
+def incoming() -> list[Path]:
+    """Files in flight left in the media folder (an upload or a download of this test's)."""
+    return list(storage.incoming_dir().iterdir())
 
 
 def test_a_photo_lives_in_the_bucket_from_upload_to_retention(client, db, bucket):
@@ -96,13 +104,13 @@ def test_a_photo_lives_in_the_bucket_from_upload_to_retention(client, db, bucket
     assert bucket.read(original_key) == (FACES / PHOTO).read_bytes()
     head = bucket.server.client().head_object(Bucket=bucket.name, Key=original_key)
     assert head["ServerSideEncryption"] == "AES256"
-    assert local_originals() == [] and list(storage.incoming_dir().iterdir()) == []
+    assert not kept_locally() and incoming() == []
 
     # The analysis reads a local copy of the original, gone once it is done.
     analysed = processing.process_next(session=db)
     assert analysed is not None and analysed.error == ""
     assert analysed.status in (PhotoStatus.READY.value, PhotoStatus.NEEDS_REVIEW.value)
-    assert list(storage.incoming_dir().iterdir()) == []
+    assert incoming() == []
     rendered = bucket.objects(f"derivatives/{photo.id}/")
     assert rendered, "the analysis stores the renderings in the bucket"
 
@@ -164,7 +172,7 @@ def test_an_upload_while_the_store_is_down_is_refused_and_leaves_nothing(client,
     assert "Nothing was saved or changed" in plain.text and "Traceback" not in plain.text
 
     assert db.exec(select(Photo).where(Photo.event_id == ev.id)).all() == []
-    assert list(storage.incoming_dir().iterdir()) == [] and local_originals() == []
+    assert not kept_locally() and incoming() == []
     bucket.come_back()
     assert bucket.objects() == set()
     # Once the store is back, the same upload is kept.

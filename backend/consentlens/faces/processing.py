@@ -13,11 +13,14 @@ embedded worker.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import datetime, timedelta
 
 from sqlalchemy import case
 from sqlmodel import Session, col, select, update
 
+from consentlens.core import storage as stores
 from consentlens.core.db import get_engine, writer_session
 from consentlens.core.tables import utcnow
 from consentlens.faces import analysis, serving, verdicts
@@ -104,8 +107,23 @@ def claim(session: Session, limit: int, now: datetime) -> list[tuple[int, str]]:
 
 
 def original_ref(*, session: Session, photo_id: int) -> str:
-    """The stored original's reference; `storage.local_copy` gives the analysis a file of it."""
+    """The stored original's reference; `_original_file` gives the analysis a file of it."""
     return session.exec(select(Photo.original_ref).where(Photo.id == photo_id)).one()
+
+
+@contextmanager
+def _original_file(ref: str) -> Iterator[str]:
+    """A local copy of the original for as long as the analysis runs.
+
+    An original gone from the store cannot be analysed by retrying: it fails like an unreadable
+    file. An outage (StorageUnavailable) is a failure like any other, retried.
+    """
+    with ExitStack() as stack:
+        try:
+            path = stack.enter_context(storage.local_copy(ref))
+        except stores.Missing:
+            raise UnreadablePhoto(f"No such file in the store: {ref}") from None
+        yield str(path)
 
 
 def store(
@@ -168,8 +186,8 @@ def analyse_and_store(
     try:
         ref = original_ref(session=session, photo_id=photo_id)
         session.rollback()  # no transaction stays open while the models run
-        with storage.local_copy(ref) as path:
-            result = analysis.analyse_file(str(path))
+        with _original_file(ref) as path:
+            result = analysis.analyse_file(path)
     except Exception as error:
         return record_failure(session=session, photo_id=photo_id, error=error, now=now)
     return store(session=session, photo_id=photo_id, result=result, now=now)
@@ -192,8 +210,8 @@ def run_job(argument: str) -> None:
     photo_id = int(argument)
     with Session(get_engine()) as session:
         ref = original_ref(session=session, photo_id=photo_id)
-    with storage.local_copy(ref) as path:
-        result = analysis.analyse_file(str(path))
+    with _original_file(ref) as path:
+        result = analysis.analyse_file(path)
     with writer_session() as session:
         store(session=session, photo_id=photo_id, result=result)
 
@@ -202,8 +220,8 @@ def run_share(argument: str, share: int, shares: int) -> PhotoFaces:
     """One process's share of a photo that several idle processes analyse together."""
     with Session(get_engine()) as session:
         ref = original_ref(session=session, photo_id=int(argument))
-    with storage.local_copy(ref) as path:
-        return analysis.analyse_share(str(path), share=share, shares=shares)
+    with _original_file(ref) as path:
+        return analysis.analyse_share(path, share=share, shares=shares)
 
 
 def combine(argument: str, parts: list[PhotoFaces]) -> PhotoFaces | None:
