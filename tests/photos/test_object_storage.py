@@ -199,7 +199,10 @@ def test_images_while_the_store_is_down_are_a_plain_503(client, db, bucket):
     assert "cannot be reached" in page.text and "Traceback" not in page.text
     health = client.get("/healthz")
     assert health.status_code == 503
-    assert health.json() == {"status": "error", "database": "ok", "storage": "unreachable"}
+    report = health.json()
+    assert report["status"] == "unavailable" and report["database"] == "ok"
+    assert report["storage"] == "unavailable (StorageUnavailable)"
+    assert "127.0.0.1" not in health.text, "the public endpoint names no address"
     bucket.come_back()
     assert client.get("/healthz").status_code == 200
     assert db.get(Photo, photo.id) is not None, "an outage loses no photo"
