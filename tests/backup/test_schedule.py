@@ -126,3 +126,32 @@ def test_the_backups_page_tells_admins_how_backups_stand(client, db, backup_sett
     assert "Succeeded" in page.text and "No backup has been made yet." not in page.text
     assert ".backup" in page.text
     assert "No backup has been made yet." not in client.get("/admin").text
+
+
+def test_an_installation_on_object_storage_is_refused_saying_why(tmp_path, monkeypatch):
+    from consentlens.backup import restoring
+    from consentlens.backup.sealing import BackupRefused
+
+    settings = Settings(
+        var_dir=tmp_path,
+        backup_passphrase="a passphrase",
+        storage="s3",
+        s3_bucket="photos",
+        s3_access_key="key",
+        s3_secret_key="secret",
+    )
+    with pytest.raises(BackupRefused, match="object storage"):
+        schedule.run_backup(settings=settings, trigger="command")
+    status = schedule.read_status(settings.resolved_backup_dir)
+    assert status.last is not None and status.last.ok is False
+    assert "object storage" in status.last.error
+    assert list(settings.resolved_backup_dir.glob("consentlens-*")) == []
+    monkeypatch.setattr(get_settings(), "storage", "s3")
+    with pytest.raises(BackupRefused, match="object storage"):
+        restoring.restore(
+            source=tmp_path / "any.backup",
+            passphrase="a passphrase",
+            engine=make_engine(f"sqlite:///{tmp_path / 'target.db'}"),
+            media_root=tmp_path / "media",
+            work_dir=tmp_path,
+        )

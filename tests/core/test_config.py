@@ -50,3 +50,29 @@ def test_environment_variables_use_the_prefix(tmp_path, monkeypatch):
 def test_an_unsupported_locale_is_rejected(tmp_path):
     with pytest.raises(ValidationError):
         Settings(var_dir=tmp_path, default_locale="de")
+
+
+def test_object_storage_refuses_to_start_without_its_bucket_and_keys(tmp_path):
+    with pytest.raises(ValidationError) as refused:
+        Settings(env="production", var_dir=tmp_path, secret_key="x" * 40, storage="s3")
+    message = str(refused.value)
+    for name in ("CONSENTLENS_S3_BUCKET", "CONSENTLENS_S3_ACCESS_KEY", "CONSENTLENS_S3_SECRET_KEY"):
+        assert name in message
+    with pytest.raises(ValidationError, match="CONSENTLENS_S3_SECRET_KEY"):
+        Settings(var_dir=tmp_path, storage="s3", s3_bucket="photos", s3_access_key="key")
+    settings = Settings(
+        env="production",
+        var_dir=tmp_path,
+        secret_key="x" * 40,
+        storage="s3",
+        s3_bucket="photos",
+        s3_access_key="key",
+        s3_secret_key="s3-secret-value",
+    )
+    assert settings.s3_region == "us-east-1" and settings.s3_prefix == ""
+    assert settings.s3_server_side_encryption is False
+    assert "s3-secret-value" not in repr(settings)
+
+
+def test_the_local_store_is_the_default(tmp_path):
+    assert Settings(var_dir=tmp_path).storage == "local"

@@ -1,6 +1,6 @@
 """The scaled-out topology as plain processes (deploy/topology.py): 2 web processes, 2 workers on
-procrastinate, the machine's PostgreSQL. A photo uploaded through one web process is analysed by a
-worker and served, blurred, by the other."""
+procrastinate, the machine's PostgreSQL, SeaweedFS as the S3 store. A photo uploaded through one web
+process is analysed by a worker and served by the other; its files are in the bucket only."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import boto3
 import httpx2
 from PIL import Image
 
@@ -40,7 +41,7 @@ def token(url: str) -> dict[str, str]:
 
 def test_an_upload_on_one_web_process_is_analysed_by_a_worker_and_served_by_the_other():
     topology = load_topology()
-    with topology.running(storage="local") as running:
+    with topology.running(storage="s3") as running:
         running.consentlens(
             "create-admin",
             "--email",
@@ -92,6 +93,19 @@ def test_an_upload_on_one_web_process_is_analysed_by_a_worker_and_served_by_the_
         logs = "".join(
             (running.root / f"worker{n}.log").read_text(errors="replace") for n in (1, 2)
         )
+        bucket = boto3.client(
+            "s3",
+            endpoint_url=running.s3_endpoint,
+            aws_access_key_id=running.env["CONSENTLENS_S3_ACCESS_KEY"],
+            aws_secret_access_key=running.env["CONSENTLENS_S3_SECRET_KEY"],
+            region_name="us-east-1",
+        )
+        keys = [o["Key"] for o in bucket.list_objects_v2(Bucket="consentlens").get("Contents", [])]
+        assert any(key.startswith("originals/") for key in keys)
+        assert any(key.startswith(f"derivatives/{photo_id}/") for key in keys)
+        # Nothing stayed on the local disk but the scratch space of uploads in progress.
+        media = running.root / "var" / "media"
+        assert not list(media.glob("originals/**/*.jpg")) and not (media / "derivatives").exists()
         # A worker ran the photo's job (procrastinate's own log line).
         assert re.search(
             rf"Job photo-analysis\[\d+\]\(argument='{photo_id}'\) ended with status: Success", logs

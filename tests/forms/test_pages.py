@@ -315,8 +315,9 @@ def test_an_admin_sets_logo_paper_and_privacy_contact(client, db, club, admin):
     # Replacing the logo removes the old file; removing it removes the new one.
     assert post_settings(client, logo_file=("l.png", image_bytes((80, 40)), "image/png"))
     db.refresh(org)
-    assert not stored.exists() and logo.path_of(org.logo_ref) is not None
-    replaced = logo.path_of(org.logo_ref)
+    assert not stored.exists() and logo.read(org.logo_ref) is not None
+    replaced = get_settings().resolved_media_dir / org.logo_ref
+    assert replaced.is_file()
     assert post_settings(client, remove_logo="yes").status_code == 303
     db.refresh(org)
     assert org.logo_ref is None and not replaced.exists()

@@ -34,7 +34,7 @@ def uses(locale: str) -> tuple[UseLine, ...]:
 ORG = OrganisationInfo(
     name="Sportclub De Lenteberg",
     page_size="A4",
-    logo_path=None,
+    logo_png=None,
     privacy_controller="VZW Sportclub Łódź",
     privacy_contact_email="privacy@lenteberg.test",
     retention_months=18,
@@ -150,10 +150,12 @@ def page_count(data: bytes) -> int:
 
 
 @pytest.mark.parametrize("locale", ["nl", "fr", "en"])
-def test_a_form_fits_one_a4_page_and_at_most_two_letter_pages(tmp_path, locale):
-    logo = tmp_path / "logo.png"
-    Image.new("RGB", (600, 240), "#1d4e89").save(logo)
-    org = replace(ORG, logo_path=logo, name="Koninklijke Sportvereniging De Lenteberg Sint-Niklaas")
+def test_a_form_fits_one_a4_page_and_at_most_two_letter_pages(locale):
+    logo = io.BytesIO()
+    Image.new("RGB", (600, 240), "#1d4e89").save(logo, format="PNG")
+    org = replace(
+        ORG, logo_png=logo.getvalue(), name="Koninklijke Sportvereniging De Lenteberg Sint-Niklaas"
+    )
     # The fullest usual form: a teenager who signs too, two groups, two guardians with codes.
     typical = replace(child_form(locale, age=13), child=replace(child_form().child, age=13))
     typical = replace(typical, child=replace(typical.child, groups=("U14 Haaien", "Selectie")))
@@ -184,8 +186,13 @@ def test_tick_boxes_are_large_enough_for_a_pen():
     assert TICK_BOX >= 8 * 72 / 25.4
 
 
-def test_a_logo_gone_from_disk_does_not_stop_printing(tmp_path):
-    org = replace(ORG, logo_path=tmp_path / "gone.png")
+def test_a_logo_gone_from_the_store_or_damaged_does_not_stop_printing():
+    for gone in (None, b"", b"\x89PNG\r\n\x1a\n cut off"):
+        org = replace(ORG, logo_png=gone)
+        assert pages_text(render_forms(forms=[child_form()], organisation=org))[0].startswith(
+            "Sportclub De Lenteberg"
+        )
+    org = replace(ORG, logo_png=None)
     assert pages_text(render_forms(forms=[child_form()], organisation=org))[0].startswith(
         "Sportclub De Lenteberg"
     )

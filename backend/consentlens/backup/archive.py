@@ -26,7 +26,8 @@ from typing import IO, Any
 from sqlalchemy import Engine
 
 from consentlens.backup import tables
-from consentlens.backup.sealing import KeyCost, SealedWriter
+from consentlens.backup.sealing import BackupRefused, KeyCost, SealedWriter
+from consentlens.core.config import Settings
 from consentlens.core.files import FILE_MODE
 
 FORMAT = 1
@@ -44,6 +45,17 @@ class BackupReport:
     files: int
     # Files whose rows were in the snapshot but which were deleted before they were copied.
     vanished: list[str] = field(default_factory=list)
+
+
+def refuse_object_storage(settings: Settings) -> None:
+    """Backups hold the media folder's files: refuse, saying so, when the files are in S3."""
+    if settings.storage != "local":
+        raise BackupRefused(
+            "The stored files are in object storage (CONSENTLENS_STORAGE=s3), which "
+            "`consentlens backup` and `restore` do not cover yet: back up the bucket with the "
+            "storage provider's own tools (versioning or replication) and the database with "
+            "its own (pg_dump)."
+        )
 
 
 def stored_files(media_root: Path) -> Iterator[tuple[str, Path]]:

@@ -28,8 +28,9 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from consentlens.backup import tables
-from consentlens.backup.archive import FORMAT, stored_files
+from consentlens.backup.archive import FORMAT, refuse_object_storage, stored_files
 from consentlens.backup.sealing import BackupRefused, Damaged, SealedReader
+from consentlens.core.config import get_settings
 from consentlens.core.files import FILE_MODE, private_dir, sqlite_files, write_private
 from consentlens.db import migrate
 
@@ -159,6 +160,7 @@ def restore(
     `before_writing` runs once the backup has checked out (e.g. to set an installation aside).
     """
     started = time.monotonic()
+    refuse_object_storage(get_settings())
     work_dir.mkdir(parents=True, exist_ok=True)
     clear_staging(work_dir)
     staging = Path(tempfile.mkdtemp(dir=work_dir, prefix=STAGING))

@@ -113,6 +113,7 @@ def run_backup(
     _write_status(directory, Status(last=started, last_ok=previous.last_ok))
     path = target or directory / f"consentlens-{now:%Y%m%d-%H%M%S}{SUFFIX}"
     try:
+        archive.refuse_object_storage(settings)
         report = archive.create(
             target=path,
             passphrase=settings.backup_passphrase,

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import PurePosixPath
 
 from sqlalchemy.orm import Session
 
-from consentlens.core import images, transactions
+from consentlens.core import images, storage, transactions
 from consentlens.core.config import get_settings
-from consentlens.core.files import write_private
 from consentlens.core.i18n import N_
 
 _KINDS = {
@@ -64,15 +63,14 @@ def inspect_scan(data: bytes) -> Scan:
 
 
 def store_scan(*, session: Session, data: bytes, organisation_id: int) -> str:
-    """Keep the scan under the media directory; returns the reference stored with the decisions.
+    """Keep the scan in the store; returns the reference stored with the decisions.
 
     The file is removed again if the transaction recording the decisions does not commit.
     """
     scan = inspect_scan(data)
-    relative = Path("evidence") / str(organisation_id) / f"{uuid.uuid4().hex}.{scan.extension}"
+    reference = f"evidence/{organisation_id}/{uuid.uuid4().hex}.{scan.extension}"
     # A signed form with a child's name and a parent's signature: owner-only, like the originals.
-    write_private(path=get_settings().resolved_media_dir / relative, data=data)
-    reference = relative.as_posix()
+    storage.get_store().put_bytes(reference, data=data)
     transactions.on_rollback(
         session=session,
         action=lambda: discard(reference=reference, organisation_id=organisation_id),
@@ -80,21 +78,43 @@ def store_scan(*, session: Session, data: bytes, organisation_id: int) -> str:
     return reference
 
 
-def scan_path(*, reference: str, organisation_id: int) -> Path | None:
-    """The file behind a stored reference, if it is one of this organisation's scans and exists.
+def _own(*, reference: str, organisation_id: int) -> bool:
+    """Whether a reference names one of this organisation's scans.
 
-    The organisation is checked again here, not only where the reference was made: a reference
-    is a path, and a path that points at another club's folder must never be opened.
+    Checked again wherever a reference is opened, not only where it was made: a reference is a
+    path, and one that points at another club's folder must never be opened.
     """
-    root = (get_settings().resolved_media_dir / "evidence" / str(organisation_id)).resolve()
-    path = (get_settings().resolved_media_dir / reference).resolve()
-    if root not in path.parents or not path.is_file():
+    try:
+        storage.check_ref(reference)
+    except storage.BadRef:
+        return False
+    path = PurePosixPath(reference)
+    return path.parts[:2] == ("evidence", str(organisation_id)) and len(path.parts) == 3
+
+
+@dataclass(frozen=True)
+class StoredScan:
+    data: bytes
+    extension: str
+
+
+def read_scan(*, reference: str, organisation_id: int) -> StoredScan | None:
+    """The scan behind a stored reference, if it is one of this organisation's and exists."""
+    if not _own(reference=reference, organisation_id=organisation_id):
         return None
-    return path
+    extension = PurePosixPath(reference).suffix.lstrip(".")
+    if extension not in MEDIA_TYPES:
+        return None
+    try:
+        data = storage.get_store().read_bytes(
+            reference, max_bytes=get_settings().evidence_max_bytes
+        )
+    except (storage.Missing, storage.TooLarge):
+        return None
+    return StoredScan(data=data, extension=extension)
 
 
 def discard(*, reference: str, organisation_id: int) -> None:
     """Remove a scan whose decisions could not be recorded."""
-    path = scan_path(reference=reference, organisation_id=organisation_id)
-    if path is not None:
-        path.unlink(missing_ok=True)
+    if _own(reference=reference, organisation_id=organisation_id):
+        storage.get_store().delete(reference)

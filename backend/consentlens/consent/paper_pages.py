@@ -6,7 +6,7 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, File, Request, UploadFile
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import Response
 from sqlmodel import Session
 
 from consentlens.audit import service as audit
@@ -129,10 +129,10 @@ def evidence_file(
     decision = found_or_404(
         consent.get_decision(session=session, organisation=organisation, decision_id=decision_id)
     )
-    path = evidence.scan_path(
+    scan = evidence.read_scan(
         reference=decision.evidence_ref or "", organisation_id=organisation.id
     )
-    if path is None:
+    if scan is None:
         raise not_found()
     audit.record(
         session=session,
@@ -143,10 +143,12 @@ def evidence_file(
         subject_id=decision.id,
         origin=origin_of(request),
     )
-    extension = path.suffix.lstrip(".")
-    return FileResponse(
-        path,
-        media_type=evidence.MEDIA_TYPES[extension],
-        filename=f"consent-{decision.child_id}-{decision.id}.{extension}",
-        headers={"Cache-Control": "private, no-store"},
+    filename = f"consent-{decision.child_id}-{decision.id}.{scan.extension}"
+    return Response(
+        scan.data,
+        media_type=evidence.MEDIA_TYPES[scan.extension],
+        headers={
+            "Cache-Control": "private, no-store",
+            "Content-Disposition": f'attachment; filename="{filename}"',
+        },
     )

@@ -24,6 +24,20 @@ class Settings(BaseSettings):
     database_url: str = ""
     # Empty means: var_dir / "media".
     media_dir: Path | None = None
+    # Where stored files (photos, renderings, scans, logos) are kept: under media_dir ("local")
+    # or in an S3-compatible bucket ("s3"), for several web replicas or workers on other
+    # machines. With s3, media_dir still holds the local files in flight (uploads, decoding).
+    storage: Literal["local", "s3"] = "local"
+    s3_bucket: str = ""
+    # Empty means AWS S3 itself; e.g. https://s3.eu-central-1.example.com for another provider.
+    s3_endpoint_url: str = ""
+    s3_region: str = "us-east-1"
+    s3_access_key: str = Field(default="", repr=False)
+    s3_secret_key: str = Field(default="", repr=False)
+    # Keys start with this (e.g. "consentlens/"), so one bucket can hold more than ConsentLens.
+    s3_prefix: str = ""
+    # Ask for encryption at rest (ServerSideEncryption=AES256) on every object written.
+    s3_server_side_encryption: bool = False
     # Empty means: generated once and kept in var_dir / "secret_key" (refused in production).
     secret_key: str = ""
     base_url: str = "http://127.0.0.1:8000"
@@ -100,6 +114,21 @@ class Settings(BaseSettings):
             raise ValueError(
                 "CONSENTLENS_JOBS=procrastinate keeps its queue in PostgreSQL: set "
                 "CONSENTLENS_DATABASE_URL to a postgresql+psycopg:// database"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _s3_needs_a_bucket_and_keys(self) -> Settings:
+        # Keys are never looked for elsewhere (~/.aws, the machine's role): refused at start.
+        missing = [
+            f"CONSENTLENS_{name.upper()}"
+            for name in ("s3_bucket", "s3_access_key", "s3_secret_key")
+            if not getattr(self, name)
+        ]
+        if self.storage == "s3" and missing:
+            raise ValueError(
+                f"CONSENTLENS_STORAGE=s3 needs {', '.join(missing)} to be set (the bucket and "
+                "the access key and secret key of an account that may read and write it)"
             )
         return self
 

@@ -14,15 +14,16 @@ from fastapi.exception_handlers import (
     request_validation_exception_handler,
 )
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from psycopg import errors as pg_errors
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from consentlens.core import text
-from consentlens.core.i18n import N_
-from consentlens.core.templating import render
+from consentlens.core.i18n import N_, get_translations
+from consentlens.core.storage import StorageUnavailable
+from consentlens.core.templating import render, request_locale
 
 _TITLES = {
     400: N_("Something in the form is not right"),
@@ -143,10 +144,37 @@ async def _unprocessable(request: Request, exc: Exception) -> Response:
     return await _http_error(request, exc)
 
 
+STORAGE_DOWN = N_(
+    "The stored photos and files cannot be reached right now, so this could not be done. "
+    "Nothing was saved or changed: try again in a few minutes."
+)
+
+
+async def _storage_unavailable(request: Request, exc: Exception) -> Response:
+    """503 when the store is down: the request's transaction was rolled back, nothing is lost."""
+    assert isinstance(exc, StorageUnavailable)
+    _log.error("%s %s: storage unavailable: %s", request.method, request.url.path, exc)
+    headers = {"Retry-After": "60"}
+    accept = request.headers.get("accept", "")
+    # The pages' own scripts (the upload page) ask for JSON, as the API does.
+    if wants_json(request) or ("application/json" in accept and "text/html" not in accept):
+        message = get_translations(request_locale(request)).gettext(STORAGE_DOWN)
+        return JSONResponse({"detail": message}, status_code=503, headers=headers)
+    return render(
+        request,
+        "error.html",
+        status_code=503,
+        headers=headers,
+        title=N_("The stored files cannot be reached"),
+        message=STORAGE_DOWN,
+    )
+
+
 def install_safety_nets(app: FastAPI) -> None:
     """Handlers that keep refusals clean and truthful: an impossible id becomes a 404, text with
     a NUL character a 400 (422 in the API), a 405 names all the methods its path has, an API 422
-    has the documented shape however it was raised."""
+    has the documented shape however it was raised, a storage outage a 503 with a plain message."""
+    app.add_exception_handler(StorageUnavailable, _storage_unavailable)
     app.add_exception_handler(OverflowError, _number_out_of_range)
     app.add_exception_handler(DataError, _database_refusal)
     app.add_exception_handler(text.TextRefused, _database_refusal)

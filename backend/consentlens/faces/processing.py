@@ -13,12 +13,15 @@ embedded worker.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import datetime, timedelta
 
 from sqlalchemy import case
 from sqlmodel import Session, col, select, update
 
 from consentlens.consent.policy import VerdictAction
+from consentlens.core import storage as stores
 from consentlens.core.db import get_engine, writer_session
 from consentlens.core.tables import utcnow
 from consentlens.faces import analysis, derivatives, imaging, serving, verdicts
@@ -54,6 +57,12 @@ def start_up(session: Session, now: datetime) -> None:
     recovered = recover(session=session)
     if recovered:
         log.info("re-queued %s photo(s) left processing by an earlier run", recovered)
+    sweep_files(session, now)
+
+
+def sweep_files(session: Session, now: datetime) -> None:
+    """Files of interrupted uploads (no row points to them): at start-up, or hourly when the
+    workers are distributed (their start-up must not take back other workers' photos)."""
     try:
         swept = storage.sweep(session=session, now=now)
     except Exception:
@@ -105,9 +114,24 @@ def claim(session: Session, limit: int, now: datetime) -> list[tuple[int, str]]:
     return claimed
 
 
-def original_path(*, session: Session, photo_id: int) -> str:
-    ref = session.exec(select(Photo.original_ref).where(Photo.id == photo_id)).one()
-    return str(storage.path_of(ref))
+def original_ref(*, session: Session, photo_id: int) -> str:
+    """The stored original's reference; `_original_file` gives the analysis a file of it."""
+    return session.exec(select(Photo.original_ref).where(Photo.id == photo_id)).one()
+
+
+@contextmanager
+def _original_file(ref: str) -> Iterator[str]:
+    """A local copy of the original for as long as the analysis runs.
+
+    An original gone from the store cannot be analysed by retrying: it fails like an unreadable
+    file. An outage (StorageUnavailable) is a failure like any other, retried.
+    """
+    with ExitStack() as stack:
+        try:
+            path = stack.enter_context(storage.local_copy(ref))
+        except stores.Missing:
+            raise UnreadablePhoto(f"No such file in the store: {ref}") from None
+        yield str(path)
 
 
 def store(
@@ -168,9 +192,10 @@ def analyse_and_store(
 ) -> Photo | None:
     """Analyse one claimed photo and store the outcome, a failure included."""
     try:
-        path = original_path(session=session, photo_id=photo_id)
+        ref = original_ref(session=session, photo_id=photo_id)
         session.rollback()  # no transaction stays open while the models run
-        result = analysis.analyse_file(path)
+        with _original_file(ref) as path:
+            result = analysis.analyse_file(path)
     except Exception as error:
         return record_failure(session=session, photo_id=photo_id, error=error, now=now)
     return store(session=session, photo_id=photo_id, result=result, now=now)
@@ -192,8 +217,9 @@ def run_job(argument: str) -> None:
     """Analyse and store one claimed photo; a failure is raised for the worker to record."""
     photo_id = int(argument)
     with Session(get_engine()) as session:
-        path = original_path(session=session, photo_id=photo_id)
-    result = analysis.analyse_file(path)
+        ref = original_ref(session=session, photo_id=photo_id)
+    with _original_file(ref) as path:
+        result = analysis.analyse_file(path)
     with writer_session() as session:
         store(session=session, photo_id=photo_id, result=result)
 
@@ -201,8 +227,9 @@ def run_job(argument: str) -> None:
 def run_share(argument: str, share: int, shares: int) -> PhotoFaces:
     """One process's share of a photo that several idle processes analyse together."""
     with Session(get_engine()) as session:
-        path = original_path(session=session, photo_id=int(argument))
-    return analysis.analyse_share(path, share=share, shares=shares)
+        ref = original_ref(session=session, photo_id=int(argument))
+    with _original_file(ref) as path:
+        return analysis.analyse_share(path, share=share, shares=shares)
 
 
 def combine(argument: str, parts: list[PhotoFaces]) -> PhotoFaces | None:
@@ -299,9 +326,8 @@ def render_photo(argument: str) -> None:
         if not any(v.action is not VerdictAction.HIDE for v in evaluation.verdicts.values()):
             return
         try:
-            image = imaging.load_for_analysis(
-                storage.path_of(photo.original_ref), max_side=max(derivatives.SIZES.values())
-            )
+            with _original_file(photo.original_ref) as path:
+                image = imaging.load_for_analysis(path, max_side=max(derivatives.SIZES.values()))
         except (OSError, UnreadablePhoto) as error:
             # Served lazily then (or refused, as the request path would); nothing to retry.
             log.warning("photo %s: no renderings made ahead: %s", photo_id, error)

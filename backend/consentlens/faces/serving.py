@@ -1,15 +1,13 @@
 """The only way an image of a photo leaves the server: rendered from the current verdict.
 
-Renderings are cached on disk under a name derived from exactly what they cover, so a changed
-verdict can never be answered with an old file: it simply names a different one. The worker
-writes the renderings of the verdicts it stores (`prerender`); any other is made on request.
+Renderings are cached in the store under a name derived from exactly what they cover, so a
+changed verdict can never be answered with an old file: it simply names a different one. The
+worker writes the renderings of the verdicts it stores (`prerender`); any other is made on request.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from datetime import datetime
 
 from sqlalchemy.exc import OperationalError
@@ -19,6 +17,7 @@ from consentlens.consent.policy import (
     VerdictAction,
     review_crop_visible,
 )
+from consentlens.core.storage import StorageUnavailable
 from consentlens.faces import derivatives, imaging, verdicts
 from consentlens.faces.models import Face, StoredVerdict
 from consentlens.organisations.models import Organisation
@@ -96,15 +95,12 @@ def rendered(
     name = derivatives.file_name(
         original=photo.original_ref, verdict=verdict, boxes=boxes, size=size, watermark=mark
     )
-    path = storage.derivative_dir(photo.id) / name
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        pass
-    # DCT draft decoding at about the size asked for: a fraction of a full 12-MP decode.
-    source = imaging.load_for_analysis(
-        storage.path_of(photo.original_ref), max_side=derivatives.SIZES[size]
-    )
+    cached = storage.read_derivative(photo_id=photo.id, name=name)
+    if cached is not None:
+        return cached
+    with storage.local_copy(photo.original_ref) as original:
+        # DCT draft decoding at about the size asked for: a fraction of a full 12-MP decode.
+        source = imaging.load_for_analysis(original, max_side=derivatives.SIZES[size])
     data = derivatives.render(
         original=source.image,
         original_size=source.original_size,
@@ -115,7 +111,7 @@ def rendered(
     )
     if data is None:
         raise NotServable(verdict.reason.text())
-    _write_atomically(path, data)
+    storage.put_derivative(photo_id=photo.id, name=name, data=data)
     return data
 
 
@@ -126,13 +122,26 @@ def prerender(
     decoded (`PhotoFaces.image`), so a photo is gallery-ready when its analysis is stored.
 
     Sizes larger than that image (unless it is the whole original) are left to `rendered`, which
-    makes them on first request. Returns the number of files written.
+    makes them on first request, as is everything when the store is down: the analysis is
+    stored all the same. Returns the number of files written.
     """
+    photo = evaluation.photo
+    assert photo.id is not None
+    try:
+        return _prerender(evaluation=evaluation, organisation=organisation, image=image)
+    except StorageUnavailable as error:
+        log.warning("photo %s: renderings left for later: %s", photo.id, error)
+        return 0
+
+
+def _prerender(
+    *, evaluation: verdicts.Evaluation, organisation: Organisation, image: imaging.AnalysisImage
+) -> int:
     photo = evaluation.photo
     assert photo.id is not None
     boxes = {face.id: face.box for face in evaluation.faces}
     mark = organisation.name if organisation.watermark_photos else ""
-    directory = storage.derivative_dir(photo.id)
+    stored = storage.derivative_names(photo.id)
     done: set[str] = set()
     for verdict in evaluation.verdicts.values():
         if verdict.action is VerdictAction.HIDE:
@@ -143,11 +152,7 @@ def prerender(
             )
             for size in derivatives.SIZES
         }
-        todo = [
-            size
-            for size, name in names.items()
-            if name not in done and not (directory / name).exists()
-        ]
+        todo = [size for size, name in names.items() if name not in done and name not in stored]
         if not todo:
             continue
         todo = [size for size in todo if _large_enough(image, derivatives.SIZES[size])]
@@ -162,7 +167,7 @@ def prerender(
             watermark=mark,
         )
         for size, data in (rendered or {}).items():
-            _write_atomically(directory / names[size], data)
+            storage.put_derivative(photo_id=photo.id, name=names[size], data=data)
             done.add(names[size])
     return len(done)
 
@@ -181,8 +186,9 @@ def face_crop(*, session: Session, photo: Photo, face: Face, viewer_is_staff: bo
         status=status, reviewed=face.reviewed_at is not None, viewer_is_staff=viewer_is_staff
     ):
         raise NotServable("not awaiting review")
-    original = derivatives.open_upright(str(storage.path_of(photo.original_ref)))
-    return derivatives.render_crop(original=original, box=face.box)
+    with storage.local_copy(photo.original_ref) as path:
+        original = derivatives.open_upright(str(path))
+        return derivatives.render_crop(original=original, box=face.box)
 
 
 def stored_verdicts(*, session: Session, photo_id: int) -> list[StoredVerdict]:
@@ -193,12 +199,3 @@ def stored_verdicts(*, session: Session, photo_id: int) -> list[StoredVerdict]:
             .order_by(col(StoredVerdict.use_code))
         )
     )
-
-
-def _write_atomically(path: os.PathLike[str] | str, data: bytes) -> None:
-    directory = os.path.dirname(path)
-    os.makedirs(directory, mode=0o700, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=directory, suffix=".tmp")
-    with os.fdopen(handle, "wb") as target:
-        target.write(data)
-    os.replace(temporary, path)

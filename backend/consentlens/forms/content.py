@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 
 @dataclass(frozen=True, slots=True)
 class OrganisationInfo:
     name: str
     page_size: str
-    logo_path: Path | None
+    logo_png: bytes | None
     privacy_controller: str
     privacy_contact_email: str
     retention_months: int

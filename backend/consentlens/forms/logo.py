@@ -1,4 +1,4 @@
-"""The organisation's logo on printed forms: checked, cleaned and kept under the media directory."""
+"""The organisation's logo on printed forms: checked, cleaned and kept in the store."""
 
 from __future__ import annotations
 
@@ -6,13 +6,11 @@ import base64
 import io
 import uuid
 import zlib
-from pathlib import Path
+from pathlib import PurePosixPath
 
 from PIL import Image, ImageOps
 
-from consentlens.core import images
-from consentlens.core.config import get_settings
-from consentlens.core.files import write_private
+from consentlens.core import images, storage
 from consentlens.core.i18n import N_
 
 MAX_BYTES = 2 * 1024 * 1024
@@ -68,34 +66,46 @@ def _clean_png(image: Image.Image) -> bytes:
 
 
 def store(*, png: bytes, organisation_id: int) -> str:
-    """Write the logo under the media directory; returns its reference (relative path)."""
-    relative = Path(LOGO_DIR) / f"{organisation_id}-{uuid.uuid4().hex}.png"
-    write_private(path=get_settings().resolved_media_dir / relative, data=png)
-    return relative.as_posix()
+    """Keep the logo in the store; returns its reference."""
+    reference = f"{LOGO_DIR}/{organisation_id}-{uuid.uuid4().hex}.png"
+    storage.get_store().put_bytes(reference, data=png)
+    return reference
 
 
-def path_of(reference: str | None) -> Path | None:
-    """The file behind a logo reference, if it is one of ours and exists."""
+def _ours(reference: str | None) -> bool:
+    # A reference is a path: only one naming a file of the logo folder is ever opened.
     if not reference:
+        return False
+    try:
+        storage.check_ref(reference)
+    except storage.BadRef:
+        return False
+    path = PurePosixPath(reference)
+    return len(path.parts) == 2 and path.parts[0] == LOGO_DIR
+
+
+def read(reference: str | None) -> bytes | None:
+    """The logo behind a reference, if it is one of ours and exists."""
+    if not _ours(reference):
         return None
-    media = get_settings().resolved_media_dir
-    root = (media / LOGO_DIR).resolve()
-    path = (media / reference).resolve()
-    if root not in path.parents or not path.is_file():
+    assert reference is not None
+    try:
+        # Cleaned logos are far smaller than the upload limit; anything larger is not ours.
+        return storage.get_store().read_bytes(reference, max_bytes=MAX_BYTES)
+    except (storage.Missing, storage.TooLarge):
         return None
-    return path
 
 
 def discard(reference: str | None) -> None:
     """Remove a logo that was replaced or removed."""
-    path = path_of(reference)
-    if path is not None:
-        path.unlink(missing_ok=True)
+    if _ours(reference):
+        assert reference is not None
+        storage.get_store().delete(reference)
 
 
 def data_uri(reference: str | None) -> str | None:
     """The logo inline (our CSP allows data: images), to preview it on the settings page."""
-    path = path_of(reference)
-    if path is None:
+    data = read(reference)
+    if data is None:
         return None
-    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")

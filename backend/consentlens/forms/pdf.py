@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from pathlib import Path
 
 from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.utils import ImageReader
@@ -39,18 +38,18 @@ def render_forms(*, forms: Sequence[FormContent], organisation: OrganisationInfo
         _ = get_translations(forms[0].locale).gettext
         subject = forms[0].child.full_name if len(forms) == 1 and forms[0].child else ""
         canvas.setTitle(" – ".join(filter(None, [_("Photo consent form"), subject])))
-    logo = _logo(organisation.logo_path)
+    logo = _logo(organisation.logo_png)
     for form in forms:
         ConsentFormDrawing(canvas, form, organisation, logo).draw()
     canvas.save()
     return buffer.getvalue()
 
 
-def _logo(path: Path | None) -> ImageReader | None:
-    # A logo that went missing on disk must not stop the forms from printing.
-    if path is None or not path.is_file():
+def _logo(data: bytes | None) -> ImageReader | None:
+    # A logo that went missing from the store must not stop the forms from printing.
+    if not data:
         return None
     try:
-        return ImageReader(str(path))
+        return ImageReader(io.BytesIO(data))
     except OSError:
         return None

@@ -73,7 +73,7 @@ def organisation_info(organisation: Organisation) -> content.OrganisationInfo:
     return content.OrganisationInfo(
         name=organisation.name,
         page_size=organisation.form_page_size,
-        logo_path=logo.path_of(organisation.logo_ref),
+        logo_png=logo.read(organisation.logo_ref),
         privacy_controller=organisation.privacy_controller,
         privacy_contact_email=organisation.privacy_contact_email,
         retention_months=organisation.retention_months,

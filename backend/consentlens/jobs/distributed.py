@@ -46,6 +46,7 @@ SCHEMA = "procrastinate"
 QUEUE = "consentlens"
 UPKEEP_TASK = "consentlens-upkeep"
 MAINTENANCE_TASK = "consentlens-maintenance"
+HOURLY_TASK = "consentlens-hourly"
 # Periodic duties before the work they keep in order.
 DUTY_PRIORITY = 10
 SWEEP_BATCH = 1000
@@ -110,6 +111,9 @@ class Engine:
     warm_up: Callable[[], None]
     # Time-driven duties, once a minute across all workers; commits.
     maintenance: Callable[[Session, datetime], None]
+    # What a crash can leave behind (files of interrupted uploads), once an hour: the embedded
+    # worker does it when it starts, but distributed workers start and stop at any time.
+    hourly: Callable[[Session, datetime], None]
 
 
 def conninfo(database_url: str) -> str:
@@ -266,17 +270,27 @@ def build_app(
             include_aborted=True,
         )
 
+    async def hourly(timestamp: int) -> None:
+        await asyncio.to_thread(_hourly, engine, make_session)
+
     every = settings.job_upkeep_seconds
     periodic = app.periodic(cron=f"* * * * * */{every}", periodic_id="upkeep")
     periodic(app.task(name=UPKEEP_TASK, queue=QUEUE, priority=DUTY_PRIORITY)(upkeep))
     periodic = app.periodic(cron="* * * * *", periodic_id="maintenance")
     periodic(app.task(name=MAINTENANCE_TASK, queue=QUEUE, priority=DUTY_PRIORITY)(maintenance))
+    periodic = app.periodic(cron="17 * * * *", periodic_id="hourly")
+    periodic(app.task(name=HOURLY_TASK, queue=QUEUE, priority=DUTY_PRIORITY)(hourly))
     return app
 
 
 def _maintenance(engine: Engine, make_session: SessionFactory) -> None:
     with make_session() as session:
         engine.maintenance(session, utcnow())
+
+
+def _hourly(engine: Engine, make_session: SessionFactory) -> None:
+    with make_session() as session:
+        engine.hourly(session, utcnow())
 
 
 async def _upkeep(

@@ -1,27 +1,35 @@
-"""Where photo files live: originals (never served) and rendered derivatives, under the media dir.
+"""Where photo files live: originals (never served) and rendered derivatives, in the store.
 
-Paths in the database are relative to the media directory, so the directory can move.
+References in the database are relative (`originals/<organisation>/<xx>/<sha256>.<ext>`), the
+same for the local media folder and for object storage, so either can move.
 """
 
 from __future__ import annotations
 
-import contextlib
+import logging
 import os
-import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlmodel import Session, col, select
 
+from consentlens.core import storage as stores
 from consentlens.core import transactions
 from consentlens.core.config import get_settings
+from consentlens.core.files import private_dir
 from consentlens.photos.models import Photo
+
+log = logging.getLogger(__name__)
 
 ORIGINALS = "originals"
 DERIVATIVES = "derivatives"
 # Older leftovers of an upload cannot belong to one still in progress (uploads take seconds).
 STALE_AFTER = timedelta(minutes=30)
+# A rendering is at most a few megabytes; anything larger under that name is not one of ours.
+DERIVATIVE_MAX_BYTES = 32 * 1024 * 1024
 
 
 def media_root() -> Path:
@@ -29,10 +37,9 @@ def media_root() -> Path:
 
 
 def incoming_dir() -> Path:
-    """Uploads land here first, on the same file system, so keeping one is a rename."""
-    path = media_root() / "incoming"
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return path
+    """Uploads land here first; with the local store on the same file system, so keeping one
+    is a rename."""
+    return private_dir(media_root() / stores.SCRATCH)
 
 
 def new_incoming_file() -> Path:
@@ -46,55 +53,85 @@ def original_ref(*, organisation_id: int, sha256: str, extension: str) -> str:
 
 
 def path_of(ref: str) -> Path:
-    """The absolute path of a stored file; refuses references that leave the media directory."""
-    root = media_root()
-    path = (root / ref).resolve()
-    if not path.is_relative_to(root):
-        raise ValueError(f"media reference outside the media directory: {ref!r}")
-    return path
+    """Where the local store keeps a reference (refuses one that leaves the media folder).
+
+    Only meaningful with the local store: code that reads files uses `local_copy`.
+    """
+    return stores.LocalStore(media_root()).path_of(ref)
 
 
-def keep(*, incoming: Path, ref: str, session: Session) -> Path:
-    """Move an inspected upload to its final, private place (owner-only permissions).
+def local_copy(ref: str) -> AbstractContextManager[Path]:
+    """A local file with the original (or any stored file), for as long as the block runs."""
+    return stores.get_store().local_copy(ref)
+
+
+def keep(*, incoming: Path, ref: str, session: Session) -> None:
+    """Put an inspected upload into the store (owner-only for the local store).
 
     Call it after the photo's row is flushed: the file is in place before the row commits (so
     the worker never finds a row without its file) and removed again if the row does not
-    commit. A crash in between leaves a file no row points to, which `sweep` removes.
+    commit. A crash in between leaves a file no row points to, which `sweep` removes. When the
+    store is down this raises StorageUnavailable and nothing is stored.
     """
-    target = path_of(ref)
-    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(incoming, 0o600)
-    os.replace(incoming, target)
-    kept = target.stat().st_ino
-    transactions.on_rollback(session=session, action=lambda: _remove_if_same(target, kept))
-    return target
-
-
-def _remove_if_same(path: Path, inode: int) -> None:
-    # Another upload of the same file may have taken the place once our row was rolled back.
-    with contextlib.suppress(FileNotFoundError):
-        if path.stat().st_ino == inode:
-            path.unlink()
+    store = stores.get_store()
+    stamp = store.put_file(ref, source=incoming)
+    transactions.on_rollback(session=session, action=lambda: store.delete(ref, stamp=stamp))
 
 
 def remove(ref: str) -> None:
-    path_of(ref).unlink(missing_ok=True)
+    stores.get_store().delete(ref)
+
+
+def derivative_prefix(photo_id: int) -> str:
+    return f"{DERIVATIVES}/{photo_id}/"
+
+
+def derivative_ref(*, photo_id: int, name: str) -> str:
+    return derivative_prefix(photo_id) + name
 
 
 def derivative_dir(photo_id: int) -> Path:
+    """Where the local store keeps a photo's renderings (see `path_of`)."""
     return media_root() / DERIVATIVES / str(photo_id)
 
 
+def derivative_names(photo_id: int) -> set[str]:
+    """The names of the renderings stored for a photo (one listing, not a lookup per name)."""
+    prefix = derivative_prefix(photo_id)
+    return {stored.ref[len(prefix) :] for stored in stores.get_store().list(prefix)}
+
+
+def read_derivative(*, photo_id: int, name: str) -> bytes | None:
+    """A stored rendering, or None when it has not been made (or was removed)."""
+    try:
+        return stores.get_store().read_bytes(
+            derivative_ref(photo_id=photo_id, name=name), max_bytes=DERIVATIVE_MAX_BYTES
+        )
+    except stores.Missing:
+        return None
+
+
+def put_derivative(*, photo_id: int, name: str, data: bytes) -> None:
+    stores.get_store().put_bytes(derivative_ref(photo_id=photo_id, name=name), data=data)
+
+
 def remove_derivatives(*, photo_id: int, keep_names: set[str] | None = None) -> None:
-    """Delete a photo's cached renderings, except those still current."""
-    directory = derivative_dir(photo_id)
-    if keep_names is None:
-        shutil.rmtree(directory, ignore_errors=True)
-        return
-    if directory.is_dir():
-        for path in directory.iterdir():
-            if path.name not in keep_names:
-                path.unlink(missing_ok=True)
+    """Delete a photo's cached renderings, except those still current.
+
+    Renderings are named by what they cover, so one left behind is never served; failing to
+    delete it must not undo the change of verdict that made it stale (it is logged).
+    """
+    store = stores.get_store()
+    prefix = derivative_prefix(photo_id)
+    try:
+        if keep_names is None:
+            store.delete_prefix(prefix)
+            return
+        for stored in list(store.list(prefix)):
+            if stored.ref[len(prefix) :] not in keep_names:
+                store.delete(stored.ref)
+    except stores.StorageUnavailable as error:
+        log.warning("photo %s: stale renderings not deleted now: %s", photo_id, error)
 
 
 def remove_after_commit(*, session: Session, refs: list[str], photo_ids: list[int]) -> None:
@@ -121,27 +158,35 @@ def sweep(*, session: Session, now: datetime, stale_after: timedelta = STALE_AFT
     Only files older than `stale_after` go: younger ones may belong to an upload in progress in
     another process. Returns how many files were deleted.
     """
-    cutoff = (now - stale_after).timestamp()
+    cutoff = now - stale_after
     removed = 0
     for path in incoming_dir().glob("*.part"):
-        with contextlib.suppress(FileNotFoundError):
-            if path.stat().st_mtime < cutoff:
+        try:
+            if path.stat().st_mtime < cutoff.timestamp():
                 path.unlink()
                 removed += 1
-    root = media_root()
-    candidates = [
-        path
-        for path in (root / ORIGINALS).glob("*/*/*")
-        if path.is_file() and path.stat().st_mtime < cutoff
-    ]
-    for start in range(0, len(candidates), 500):
-        chunk = candidates[start : start + 500]
-        batch = {path.relative_to(root).as_posix(): path for path in chunk}
+        except FileNotFoundError:
+            continue
+    store = stores.get_store()
+    for chunk in _chunks(
+        stored.ref for stored in store.list(ORIGINALS) if stored.modified < cutoff
+    ):
         referenced = set(
-            session.exec(select(Photo.original_ref).where(col(Photo.original_ref).in_(batch)))
+            session.exec(select(Photo.original_ref).where(col(Photo.original_ref).in_(chunk)))
         )
-        for ref, path in batch.items():
+        for ref in chunk:
             if ref not in referenced:
-                path.unlink(missing_ok=True)
+                store.delete(ref)
                 removed += 1
     return removed
+
+
+def _chunks(refs: Iterator[str], size: int = 500) -> Iterator[list[str]]:
+    chunk: list[str] = []
+    for ref in refs:
+        chunk.append(ref)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

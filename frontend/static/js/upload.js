@@ -116,8 +116,9 @@
       finished(item, false, text.tSession);
       return;
     }
-    if (xhr.status === 413) {
-      // Too large to send: the server says how much it takes, in the reader's language.
+    if (xhr.status === 413 || xhr.status === 503) {
+      // Too large to send, or the file storage is down: the server says so, in the reader's
+      // language.
       let detail = "";
       try {
         detail = JSON.parse(xhr.responseText).detail || "";
