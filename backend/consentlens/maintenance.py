@@ -23,6 +23,7 @@ from consentlens.publishing import retention, takedowns
 def run(session: Session, now: datetime) -> None:
     """Every duty once, in one go (commits)."""
     processing.reclaim_expired(session, now)
+    processing.retry_after_outage(session=session, now=now)
     for organisation in session.exec(select(Organisation)).all():
         stale = session.exec(
             select(StoredVerdict.photo_id)

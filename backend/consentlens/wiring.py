@@ -220,7 +220,10 @@ def distributed_engine() -> distributed.Engine:
     return distributed.Engine(
         kinds=(
             photo_kind(),
-            distributed.Kind.stateless(task=verdicts.RENDER_TASK, run=processing.render_photo),
+            # Retried for an hour: a store outage must not leave stale renderings for good.
+            distributed.Kind.stateless(
+                task=verdicts.RENDER_TASK, run=processing.render_photo, retries=60
+            ),
         ),
         preflight=check_process,
         warm_up=prepare_pool_process,

@@ -15,7 +15,7 @@ from sqlmodel import select
 
 from consentlens.consent import evidence
 from consentlens.core.config import get_settings
-from consentlens.core.storage import get_store
+from consentlens.core.storage import StorageUnavailable, get_store
 from consentlens.core.storage.s3 import S3Store
 from consentlens.core.tables import utcnow
 from consentlens.faces import processing
@@ -252,3 +252,44 @@ def test_scans_and_logos_are_kept_in_the_bucket(db, bucket):
     assert logo.read("evidence/1/x.png") is None and logo.read("logos/../evidence/x.png") is None
     logo.discard(ref)
     assert bucket.objects() == set() and logo.read(ref) is None
+
+
+def test_the_render_job_fails_while_stale_renderings_cannot_be_deleted(db, bucket):
+    c = make_photos.club(db)
+    ev = make_photos.event(db, c)
+    (photo,) = make_photos.upload(db, c, ev, [PHOTO])
+    processing.process_next(session=db)
+    db.commit()
+    stale = f"derivatives/{photo.id}/display-0000stale0000.jpg"
+    get_store().put_bytes(stale, data=b"a rendering of an earlier verdict")
+    bucket.go_down()
+    # Raised, not logged: the job is retried until the stale rendering is gone.
+    with pytest.raises(StorageUnavailable):
+        processing.render(session=db, photo_id=photo.id)
+    bucket.come_back()
+    assert PREFIX + stale in bucket.objects()
+    processing.render(session=db, photo_id=photo.id)
+    assert PREFIX + stale not in bucket.objects()
+    assert bucket.objects(f"derivatives/{photo.id}/")  # the current ones are there
+
+
+def test_photos_that_failed_while_the_store_was_down_are_queued_again_once_it_is_back(db, bucket):
+    c = make_photos.club(db)
+    ev = make_photos.event(db, c)
+    (photo,) = make_photos.upload(db, c, ev, [PHOTO])
+    db.commit()
+    bucket.go_down()
+    for _ in range(processing.MAX_ATTEMPTS):
+        processing.process_next(session=db)
+    db.refresh(photo)
+    assert photo.status == PhotoStatus.FAILED.value
+    assert photo.error.startswith("StorageUnavailable:")
+    # Still down: nothing changes.
+    assert processing.retry_after_outage(session=db, now=utcnow()) == 0
+    bucket.come_back()
+    assert processing.retry_after_outage(session=db, now=utcnow()) == 1
+    db.refresh(photo)
+    assert (photo.status, photo.attempts) == (PhotoStatus.PENDING.value, 0)
+    processing.process_next(session=db)
+    db.refresh(photo)
+    assert photo.status in {PhotoStatus.READY.value, PhotoStatus.NEEDS_REVIEW.value}

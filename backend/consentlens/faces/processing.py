@@ -308,28 +308,62 @@ def waiting_photos(session: Session, limit: int) -> list[str]:
 def render_photo(argument: str) -> None:
     """The render job: a photo's renderings brought up to its verdicts of now (after a consent
     change re-judged it): those no longer served go, those served are made from the original."""
-    photo_id = int(argument)
     with Session(get_engine()) as session:
-        photo = session.get(Photo, photo_id)
-        if photo is None or photo.status in (
-            PhotoStatus.PENDING.value,
-            PhotoStatus.PROCESSING.value,
-        ):
-            return  # deleted, or its analysis stores its renderings
-        organisation = session.get(Organisation, photo.organisation_id)
-        assert organisation is not None
-        (evaluation,) = verdicts.evaluate(
-            session=session, organisation=organisation, photos=[photo], now=utcnow()
+        render(session=session, photo_id=int(argument))
+
+
+def render(*, session: Session, photo_id: int) -> None:
+    """`render_photo` in a session of the caller's."""
+    photo = session.get(Photo, photo_id)
+    if photo is None or photo.status in (
+        PhotoStatus.PENDING.value,
+        PhotoStatus.PROCESSING.value,
+    ):
+        return  # deleted, or its analysis stores its renderings
+    organisation = session.get(Organisation, photo.organisation_id)
+    assert organisation is not None
+    (evaluation,) = verdicts.evaluate(
+        session=session, organisation=organisation, photos=[photo], now=utcnow()
+    )
+    keep = verdicts.current_derivatives(evaluation=evaluation, organisation=organisation)
+    # Raises while the store is down: the job is retried until the stale files are gone.
+    storage.remove_derivatives(photo_id=photo_id, keep_names=keep, strict=True)
+    if not any(v.action is not VerdictAction.HIDE for v in evaluation.verdicts.values()):
+        return
+    try:
+        with _original_file(photo.original_ref) as path:
+            image = imaging.load_for_analysis(path, max_side=max(derivatives.SIZES.values()))
+    except (OSError, UnreadablePhoto) as error:
+        # Served lazily then (or refused, as the request path would); nothing to retry.
+        log.warning("photo %s: no renderings made ahead: %s", photo_id, error)
+        return
+    serving.prerender(evaluation=evaluation, organisation=organisation, image=image)
+
+
+def retry_after_outage(*, session: Session, now: datetime) -> int:
+    """Photos whose attempts all failed because the store was down are queued again once it is
+    back (every minute): an outage says nothing about the photo. Returns how many."""
+    failed = session.exec(
+        select(Photo.id)
+        .where(
+            Photo.status == PhotoStatus.FAILED.value,
+            col(Photo.error).startswith(f"{stores.StorageUnavailable.__name__}:"),
         )
-        keep = verdicts.current_derivatives(evaluation=evaluation, organisation=organisation)
-        storage.remove_derivatives(photo_id=photo_id, keep_names=keep)
-        if not any(v.action is not VerdictAction.HIDE for v in evaluation.verdicts.values()):
-            return
-        try:
-            with _original_file(photo.original_ref) as path:
-                image = imaging.load_for_analysis(path, max_side=max(derivatives.SIZES.values()))
-        except (OSError, UnreadablePhoto) as error:
-            # Served lazily then (or refused, as the request path would); nothing to retry.
-            log.warning("photo %s: no renderings made ahead: %s", photo_id, error)
-            return
-        serving.prerender(evaluation=evaluation, organisation=organisation, image=image)
+        .limit(1000)
+    ).all()
+    if not failed:
+        return 0
+    try:
+        stores.get_store().check()
+    except stores.StorageUnavailable:
+        return 0
+    session.exec(
+        update(Photo)
+        .where(col(Photo.id).in_(failed), col(Photo.status) == PhotoStatus.FAILED.value)
+        .values(status=PhotoStatus.PENDING.value, attempts=0, error="", claimed_at=None)
+    )
+    for photo_id in failed:
+        queue.enqueue(session=session, task=ANALYSIS_TASK, argument=str(photo_id))
+    session.commit()
+    log.info("queued %s photo(s) again that failed while the store was down", len(failed))
+    return len(failed)

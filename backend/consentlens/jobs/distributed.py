@@ -1,16 +1,15 @@
 """The distributed engine: procrastinate on the deployment's PostgreSQL, no extra service.
 
 Any number of `consentlens worker` processes, on any machine pointed at the same database and
-storage, share the jobs. procrastinate gives what a home-made queue would have to earn: each job
-is taken by one worker (row locks), workers send heartbeats, periodic tasks run once per tick
-across all workers. The CPU work itself runs in a pool of spawned processes per worker, the same
-`run` functions the embedded worker uses; the asyncio side only claims, waits and stores.
+storage, share the jobs: each is taken by one worker, workers send heartbeats, periodic tasks run
+once per tick across all workers. The CPU work runs in a pool of spawned processes per worker
+(the embedded worker's `run` functions); the asyncio side only claims, waits and stores.
 
 The work's own rows stay the truth (a photo is `pending`, `processing`, `ready`...): a job is
 only the message that says "do this one". So the upkeep, every few seconds on one worker, can
-make the two agree: jobs of a dead worker (no heartbeat) are run again after their item is put
-back, and items waiting with no job get one (a crash between commit and send loses nothing).
-Its tables live in their own PostgreSQL schema, `procrastinate` (see the Alembic migration).
+make the two agree: jobs of a dead worker (no heartbeat) run again after their item is put back,
+and items waiting with no job get one (a crash between commit and send loses nothing). Its
+tables live in their own PostgreSQL schema, `procrastinate` (see the Alembic migration).
 """
 
 from __future__ import annotations
@@ -51,6 +50,7 @@ HOURLY_TASK = "consentlens-hourly"
 DUTY_PRIORITY = 10
 SWEEP_BATCH = 1000
 KEEP_JOBS_HOURS = 24
+RETRY_WAIT = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,9 +68,12 @@ class Kind:
     release: Callable[[Session, str], None]
     # Up to `limit` items waiting for a job, oldest first: what the sweep checks.
     waiting: Callable[[Session, int], list[str]]
+    # A failed job runs again this many times, RETRY_WAIT seconds apart (procrastinate's retry);
+    # 0: failures are the kind's own business (`finish`).
+    retries: int = 0
 
     @classmethod
-    def stateless(cls, *, task: str, run: Callable[[str], Any]) -> Kind:
+    def stateless(cls, *, task: str, run: Callable[[str], Any], retries: int = 0) -> Kind:
         """Work with no row of its own to claim (a job that tidies and renders): each job just
         runs; a lost one is not sent again, so it must be work whose absence is harmless."""
         return cls(
@@ -80,6 +83,7 @@ class Kind:
             finish=_log_failure,
             release=_nothing_to_release,
             waiting=_nothing_waiting,
+            retries=retries,
         )
 
 
@@ -129,9 +133,6 @@ def lock_of(task: str, argument: str) -> str:
     return f"{task}:{argument}"
 
 
-# Sending, from any process (web requests, the sweep) ------------------------------------------
-
-
 _senders: dict[str, procrastinate.App] = {}
 _senders_lock = threading.Lock()
 
@@ -165,9 +166,6 @@ def close_sender() -> None:
         for app in _senders.values():
             app.close()
         _senders.clear()
-
-
-# Working --------------------------------------------------------------------------------------
 
 
 class _Pool:
@@ -215,6 +213,8 @@ def _job_function(kind: Kind, pool: _Pool, make_session: SessionFactory) -> Call
         except Exception as failure:
             result, error = None, failure
         await asyncio.to_thread(_finish, kind, make_session, argument, result, error)
+        if error is not None and kind.retries:
+            raise error  # procrastinate schedules the next attempt
 
     job.__name__ = kind.task.replace("-", "_")
     return job
@@ -237,8 +237,7 @@ def _finish(
 
 
 def _release(kind: Kind, make_session: SessionFactory, argument: str) -> None:
-    with make_session() as session:
-        kind.release(session, argument)
+    _put_back(kind, make_session, argument)
     queue.send(task=kind.task, argument=argument)
 
 
@@ -254,7 +253,12 @@ def build_app(
     )
     kinds = {kind.task: kind for kind in engine.kinds}
     for kind in engine.kinds:
-        app.task(name=kind.task, queue=QUEUE)(_job_function(kind, pool, make_session))
+        retry = (
+            procrastinate.RetryStrategy(max_attempts=kind.retries, wait=RETRY_WAIT)
+            if kind.retries
+            else False
+        )
+        app.task(name=kind.task, queue=QUEUE, retry=retry)(_job_function(kind, pool, make_session))
 
     async def upkeep(timestamp: int) -> None:
         await _upkeep(app=app, kinds=kinds, make_session=make_session)

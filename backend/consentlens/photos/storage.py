@@ -115,11 +115,15 @@ def put_derivative(*, photo_id: int, name: str, data: bytes) -> None:
     stores.get_store().put_bytes(derivative_ref(photo_id=photo_id, name=name), data=data)
 
 
-def remove_derivatives(*, photo_id: int, keep_names: set[str] | None = None) -> None:
+def remove_derivatives(
+    *, photo_id: int, keep_names: set[str] | None = None, strict: bool = False
+) -> None:
     """Delete a photo's cached renderings, except those still current.
 
     Renderings are named by what they cover, so one left behind is never served; failing to
-    delete it must not undo the change of verdict that made it stale (it is logged).
+    delete it must not undo the change of verdict that made it stale (it is logged). `strict`
+    (the render job, which is retried) raises instead: a rendering that showed a face whose
+    consent was withdrawn must not stay in the store for good.
     """
     store = stores.get_store()
     prefix = derivative_prefix(photo_id)
@@ -131,6 +135,8 @@ def remove_derivatives(*, photo_id: int, keep_names: set[str] | None = None) -> 
             if stored.ref[len(prefix) :] not in keep_names:
                 store.delete(stored.ref)
     except stores.StorageUnavailable as error:
+        if strict:
+            raise
         log.warning("photo %s: stale renderings not deleted now: %s", photo_id, error)
 
 

@@ -36,7 +36,7 @@ from consentlens.core.storage.base import (
 # accepts connections and then hangs fails after ATTEMPTS × READ_TIMEOUT; one that refuses
 # them within a second.
 CONNECT_TIMEOUT = 3.0
-READ_TIMEOUT = 10.0
+READ_TIMEOUT = 5.0
 # Attempts in all, the first included ("standard" mode retries throttling, 5xx and timeouts).
 ATTEMPTS = 2
 _NOT_FOUND = {"NoSuchKey", "404", "NotFound"}
