@@ -92,14 +92,14 @@ def wait_until(check: object, what: str, timeout: float = 90.0) -> None:
     raise TimeoutError(f"timed out waiting for {what}")
 
 
-def healthy(url: str) -> bool:
-    with urllib.request.urlopen(f"{url}/healthz", timeout=3) as response:
-        return bool(response.status == 200)
-
-
 def health(url: str) -> dict[str, object]:
+    """The /healthz report (a 503 raises HTTPError)."""
     with urllib.request.urlopen(f"{url}/healthz", timeout=3) as response:
         return dict(json.loads(response.read()))
+
+
+def healthy(url: str) -> bool:
+    return health(url).get("status") == "ok"
 
 
 def _s3(topology: Topology) -> dict[str, str]:

@@ -163,7 +163,7 @@ def jobs_are_distributed() -> bool:
 
 def send_job(task: str, argument: str) -> None:
     """To procrastinate, or a wake-up for the embedded worker (its queue is the rows)."""
-    if get_settings().jobs == "procrastinate":
+    if jobs_are_distributed():
         distributed.send(task, argument)
     else:
         worker.wake()

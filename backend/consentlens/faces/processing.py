@@ -89,29 +89,23 @@ def reclaim_expired(session: Session, now: datetime) -> int:
 
 def claim(session: Session, limit: int, now: datetime) -> list[tuple[int, str]]:
     """Mark up to `limit` pending photos as processing; (photo id, the id as the job argument)."""
-    candidates = session.exec(
-        select(Photo.id)
-        .where(Photo.status == PhotoStatus.PENDING.value)
-        .order_by(col(Photo.id))
-        .limit(limit)
-    ).all()
-    claimed = []
-    for photo_id in candidates:
-        # Conditional update: if another worker took it meanwhile, zero rows change.
-        result = session.exec(
-            update(Photo)
-            .where(col(Photo.id) == photo_id, col(Photo.status) == PhotoStatus.PENDING.value)
-            .values(
-                status=PhotoStatus.PROCESSING.value,
-                claimed_at=now,
-                attempts=Photo.attempts + 1,
-            )
-        )
-        if result.rowcount == 1:
-            assert photo_id is not None
-            claimed.append((photo_id, str(photo_id)))
+    claimed = [
+        (int(argument), argument)
+        for argument in waiting_photos(session, limit)
+        if _take(session=session, photo_id=int(argument), now=now)
+    ]
     session.commit()
     return claimed
+
+
+def _take(*, session: Session, photo_id: int, now: datetime) -> bool:
+    # Conditional update: if another worker took it meanwhile, zero rows change.
+    result = session.exec(
+        update(Photo)
+        .where(col(Photo.id) == photo_id, col(Photo.status) == PhotoStatus.PENDING.value)
+        .values(status=PhotoStatus.PROCESSING.value, claimed_at=now, attempts=Photo.attempts + 1)
+    )
+    return result.rowcount == 1
 
 
 def original_ref(*, session: Session, photo_id: int) -> str:
@@ -264,13 +258,9 @@ def store_outcome(
 
 def claim_photo(session: Session, argument: str, now: datetime) -> bool:
     """Take the job's photo if it still waits; False: analysed, deleted or taken already."""
-    result = session.exec(
-        update(Photo)
-        .where(col(Photo.id) == int(argument), col(Photo.status) == PhotoStatus.PENDING.value)
-        .values(status=PhotoStatus.PROCESSING.value, claimed_at=now, attempts=Photo.attempts + 1)
-    )
+    taken = _take(session=session, photo_id=int(argument), now=now)
     session.commit()
-    return result.rowcount == 1
+    return taken
 
 
 def release_photo(session: Session, argument: str) -> None:
@@ -315,10 +305,7 @@ def render_photo(argument: str) -> None:
 def render(*, session: Session, photo_id: int) -> None:
     """`render_photo` in a session of the caller's."""
     photo = session.get(Photo, photo_id)
-    if photo is None or photo.status in (
-        PhotoStatus.PENDING.value,
-        PhotoStatus.PROCESSING.value,
-    ):
+    if photo is None or photo.status in BEING_ANALYSED:
         return  # deleted, or its analysis stores its renderings
     organisation = session.get(Organisation, photo.organisation_id)
     assert organisation is not None

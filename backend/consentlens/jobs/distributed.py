@@ -25,7 +25,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, LiteralString
 
 import procrastinate
 from procrastinate import exceptions as procrastinate_errors
@@ -264,7 +264,7 @@ def build_app(
         await _upkeep(app=app, kinds=kinds, make_session=make_session)
 
     async def maintenance(timestamp: int) -> None:
-        await asyncio.to_thread(_maintenance, engine, make_session)
+        await asyncio.to_thread(_duty, engine.maintenance, make_session)
         # Ended jobs stay a while, with their events (when sent, started, ended), to look into.
         await app.job_manager.delete_old_jobs(
             nb_hours=KEEP_JOBS_HOURS,
@@ -275,7 +275,7 @@ def build_app(
         )
 
     async def hourly(timestamp: int) -> None:
-        await asyncio.to_thread(_hourly, engine, make_session)
+        await asyncio.to_thread(_duty, engine.hourly, make_session)
 
     every = settings.job_upkeep_seconds
     periodic = app.periodic(cron=f"* * * * * */{every}", periodic_id="upkeep")
@@ -287,14 +287,9 @@ def build_app(
     return app
 
 
-def _maintenance(engine: Engine, make_session: SessionFactory) -> None:
+def _duty(duty: Callable[[Session, datetime], None], make_session: SessionFactory) -> None:
     with make_session() as session:
-        engine.maintenance(session, utcnow())
-
-
-def _hourly(engine: Engine, make_session: SessionFactory) -> None:
-    with make_session() as session:
-        engine.hourly(session, utcnow())
+        duty(session, utcnow())
 
 
 async def _upkeep(
@@ -332,17 +327,18 @@ def sweep(*, kinds: list[Kind], make_session: SessionFactory) -> int:
             waiting = kind.waiting(session, SWEEP_BATCH)
         if not waiting:
             continue
-        for argument in sorted(set(waiting) - _with_jobs(kind.task, waiting), key=waiting.index):
-            send(kind.task, argument)
-            sent += 1
+        with_jobs = _with_jobs(kind.task, waiting)
+        for argument in waiting:
+            if argument not in with_jobs:
+                send(kind.task, argument)
+                sent += 1
     return sent
 
 
 def _with_jobs(task: str, arguments: list[str]) -> set[str]:
     """Of these items, those with a job waiting or running."""
-    app = _sender_app(get_settings().resolved_database_url)
-    rows = app.connector.get_sync_connector().execute_query_all(
-        query="SELECT args->>'argument' AS argument FROM procrastinate_jobs "
+    rows = _query(
+        "SELECT args->>'argument' AS argument FROM procrastinate_jobs "
         "WHERE task_name = %(task)s AND status IN ('todo', 'doing') "
         "AND args->>'argument' = ANY(%(arguments)s)",
         task=task,
@@ -351,11 +347,16 @@ def _with_jobs(task: str, arguments: list[str]) -> set[str]:
     return {row["argument"] for row in rows}
 
 
+def _query(query: LiteralString, **parameters: Any) -> list[dict[str, Any]]:
+    """Rows of a query on procrastinate's tables, over this process's sending connections."""
+    app = _sender_app(get_settings().resolved_database_url)
+    return list(app.connector.get_sync_connector().execute_query_all(query, **parameters))
+
+
 def depth() -> tuple[int, int]:
     """(jobs waiting, jobs running) of ConsentLens's queue."""
-    app = _sender_app(get_settings().resolved_database_url)
-    rows = app.connector.get_sync_connector().execute_query_all(
-        query="SELECT status, count(*) AS n FROM procrastinate_jobs "
+    rows = _query(
+        "SELECT status, count(*) AS n FROM procrastinate_jobs "
         "WHERE queue_name = %(queue)s AND status IN ('todo', 'doing') GROUP BY status",
         queue=QUEUE,
     )

@@ -36,10 +36,6 @@ def _distributed() -> bool:
     return _is_distributed is not None and _is_distributed()
 
 
-def installed_sender() -> Sender | None:
-    return _sender
-
-
 def enqueue(*, session: Session, task: str, argument: str, embedded: Action | None = None) -> None:
     """Send the job `task(argument)` once this transaction commits (nothing if it does not).
 
