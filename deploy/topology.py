@@ -151,7 +151,10 @@ def _s3(topology: Topology) -> dict[str, str]:
     )
 
     def bucket_ready() -> bool:
-        client.create_bucket(Bucket="consentlens")
+        # Made on an earlier try whose write failed (the volume server had not joined yet).
+        exists = (client.exceptions.BucketAlreadyOwnedByYou, client.exceptions.BucketAlreadyExists)
+        with contextlib.suppress(*exists):
+            client.create_bucket(Bucket="consentlens")
         client.put_object(Bucket="consentlens", Key="probe", Body=b"ok")  # the volume joined
         client.delete_object(Bucket="consentlens", Key="probe")
         return True
