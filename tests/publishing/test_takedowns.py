@@ -104,6 +104,7 @@ def test_a_withdrawal_flags_the_publication_and_staff_are_told(db):
     outbox = get_settings().outbox_dir
     before = set(outbox.glob("*.eml")) if outbox.exists() else set()
     assert takedowns.notify_takedowns(session=db, organisation=c.org, now=utcnow()) == 1
+    db.commit()
     (mail,) = set(outbox.glob("*.eml")) - before
     text = mail.read_text()
     assert f"photo-{obama.id}.jpg" in text and "/staff/takedowns" in text
