@@ -60,7 +60,7 @@ def test_names_carry_the_event_and_the_original_name_and_are_safe():
 
 def test_names_are_unique_whatever_the_case():
     taken: set[str] = set()
-    given = [archive.unique(n, taken) for n in ("a - IMG.jpg", "a - img.jpg", "a - IMG.jpg")]
+    given = [archive.unique(n, taken=taken) for n in ("a - IMG.jpg", "a - img.jpg", "a - IMG.jpg")]
     assert given == ["a - IMG.jpg", "a - img (2).jpg", "a - IMG (3).jpg"]
 
 

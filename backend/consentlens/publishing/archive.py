@@ -44,7 +44,7 @@ def entry_name(*, event: Event | None, photo: Photo) -> str:
     return f"{prefix} - {stem}.jpg"
 
 
-def unique(name: str, taken: set[str]) -> str:
+def unique(name: str, *, taken: set[str]) -> str:
     """`name`, or `name (2)`, `(3)`… when a file of that name (in any case: Windows and macOS
     do not tell them apart) is already in the archive; records the name given in `taken`."""
     base, dot, extension = name.rpartition(".")
@@ -56,7 +56,7 @@ def unique(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def local_time(moment: datetime, timezone: str) -> datetime:
+def local_time(moment: datetime, *, timezone: str) -> datetime:
     """`moment` (stored in UTC) on the club's clock."""
     aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
     return aware.astimezone(ZoneInfo(timezone))
@@ -67,10 +67,10 @@ def photo_date(*, photo: Photo, timezone: str) -> datetime:
     was uploaded on the club's clock; naive, as a ZIP entry's time is."""
     if photo.taken_at is not None and photo.taken_at.year in _ZIP_YEARS:
         return photo.taken_at.replace(tzinfo=None)
-    return local_time(photo.uploaded_at, timezone).replace(tzinfo=None)
+    return local_time(photo.uploaded_at, timezone=timezone).replace(tzinfo=None)
 
 
-def entry(name: str, moment: datetime) -> zipfile.ZipInfo:
+def entry(name: str, *, moment: datetime) -> zipfile.ZipInfo:
     """A ZIP entry dated `moment` that unpacks as an ordinary file readable by all (0644)."""
     date_time = moment.timetuple()[:6]
     info = zipfile.ZipInfo(name, date_time=date_time)
@@ -91,7 +91,7 @@ def manifest(
 ) -> str:
     """The text file that goes with the photos: what this is, and why photos are missing."""
     included, left_out = list(included), list(left_out)
-    when = local_time(made, timezone).strftime("%Y-%m-%d %H:%M")
+    when = local_time(made, timezone=timezone).strftime("%Y-%m-%d %H:%M")
     lines = [
         heading,
         f"Made {when} ({timezone}); size {size}.",

@@ -104,9 +104,9 @@ def publish(
             data = serving.rendered(
                 organisation=organisation, evaluation=evaluation, use=use, size=size
             )
-            name = archive.unique(name, taken)
+            name = archive.unique(name, taken=taken)
             # The photo's own date, never the moment it was rendered.
-            info = archive.entry(name, archive.photo_date(photo=photo, timezone=zone))
+            info = archive.entry(name, moment=archive.photo_date(photo=photo, timezone=zone))
             zipped.writestr(info, data)
             export.included.append((photo, name))
             _record_photo(session, organisation, publication, evaluation, use, name, now)
@@ -120,7 +120,9 @@ def publish(
             included=(name for _, name in export.included),
             left_out=missing,
         )
-        zipped.writestr(archive.entry("manifest.txt", archive.local_time(now, zone)), text)
+        zipped.writestr(
+            archive.entry("manifest.txt", moment=archive.local_time(now, timezone=zone)), text
+        )
     publication.photo_count = len(export.included)
     publication.left_out_count = len(export.left_out)
     session.add(publication)
