@@ -353,6 +353,7 @@ def test_guardians_may_not_publish_take_down_or_change_settings(client, db):
     token = csrf_from(client.get("/family").text)
     for url, data in (
         ("/staff/publish", {"use": "website", "size": "thumb"}),
+        ("/staff/publish/preview", {"use": "website"}),
         ("/staff/takedowns/1", {}),
         ("/admin/photo-settings", {"retention_months": "1"}),
     ):

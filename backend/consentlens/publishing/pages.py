@@ -196,6 +196,7 @@ def publish_page(
 
 @router.post("/staff/publish/preview", dependencies=CSRF)
 def publish_preview(
+    _staff: CurrentStaff,
     use: Annotated[str, Form()] = "",
     event: Annotated[str, Form()] = "",
     selection: Annotated[list[Id], Form()] = [],  # noqa: B006 - FastAPI copies defaults
