@@ -329,6 +329,10 @@ TABLE: dict[tuple[str, str], Rule] = {
         },
         body_ids=("photo_id",),
     ),
+    # Only a redirect to the publish page (GET above) with the choices as its query.
+    ("POST", "/staff/publish/preview"): r(
+        STAFF, form=lambda i: {"use": "social_media", "event": str(i["event_id"])}
+    ),
     ("GET", "/staff/publications"): r(STAFF),
     ("GET", "/staff/takedowns"): r(STAFF),
     ("POST", "/staff/takedowns/{published_id}"): r(STAFF),
