@@ -69,7 +69,7 @@ def test_a_child_from_12_refuses_with_their_own_link(app, client, db, club):
     with TestClient(app, follow_redirects=False) as phone:
         assert phone.get(path).headers["location"] == "/consent"
         page = phone.get("/consent", headers={"accept-language": "nl"})
-        assert "Foto's van jou" in page.text and "Jonas" in page.text
+        assert "Uw foto's" in page.text and "Jonas" in page.text
         answer(phone, teen, {Use.SOCIAL_MEDIA: "no"})
         assert phone.get("/staff/children/1").status_code in (303, 403)
     assert states(db, org, teen)[Use.SOCIAL_MEDIA] is ConsentState.REFUSED
