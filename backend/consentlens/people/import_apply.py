@@ -174,7 +174,9 @@ def apply_import(
         groups_created=tuple(applier.groups_created),
         accounts_created=applier.accounts_created,
         confirmations_requested=applier.confirmations_requested,
-        groups_with_new_members=tuple(sorted(applier.joined.items(), key=lambda g: g[1].casefold())),
+        groups_with_new_members=tuple(
+            sorted(applier.joined.items(), key=lambda g: g[1].casefold())
+        ),
     )
     audit.record(
         session=session,
