@@ -21,8 +21,8 @@ from consentlens.auth import pages as auth_pages
 from consentlens.backup import pages as backup_pages
 from consentlens.backup import schedule as backup_schedule
 from consentlens.consent import api as consent_api
-from consentlens.consent import errors as consent_errors
 from consentlens.consent import (
+    club_pages,
     events,
     family_pages,
     home_pages,
@@ -31,6 +31,7 @@ from consentlens.consent import (
     providers,
     season_pages,
 )
+from consentlens.consent import errors as consent_errors
 from consentlens.consent import pages as consent_pages
 from consentlens.consent import templating as consent_templating
 from consentlens.consent.service import ensure_default_uses
@@ -103,6 +104,7 @@ ROUTERS = (
     import_pages.router,
     confirm_pages.router,
     consent_pages.router,
+    club_pages.router,
     paper_pages.router,
     season_pages.router,
     family_pages.router,

@@ -333,6 +333,11 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("GET", "/staff/takedowns"): r(STAFF),
     ("POST", "/staff/takedowns/{published_id}"): r(STAFF),
     ("GET", "/admin/photo-settings"): r(ADMIN),
+    # The secretary's spreadsheets and the club-wide list behind the admin home's counts.
+    ("GET", "/admin/exports"): r(ADMIN),
+    ("GET", "/admin/exports/consents"): r(ADMIN, query=lambda i: {"format": "csv"}),
+    ("GET", "/admin/exports/members"): r(ADMIN, query=lambda i: {"format": "xlsx"}),
+    ("GET", "/staff/consents"): r(STAFF, query=lambda i: {"state": "unanswered"}),
     # Installation-wide, read-only: any organisation's admin (one club per server by default).
     ("GET", "/admin/backups"): r(ADMIN),
     ("POST", "/admin/photo-settings"): r(
