@@ -61,9 +61,9 @@ from consentlens.people import events as people_events
 from consentlens.photos import api as photos_api
 from consentlens.photos import pages as photos_pages
 from consentlens.photos.service import ANALYSIS_TASK
+from consentlens.publishing import deletion_pages, takedowns
 from consentlens.publishing import pages as publishing_pages
 from consentlens.publishing import settings_pages as publishing_settings_pages
-from consentlens.publishing import takedowns
 
 # Who hears of a consent change, inside the transaction that records it, in this order: the
 # faces room re-judges the photos the change affects (or forgets the child's reference faces),
@@ -117,6 +117,7 @@ ROUTERS = (
     gallery_staff_pages.router,
     publishing_pages.router,
     publishing_settings_pages.router,
+    deletion_pages.router,
     backup_pages.router,
     photos_api.router,
     faces_api.router,

@@ -338,6 +338,11 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("GET", "/admin/exports/consents"): r(ADMIN, query=lambda i: {"format": "csv"}),
     ("GET", "/admin/exports/members"): r(ADMIN, query=lambda i: {"format": "xlsx"}),
     ("GET", "/staff/consents"): r(STAFF, query=lambda i: {"state": "unanswered"}),
+    # Deleting by hand: a confirmation page, then the deletion.
+    ("GET", "/admin/photos/{photo_id}/delete"): r(ADMIN),
+    ("POST", "/admin/photos/{photo_id}/delete"): r(ADMIN, form=lambda i: {"confirm": "yes"}),
+    ("GET", "/admin/events/{event_id}/delete"): r(ADMIN),
+    ("POST", "/admin/events/{event_id}/delete"): r(ADMIN, form=lambda i: {"confirm": "yes"}),
     # Installation-wide, read-only: any organisation's admin (one club per server by default).
     ("GET", "/admin/backups"): r(ADMIN),
     ("POST", "/admin/photo-settings"): r(
