@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from consentlens import health, maintenance
 from consentlens.auth import api as auth_api
+from consentlens.auth import deps as auth_deps
 from consentlens.auth import errors as auth_errors
 from consentlens.auth import front_door
 from consentlens.auth import pages as auth_pages
@@ -61,7 +62,7 @@ from consentlens.people import events as people_events
 from consentlens.photos import api as photos_api
 from consentlens.photos import pages as photos_pages
 from consentlens.photos.service import ANALYSIS_TASK
-from consentlens.publishing import deletion_pages, takedowns
+from consentlens.publishing import deletion_pages, menu_counts, takedowns
 from consentlens.publishing import pages as publishing_pages
 from consentlens.publishing import settings_pages as publishing_settings_pages
 
@@ -142,6 +143,10 @@ def install_providers() -> None:
     providers.install_reference_count(REFERENCE_COUNT)
     if providers.installed_reference_count() is not REFERENCE_COUNT:
         raise RuntimeError("the reference-count provider is not installed")
+    # The staff menu's badges: what waits in the gallery and publishing rooms.
+    auth_deps.install_menu_counts(menu_counts.menu_counts)
+    if auth_deps.installed_menu_counts() is not menu_counts.menu_counts:
+        raise RuntimeError("the menu-count provider is not installed")
 
 
 def install_process() -> None:
