@@ -62,7 +62,7 @@ from consentlens.people import events as people_events
 from consentlens.photos import api as photos_api
 from consentlens.photos import pages as photos_pages
 from consentlens.photos.service import ANALYSIS_TASK
-from consentlens.publishing import deletion_pages, menu_counts, takedowns
+from consentlens.publishing import deletion_pages, menu_counts, rules_pages, takedowns
 from consentlens.publishing import pages as publishing_pages
 from consentlens.publishing import settings_pages as publishing_settings_pages
 
@@ -119,6 +119,7 @@ ROUTERS = (
     publishing_pages.router,
     publishing_settings_pages.router,
     deletion_pages.router,
+    rules_pages.router,
     backup_pages.router,
     photos_api.router,
     faces_api.router,

@@ -338,6 +338,17 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("GET", "/admin/exports/consents"): r(ADMIN, query=lambda i: {"format": "csv"}),
     ("GET", "/admin/exports/members"): r(ADMIN, query=lambda i: {"format": "xlsx"}),
     ("GET", "/staff/consents"): r(STAFF, query=lambda i: {"state": "unanswered"}),
+    ("GET", "/admin/rules"): r(ADMIN),
+    ("POST", "/admin/rules"): r(
+        ADMIN,
+        form=lambda i: {
+            "co_consent_age": "12",
+            "sole_consent_age": "16",
+            "require_all_guardians": "yes",
+            **{f"action_{code}": "blur" for code in ("internal_gallery", "website", "print")},
+            **{f"action_{code}": "hide" for code in ("social_media", "press")},
+        },
+    ),
     # Deleting by hand: a confirmation page, then the deletion.
     ("GET", "/admin/photos/{photo_id}/delete"): r(ADMIN),
     ("POST", "/admin/photos/{photo_id}/delete"): r(ADMIN, form=lambda i: {"confirm": "yes"}),
