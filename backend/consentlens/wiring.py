@@ -19,6 +19,7 @@ from consentlens.auth import deps as auth_deps
 from consentlens.auth import errors as auth_errors
 from consentlens.auth import front_door
 from consentlens.auth import pages as auth_pages
+from consentlens.auth import staff_pages as auth_staff_pages
 from consentlens.backup import pages as backup_pages
 from consentlens.backup import schedule as backup_schedule
 from consentlens.consent import api as consent_api
@@ -96,6 +97,7 @@ ROUTERS = (
     front_door.router,
     auth_pages.router,
     auth_api.router,
+    auth_staff_pages.router,
     home_pages.router,
     organisation_api.router,
     people_api.router,

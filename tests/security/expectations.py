@@ -338,6 +338,18 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("GET", "/admin/exports/consents"): r(ADMIN, query=lambda i: {"format": "csv"}),
     ("GET", "/admin/exports/members"): r(ADMIN, query=lambda i: {"format": "xlsx"}),
     ("GET", "/staff/consents"): r(STAFF, query=lambda i: {"state": "unanswered"}),
+    # The club's staff accounts (never yourself, never the last admin: both are refused 400).
+    ("GET", "/admin/staff"): r(ADMIN),
+    ("POST", "/admin/staff"): r(
+        ADMIN,
+        form=lambda i: {"email": "new.coach@example.test", "full_name": "New", "role": "staff"},
+    ),
+    ("POST", "/admin/staff/{user_id}/role"): r(ADMIN, form=lambda i: {"role": "admin"}),
+    ("POST", "/admin/staff/{user_id}/remove"): r(ADMIN),
+    # An invitation to an existing account came to its own address; only that account, signed in
+    # with its own password, may accept (anyone else gets the page back, nothing changes).
+    ("GET", "/staff-invitations/{token}"): r(PUBLIC),
+    ("POST", "/staff-invitations/{token}"): r(PUBLIC),
     ("GET", "/admin/rules"): r(ADMIN),
     ("POST", "/admin/rules"): r(
         ADMIN,
