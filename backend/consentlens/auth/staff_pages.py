@@ -30,7 +30,7 @@ NOTICES = {
     "created": N_("The account is made. A link to choose a password went to that address."),
     "created_unsent": N_(
         "The account is made, but the e-mail could not be sent now. They can choose a password "
-        "with “Forgot your password?” on the sign-in page."
+        "with “No password yet, or forgot it?” on the sign-in page."
     ),
     "asked": N_(
         "This address already has an account: it belongs to its holder, so we changed nothing "
