@@ -21,7 +21,7 @@ def test_the_menu_counts_open_requests_and_takedowns_of_the_own_club(client, db)
     c, _ev, (obama, _stranger, dogs) = make_photos.analysed_club(db)
     login(client, c.staff.email, factories.PASSWORD)
     assert BADGE.findall(client.get("/admin").text) == []
-    assert menu_counts(db, c.org) == {"removal_requests": 0, "takedowns": 0}
+    assert menu_counts(session=db, organisation=c.org) == {"removal_requests": 0, "takedowns": 0}
 
     publishing.publish(
         session=db,
@@ -53,7 +53,7 @@ def test_the_menu_counts_open_requests_and_takedowns_of_the_own_club(client, db)
     other = make_photos.club(db)
     db.add(RemovalRequest(organisation_id=other.org.id, requested_by_id=other.guardian.id))
     db.flush()
-    assert menu_counts(db, c.org) == {"removal_requests": 2, "takedowns": 1}
+    assert menu_counts(session=db, organisation=c.org) == {"removal_requests": 2, "takedowns": 1}
 
     page = client.get("/admin").text
     # The menu: one badge with the total, and words for screen readers.

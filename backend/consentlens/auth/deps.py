@@ -11,10 +11,10 @@ Every other page depends on `get_principal`, which refuses it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
@@ -103,7 +103,10 @@ class Viewer:
 
 # What the staff menu counts (open removal requests, photos to take down) is known to the rooms
 # above; `consentlens.wiring` installs the function that counts them.
-MenuCounts = Callable[[Session, Organisation], Mapping[str, int]]
+class MenuCounts(Protocol):
+    def __call__(self, *, session: Session, organisation: Organisation) -> Mapping[str, int]: ...
+
+
 _menu_counts: list[MenuCounts] = []
 
 
@@ -120,7 +123,7 @@ def _counts_for(request: Request, session: Session, principal: Principal) -> Map
     # Pages only, for staff with a password session: the API and families never show the menu.
     if _is_api(request) or principal.by_link or not principal.is_staff or not _menu_counts:
         return {}
-    return _menu_counts[0](session, principal.organisation)
+    return _menu_counts[0](session=session, organisation=principal.organisation)
 
 
 def _is_api(request: Request) -> bool:

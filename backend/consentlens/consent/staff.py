@@ -37,7 +37,7 @@ class Overview:
     total: int
 
 
-def state_matches(consent: EffectiveConsent, state: str) -> bool:
+def state_matches(*, consent: EffectiveConsent, state: str) -> bool:
     """Whether one answer is what a filter asks for."""
     if state == "all":
         return True
@@ -52,7 +52,7 @@ def state_matches(consent: EffectiveConsent, state: str) -> bool:
 
 def _matches(states: dict[str, EffectiveConsent], use: str, state: str) -> bool:
     selected = list(states.values()) if use == "any" else [states[use]]
-    return any(state_matches(s, state) for s in selected)
+    return any(state_matches(consent=s, state=state) for s in selected)
 
 
 @dataclass(frozen=True)
@@ -151,7 +151,7 @@ def club_list(
             [
                 code
                 for code, consent in states.items()
-                if (use == "any" and state_matches(consent, state)) or code == use
+                if (use == "any" and state_matches(consent=consent, state=state)) or code == use
             ],
         )
         for child, states in listed

@@ -14,7 +14,7 @@ REMOVALS = "removal_requests"
 TAKEDOWNS = "takedowns"
 
 
-def menu_counts(session: Session, organisation: Organisation) -> dict[str, int]:
+def menu_counts(*, session: Session, organisation: Organisation) -> dict[str, int]:
     """How many removal requests are open, and how many published photos must come down."""
     removals = session.exec(
         select(func.count())
