@@ -56,13 +56,13 @@ def test_the_menu_counts_open_requests_and_takedowns_of_the_own_club(client, db)
     assert menu_counts(session=db, organisation=c.org) == {"removal_requests": 2, "takedowns": 1}
 
     page = client.get("/admin").text
-    # The menu: one badge with the total, and words for screen readers.
+    # The menu: one badge with the total, and words for screen readers (the club's Dutch).
     assert BADGE.findall(page) == ["3"]
-    assert "(2 removal requests, 1 photo to take down)" in page
+    assert "(2 verwijderverzoeken, 1 foto om offline te halen)" in page
     # The photo section's tabs: a badge each.
     tabs = client.get("/staff/takedowns").text
     assert BADGE.findall(tabs) == ["3", "1", "2"]
-    assert "(1 photo to take down)" in tabs and "(2 removal requests)" in tabs
+    assert "(1 foto om offline te halen)" in tabs and "(2 verwijderverzoeken)" in tabs
 
 
 def test_families_see_no_counts(client, db):
