@@ -213,13 +213,10 @@ def export(
     """The consents or members spreadsheet as a file, with the export on the audit trail."""
     if kind not in KINDS or file_format not in FORMATS:
         raise ValueError(f"no such export: {kind}.{file_format}")
-    table = (
-        consent_table(session=session, organisation=organisation, now=now)
-        if kind == "consents"
-        else member_table(session=session, organisation=organisation)
-    )
     locale = organisation.default_locale
-    data = to_csv(table=table, locale=locale) if file_format == "csv" else to_xlsx(table=table)
+    # Recorded before the rows are read: the download is a GET, whose SQLite transaction is not
+    # opened for writing, and its first write fails if another commit (the photo worker's) came
+    # since its first read. Writing now keeps that window to the sign-in lookup, not the export.
     audit.record(
         session=session,
         action=f"export.{kind}",
@@ -227,9 +224,15 @@ def export(
         actor_id=actor.id,
         subject_type="organisation",
         subject_id=organisation.id,
-        details={"format": file_format, "rows": len(table.rows), "locale": locale},
+        details={"format": file_format, "locale": locale},
         origin=origin,
     )
+    table = (
+        consent_table(session=session, organisation=organisation, now=now)
+        if kind == "consents"
+        else member_table(session=session, organisation=organisation)
+    )
+    data = to_csv(table=table, locale=locale) if file_format == "csv" else to_xlsx(table=table)
     day = now.astimezone(ZoneInfo(organisation.timezone)).date().isoformat()
     name = ascii_filename(organisation.name, table.title, day, extension=file_format)
     return ExportFile(name, MEDIA_TYPES[file_format], data)
