@@ -38,6 +38,7 @@ IMAGE_HEADERS = {"Cache-Control": "private, no-store", "Content-Disposition": "i
 NOTICES = {
     "created": N_("The event was created. Add its photos below."),
     "retried": N_("The photo will be analysed again."),
+    "photo_deleted": N_("The photo is deleted."),
     "uploaded": N_("The files were received. Each file's result is in the list below."),
 }
 
