@@ -566,7 +566,7 @@ def test_signed_out_visitors_are_sent_to_sign_in(client):
 def test_a_new_group_name_like_an_existing_one_is_found(new, existing, means):
     from consentlens.people.import_service import similar_group
 
-    assert similar_group(new, existing) == means
+    assert similar_group(name=new, existing=existing) == means
 
 
 def test_the_preview_warns_of_likely_duplicate_members_and_groups(client, db):

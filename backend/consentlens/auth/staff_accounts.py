@@ -25,9 +25,10 @@ from consentlens.auth import passwords, service
 from consentlens.auth.models import Membership, Role, User
 from consentlens.core.config import get_settings
 from consentlens.core.i18n import N_, get_translations
-from consentlens.core.mail import Mail, MailError, get_mailer
+from consentlens.core.mail import Mail
 from consentlens.core.templating import render_text
 from consentlens.organisations.models import Organisation
+from consentlens.outbox import service as outbox
 
 STAFF_ROLES = (Role.ADMIN, Role.STAFF)
 INVITATION_DAYS = 14
@@ -190,7 +191,6 @@ class InviteOutcome(enum.Enum):
     CREATED = "created"  # a new account; a link to choose its password went to the address
     CREATED_UNSENT = "created_unsent"  # the same, but the mail could not go now
     ASKED = "asked"  # an existing account; its holder was mailed an invitation to accept
-    ASKED_UNSENT = "asked_unsent"
     ALREADY = "already"  # already staff or admin here
 
 
@@ -272,15 +272,8 @@ def invitation_mail(*, organisation: Organisation, user: User, role: Role, invit
             days=INVITATION_DAYS,
         ),
         reply_to=organisation.privacy_contact_email,
+        sender_name=organisation.name,
     )
-
-
-def _mail(mail: Mail) -> bool:
-    try:
-        get_mailer().send(mail)
-    except MailError:
-        return False
-    return True
 
 
 def invite(
@@ -321,7 +314,11 @@ def invite(
     _record(session, organisation, actor, origin, "staff.invitation_sent", user,
             {"role": role.value, "new_account": False})  # fmt: skip
     mail = invitation_mail(organisation=organisation, user=user, role=role, inviter=actor)
-    return InviteOutcome.ASKED if _mail(mail) else InviteOutcome.ASKED_UNSENT
+    # Leaves with the commit, retried by the outbox: a failed delivery shows there, not here.
+    outbox.queue_mail(
+        session=session, mail=mail, purpose="auth.staff_invitation", organisation_id=organisation.id
+    )
+    return InviteOutcome.ASKED
 
 
 def accept(*, session: Session, invitation: Invitation, user: User, origin: audit.Origin) -> None:

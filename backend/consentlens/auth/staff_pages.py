@@ -36,10 +36,6 @@ NOTICES = {
         "This address already has an account: it belongs to its holder, so we changed nothing "
         "about it. We asked them by e-mail to accept; they join once they do."
     ),
-    "asked_unsent": N_(
-        "This address already has an account, and the invitation could not be e-mailed now. "
-        "Try again later."
-    ),
     "already": N_("This person is already on the staff."),
     "role": N_("The role is changed."),
     "removed": N_("The account no longer has access to this organisation."),

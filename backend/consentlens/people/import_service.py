@@ -250,7 +250,7 @@ def _look_alikes(row: MemberRow, existing: Existing) -> list[Message]:
     ]
 
 
-def similar_group(name: str, existing: Iterable[str]) -> str | None:
+def similar_group(*, name: str, existing: Iterable[str]) -> str | None:
     """An existing group a new group name most likely means ("U10" for "U10 Dolfijnen", "u 10"
     for "U10"): the same words ignoring case, spaces and punctuation, or one name's words
     starting the other's."""
@@ -304,7 +304,7 @@ def plan_import(
             old=old,
         )
         for name in sorted(new_groups.values(), key=str.casefold)
-        if (old := similar_group(name, known)) is not None
+        if (old := similar_group(name=name, existing=known)) is not None
     )
     return ImportPlan(
         rows=planned,
