@@ -58,7 +58,8 @@ def test_naming_a_face_confirms_it_adds_a_reference_and_rejudges_the_photo(clien
     assert html.count('class="card rv-group"') == 2
     for face in (biden_face, child_face):
         assert f'src="/staff/faces/{face.id}/crop"' in html
-        assert f'name="face_ids" value="{face.id}" checked' in html
+        # One card each: a card's key is its first face.
+        assert f'name="face_ids" value="{face.id}:{face.id}" checked' in html
     assert f'alt="Face 1 in photo {photo.id}"' in html
     assert f'href="/staff/photos/{photo.id}"' in html
     assert "Looks like" not in html and "Yes, this is" not in html
