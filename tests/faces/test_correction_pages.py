@@ -11,12 +11,13 @@ from sqlmodel import select
 
 from consentlens.audit.models import AuditEvent
 from consentlens.auth.models import Role
-from consentlens.faces.models import FaceState
+from consentlens.faces.models import FaceState, StoredVerdict
 from consentlens.people import children as child_service
 from tests import factories
 from tests.conftest import csrf_from, sign_in
-from tests.factories.photos import analysed_group_photo, faces_of, unknown_faces
 from tests.faces.test_review_pages import blurred
+from tests.factories import consent as make_consent
+from tests.factories.photos import analysed_group_photo, faces_of, unknown_faces
 
 
 def _post_correction(client, photo_id, face, correction, **fields):
@@ -31,7 +32,7 @@ def _post_correction(client, photo_id, face, correction, **fields):
 
 
 def test_staff_remove_a_name_and_name_the_face_again_on_the_photo_page(client, db):
-    c, ev, photo = analysed_group_photo(db)
+    c, _ev, photo = analysed_group_photo(db)
     named = next(f for f in faces_of(db, photo) if f.state == FaceState.IDENTIFIED)
     sign_in(client, c.staff.email)
 
@@ -66,7 +67,7 @@ def test_staff_remove_a_name_and_name_the_face_again_on_the_photo_page(client, d
 
 
 def test_a_refused_correction_is_shown_on_the_faces_row(client, db):
-    c, ev, photo = analysed_group_photo(db)
+    c, _ev, photo = analysed_group_photo(db)
     named = next(f for f in faces_of(db, photo) if f.state == FaceState.IDENTIFIED)
     sign_in(client, c.staff.email)
 
@@ -90,9 +91,9 @@ def test_a_refused_correction_is_shown_on_the_faces_row(client, db):
 
 
 def test_only_the_clubs_staff_correct_a_face_and_only_on_its_own_photo(client, db):
-    c, ev, photo = analysed_group_photo(db)
+    c, _ev, photo = analysed_group_photo(db)
     face, _ = unknown_faces(db, photo)
-    _, other_ev, other_photo = analysed_group_photo(db)
+    _, _other_ev, other_photo = analysed_group_photo(db)
     sign_in(client, c.staff.email)
     token = csrf_from(client.get(f"/staff/photos/{photo.id}").text)
     data = {"csrf_token": token, "correction": "not_a_face", "state": "unknown"}
@@ -131,7 +132,9 @@ def test_children_with_the_same_name_are_told_apart_in_the_picker(client, db):
     for url in (f"/staff/photos/{photo.id}", f"/staff/events/{ev.id}/review"):
         page = html_lib.unescape(client.get(url).text)
         assert re.search(rf'value="(\d+:)?{older.id}"[^>]*>Lotte Peeters \(2014\)<', page)
-        assert re.search(rf'value="(\d+:)?{younger.id}"[^>]*>Lotte Peeters \(2017 · U8 Minis\)<', page)
+        assert re.search(
+            rf'value="(\d+:)?{younger.id}"[^>]*>Lotte Peeters \(2017 · U8 Minis\)<', page
+        )
 
 
 def test_the_bulk_choice_marks_the_selected_people_as_strangers(client, db):
@@ -197,3 +200,38 @@ def test_a_refused_choice_keeps_what_every_card_had_chosen(client, db):
     for face in (biden_face, child_face):
         db.refresh(face)
         assert face.reviewed_at is None
+
+
+def test_the_photo_page_says_why_in_words_even_over_an_old_stored_verdict(client, db):
+    """A verdict stored by an older release kept the consent state's code ("(refused)"); the page
+    shows the verdict of right now, in the reader's language."""
+    c, _ev, photo = analysed_group_photo(db)
+    named = next(f for f in faces_of(db, photo) if f.state == FaceState.IDENTIFIED)
+    make_consent.decide(db, c.org, c.obama, c.guardian, {"website": False})
+    stored = db.exec(
+        select(StoredVerdict).where(
+            StoredVerdict.photo_id == photo.id, StoredVerdict.use_code == "website"
+        )
+    ).one()
+    stored.face_reasons = [
+        {
+            "face_id": named.id,
+            "visible": False,
+            "reason": "{name}: not consented ({state}).",
+            "params": {"name": "Barack Peeters", "state": "refused"},
+        }
+    ]
+    db.add(stored)
+    db.flush()
+    sign_in(client, c.staff.email)
+    words = {
+        "en": ("Barack Peeters: consent refused or withdrawn.", "Shown, faces blurred: "),
+        "nl": ("Barack Peeters: toestemming geweigerd of ingetrokken.", "Getoond, gezichten"),
+        "fr": ("Barack Peeters : autorisation refusée ou retirée.", "visages floutés : "),
+    }
+    for lang, expected in words.items():
+        client.cookies.set("lang", lang)
+        page = html_lib.unescape(client.get(f"/staff/photos/{photo.id}?use=website").text)
+        assert "(refused)" not in page and "refused)" not in page, lang
+        for text in expected:
+            assert text in page, (lang, text)

@@ -14,10 +14,10 @@ from consentlens.faces.models import Face, FaceState, ReferenceFace
 from consentlens.faces.review import ReviewError
 from consentlens.photos.models import Photo, PhotoStatus
 from tests import factories
+from tests.faces.test_review_pages import blurred
 from tests.factories import consent as make_consent
 from tests.factories import photos as make_photos
 from tests.factories.photos import Club, analysed_group_photo, faces_of, unknown_faces
-from tests.faces.test_review_pages import blurred
 
 
 def _correct(
@@ -159,7 +159,7 @@ def test_a_face_recognised_only_through_a_withdrawn_likeness_is_blurred_again(db
 
 
 def test_not_a_face_and_back(db):
-    c, ev, photo = analysed_group_photo(db)
+    c, _ev, photo = analysed_group_photo(db)
     _, child_face = unknown_faces(db, photo)
     assert child_face.id in blurred(db, photo, "internal_gallery")
 
@@ -177,7 +177,7 @@ def test_not_a_face_and_back(db):
 
 
 def test_a_child_who_may_not_be_recognised_keeps_the_face_blurred(db):
-    c, ev, photo = analysed_group_photo(db)
+    c, _ev, photo = analysed_group_photo(db)
     obama_face = _named(db, photo)
     stranger = factories.child(db, c.org, first_name="Nora")
 
@@ -191,7 +191,7 @@ def test_a_child_who_may_not_be_recognised_keeps_the_face_blurred(db):
 
 
 def test_corrections_that_cannot_be_applied_change_nothing(db):
-    c, ev, photo = analysed_group_photo(db)
+    c, _ev, photo = analysed_group_photo(db)
     obama_face = _named(db, photo)
     other = factories.organisation(db)
     outsider = factories.child(db, other, first_name="Elsewhere")

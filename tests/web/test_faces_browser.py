@@ -33,7 +33,11 @@ def _photo_of(api: APIRequestContext, base: str, auth: dict[str, str], groups: l
     created = api.post(
         f"{base}/api/v1/events",
         headers=auth,
-        data={"name": f"Training {uuid.uuid4().hex[:6]}", "date": "2026-11-28", "group_ids": groups},
+        data={
+            "name": f"Training {uuid.uuid4().hex[:6]}",
+            "date": "2026-11-28",
+            "group_ids": groups,
+        },
     )
     assert created.status == 201, created.text()
     event_id = created.json()["id"]

@@ -152,7 +152,6 @@ def _photo_page(
         use = Use.INTERNAL_GALLERY if Use.INTERNAL_GALLERY in codes else (codes[0] if codes else "")
     faces = overview.face_rows(session=session, evaluation=evaluation)
     numbers = {row.face.id: row.number for row in faces if row.face.id is not None}
-    stored = serving.stored_verdicts(session=session, photo_id=photo.id)
     event = service.get_event(session=session, organisation=organisation, event_id=photo.event_id)
     chosen = next((u for u in uses if u.code == use), None)
     named = None
@@ -170,9 +169,12 @@ def _photo_page(
         use=use,
         use_label=chosen.label(request_locale(request)) if chosen else "",
         verdict=evaluation.verdicts.get(use),
-        stored={v.use_code: v for v in stored},
+        # The verdicts of right now, not the stored ones: a stored row keeps the words of the
+        # release that wrote it (an old one showed the consent state's code, "(refused)").
+        verdicts_now=evaluation.verdicts,
         face_reasons={
-            v.use_code: overview.face_reasons(verdict=v, numbers=numbers) for v in stored
+            code: overview.face_reasons(verdict=v, numbers=numbers)
+            for code, v in evaluation.verdicts.items()
         },
         faces=faces,
         awaiting_review=any(
