@@ -31,7 +31,7 @@ class Picker:
     other_children: list[ChildOption]
 
 
-def option(child: Child, groups: list[str]) -> ChildOption:
+def _option(child: Child, groups: list[str]) -> ChildOption:
     assert child.id is not None
     return ChildOption(child.id, child.full_name, child.birth_date.year, tuple(groups))
 
@@ -51,7 +51,7 @@ def child_picker(*, session: Session, organisation: Organisation, event: Event |
     for child in everyone:
         assert child.id is not None
         active = [group for group in groups[child.id] if group.archived_at is None]
-        choice = option(child, [group.name for group in active])
+        choice = _option(child, [group.name for group in active])
         # An event's group archived since still says who was there.
         if any(group.id in event_group_ids for group in groups[child.id]):
             in_event.append(choice)
