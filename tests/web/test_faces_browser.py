@@ -28,7 +28,9 @@ def _api(api: APIRequestContext, base: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def _photo_of(api: APIRequestContext, base: str, auth: dict[str, str], groups: list[int]) -> int:
+def _photo_of(
+    api: APIRequestContext, base: str, auth: dict[str, str], groups: list[int], photo: str = PHOTO
+) -> int:
     """An event of the child's group with one photo, analysed by the worker."""
     created = api.post(
         f"{base}/api/v1/events",
@@ -42,7 +44,7 @@ def _photo_of(api: APIRequestContext, base: str, auth: dict[str, str], groups: l
     assert created.status == 201, created.text()
     event_id = created.json()["id"]
     # A new tail after the JPEG's end: same pixels, a hash no other test uploaded.
-    data = (FACES / PHOTO).read_bytes() + uuid.uuid4().hex.encode()
+    data = (FACES / photo).read_bytes() + uuid.uuid4().hex.encode()
     uploaded = api.post(
         f"{base}/api/v1/events/{event_id}/photos",
         headers=auth,
@@ -169,4 +171,46 @@ def test_staff_enrol_a_portrait_then_unname_and_rename_a_face(browser, live_serv
     expect(page.locator("figcaption")).to_have_text(re.compile(r"^\s*Shown:"))
     assert _image(page) != blurred
     page.screenshot(path=artifacts / "photo-renamed-1280.png", full_page=True)
+    page.context.close()
+
+
+def test_staff_mark_the_rest_of_a_queue_as_not_club_members(browser, live_server, artifacts):
+    base = live_server.url
+    page = new_page(browser, DESKTOP)
+    sign_in(page, base, *STAFF)
+    expect(page).to_have_url(f"{base}/admin")
+    page.context.add_cookies([{"name": "lang", "value": "en", "url": base}])
+    auth = _api(page.request, base)
+    children = page.request.get(f"{base}/api/v1/children", headers=auth).json()
+    (child,) = [c for c in children if (c["first_name"], c["last_name"]) == CHILD]
+    # Fourteen adults nobody enrolled: a queue of strangers.
+    photo_id = _photo_of(page.request, base, auth, child["group_ids"], "groups/group_14.jpg")
+    page.goto(f"{base}/staff/photos/{photo_id}")
+    page.get_by_role("link", name="Review faces of this event").click()
+    cards = page.locator(".rv-group")
+    total = cards.count()
+    assert total >= 3
+    last_faces = cards.nth(total - 1).locator(".rv-face").count()
+    faces = page.locator(".rv-face").count()
+
+    # A refused choice keeps what was ticked elsewhere, and shows the reason on its own card.
+    cards.nth(1).get_by_role("checkbox", name=re.compile("^Select P")).check()
+    cards.nth(0).get_by_role("button", name="Name this child").click()
+    expect(cards.nth(0).get_by_role("alert")).to_have_text("Choose the child this is.")
+    expect(cards.nth(0).get_by_role("alert")).to_be_focused()
+    expect(cards.nth(1).get_by_role("checkbox", name=re.compile("^Select P"))).to_be_checked()
+    page.screenshot(path=artifacts / "review-error-1280.png")
+
+    # Everyone but the last card: not children of our club, in one go.
+    select_all = page.get_by_label("Select all")
+    select_all.check()
+    cards.nth(total - 1).get_by_role("checkbox", name=re.compile("^Select P")).uncheck()
+    expect(select_all).to_have_js_property("indeterminate", True)
+    page.get_by_role("button", name="Selected: not children of our club").click()
+    done = faces - last_faces
+    expect(page.get_by_role("status")).to_have_text(
+        f"{done} faces marked as not a child of our club. They stay blurred."
+    )
+    expect(cards).to_have_count(1)
+    page.screenshot(path=artifacts / "review-bulk-done-1280.png", full_page=True)
     page.context.close()

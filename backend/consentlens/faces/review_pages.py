@@ -74,6 +74,12 @@ def _choice(value: str) -> review.Choice:
         raise review.ReviewError(N_("Choose what to do with these faces.")) from None
 
 
+def _error_place(submitted: review_form.Submitted) -> str | None:
+    if submitted.choice == review_form.BULK:
+        return BULK_CARD
+    return submitted.card
+
+
 def _queue_page(
     request: Request,
     session: Session,
@@ -110,8 +116,9 @@ def _queue_page(
         picker=children,
         notice=notice,
         review_error=error,
-        # Where the error goes: the card whose button was pressed, or the bulk bar.
-        error_card=(submitted.card or BULK_CARD) if submitted and error else None,
+        # Where the error goes: the card whose button was pressed, the bulk bar, or (a form
+        # without card keys) the top of the page.
+        error_card=_error_place(submitted) if submitted and error else None,
         kept=submitted.cards if submitted else {},
         suggested_value=SUGGESTED,
         bulk_value=review_form.BULK,
