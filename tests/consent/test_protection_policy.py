@@ -1,4 +1,4 @@
-"""The pure rule for protected children: which photos are hidden whole, and how the verdict reads."""
+"""The pure rule for protected children: which photos are hidden whole, and the verdict."""
 
 from __future__ import annotations
 
