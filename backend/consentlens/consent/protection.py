@@ -31,7 +31,7 @@ REASONS: dict[Protection, str] = {
         "their group)."
     ),
 }
-FACE_REASON = N_("Hidden: this photo may not be shown (protected child).")
+FACE_REASON = N_("The whole photo is hidden (protected child).")
 
 
 def photo_protection(
