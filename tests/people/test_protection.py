@@ -255,3 +255,15 @@ def test_only_an_admin_of_the_club_protects_and_only_after_confirming(client, db
     assert actions.count("people.child_protected") == 1
     assert actions.count("people.child_unprotected") == 1
     assert _actions(db, other.org.id).count("people.child_protected") == 0
+
+
+def test_a_protected_child_joining_a_group_hides_that_groups_photos_at_once(db):
+    c, _ev, (_obama, stranger, _dogs) = make_photos.analysed_club(db)
+    admin = factories.user(db, c.org, Role.ADMIN)
+    _protect(db, c, admin)
+    # Obama is in no group yet: the stranger at the team's event is judged by consent alone.
+    assert all(reason not in REASONS.values() for _, reason in _verdicts(db, stranger).values())
+
+    child_service.set_child_groups(session=db, organisation=c.org, child=c.obama, groups=[c.team])
+
+    assert set(_verdicts(db, stranger).values()) == {("hide", REASONS[Protection.POSSIBLE])}
