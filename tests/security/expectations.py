@@ -297,6 +297,15 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("GET", "/staff/photos/{photo_id}/image"): r(
         STAFF, query=lambda i: {"use": "internal_gallery", "size": "thumb"}
     ),
+    ("POST", "/staff/photos/{photo_id}/faces/{face_id}"): r(
+        STAFF,
+        form=lambda i: {
+            "correction": "name",
+            "state": "unknown",
+            "child_id": str(i["child_id"]),
+        },
+        body_ids=("child_id",),
+    ),
     ("GET", "/staff/events/{event_id}/review"): r(STAFF),
     ("POST", "/staff/events/{event_id}/review"): r(
         STAFF,

@@ -34,7 +34,8 @@ def newest_link(outbox, address: str) -> str:
 
 
 def test_parent_consents_on_a_phone_and_staff_see_it(browser, live_server, artifacts):
-    staff = new_page(browser, DESKTOP, locale="en-GB")
+    # A Dutch-speaking coach: the pages stay in the language the sign-in page was read in.
+    staff = new_page(browser, DESKTOP, locale="nl-BE")
     sign_in(staff, live_server.url, *STAFF)
     staff.goto(f"{live_server.url}/staff/groups/1/consents")
     lotte = staff.get_by_role("row", name=re.compile("Lotte Peeters"))
