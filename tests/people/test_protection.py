@@ -242,6 +242,8 @@ def test_only_an_admin_of_the_club_protects_and_only_after_confirming(client, db
     assert c.obama.protected_at is not None and c.obama.protected_reason == "Foster care"
     page = client.get(done.headers["location"]).text
     assert "This child is protected." in page and "Stop protecting this child" in page
+    consents = client.get(f"/staff/children/{c.obama.id}").text
+    assert 'class="badge badge-protected"' in consents
 
     undo = client.post(
         f"/staff/children/{c.obama.id}/unprotect",
