@@ -25,6 +25,8 @@ POSITIONAL_BY_CONTRACT = {
     "consentlens.faces.enrollment.on_child_archived",
     "consentlens.publishing.takedowns.on_consent_changed",
     "consentlens.publishing.takedowns.on_child_archived",
+    "consentlens.faces.protection.on_child_protection_changed",
+    "consentlens.publishing.takedowns.on_child_protection_changed",
     "consentlens.wiring.give_default_uses",
     # FastAPI dependencies
     "consentlens.auth.deps.get_optional_principal",

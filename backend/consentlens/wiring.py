@@ -44,6 +44,7 @@ from consentlens.db.guards import install_append_only_guards, require_append_onl
 from consentlens.faces import analysis, enrollment, processing, review_pages, verdicts
 from consentlens.faces import api as faces_api
 from consentlens.faces import pages as faces_pages
+from consentlens.faces import protection as faces_protection
 from consentlens.forms import pages as form_pages
 from consentlens.gallery import pages as gallery_pages
 from consentlens.gallery import staff_pages as gallery_staff_pages
@@ -59,6 +60,7 @@ from consentlens.people import (
     group_pages,
     guardian_pages,
     import_pages,
+    protection_pages,
 )
 from consentlens.people import events as people_events
 from consentlens.photos import api as photos_api
@@ -88,6 +90,9 @@ HOOK_LISTENERS: tuple[tuple[Hook[Any], Callable[[Session, Any], None]], ...] = (
     # In this order: the faces room forgets the child, then publishing flags what must come down.
     (people_events.child_archived, enrollment.on_child_archived),
     (people_events.child_archived, takedowns.on_child_archived),
+    # In this order: the photos are judged again, then what they now hide is flagged.
+    (people_events.child_protection_changed, faces_protection.on_child_protection_changed),
+    (people_events.child_protection_changed, takedowns.on_child_protection_changed),
 )
 
 # The staff child page shows how many reference faces a child has; the photo pipeline knows.
@@ -104,6 +109,7 @@ ROUTERS = (
     people_api.router,
     group_pages.router,
     child_pages.router,
+    protection_pages.router,
     guardian_pages.router,
     import_pages.router,
     confirm_pages.router,

@@ -220,6 +220,10 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("POST", "/staff/children/{child_id}/guardians/{guardian_id}/remove"): r(STAFF),
     ("POST", "/staff/children/{child_id}/archive"): r(STAFF),
     ("POST", "/staff/children/{child_id}/restore"): r(STAFF),
+    ("POST", "/staff/children/{child_id}/protect"): r(
+        ADMIN, form=lambda i: {"reason": "Court order", "confirmed": "yes"}
+    ),
+    ("POST", "/staff/children/{child_id}/unprotect"): r(ADMIN, form=lambda i: {"confirmed": "yes"}),
     ("GET", "/staff/guardians"): r(STAFF),
     ("GET", "/staff/guardians/{guardian_id}/edit"): r(STAFF),
     ("POST", "/staff/guardians/{guardian_id}/edit"): r(

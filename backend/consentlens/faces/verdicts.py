@@ -24,15 +24,16 @@ from consentlens.consent.policy import (
     age_on,
     photo_verdict,
 )
+from consentlens.consent.protection import Protection, photo_protection, protected_verdict
 from consentlens.consent.uses import Use
 from consentlens.core.dates import years_after
 from consentlens.faces import derivatives
 from consentlens.faces.models import NAMED_STATES, Face, FaceState, StoredVerdict
 from consentlens.jobs import queue
 from consentlens.organisations.models import Organisation
-from consentlens.people.models import Child
+from consentlens.people.models import Child, ChildGroup
 from consentlens.photos import storage
-from consentlens.photos.models import Photo, PhotoStatus
+from consentlens.photos.models import EventGroup, Photo, PhotoStatus
 
 # The job that brings a photo's stored renderings up to its verdicts (faces.processing).
 RENDER_TASK = "photo-render"
@@ -53,6 +54,7 @@ class Evaluation:
     faces: tuple[Face, ...]
     verdicts: dict[str, PhotoVerdict]
     valid_until: datetime | None
+    protection: Protection = Protection.NONE
 
 
 def photo_uses(*, session: Session, organisation: Organisation) -> list[ConsentUse]:
@@ -106,10 +108,25 @@ def evaluate(
         uses=[*uses, *recognition],
         now=now,
     )
+    protected = _protected_groups(session=session, organisation=organisation)
+    event_groups = _event_groups(session=session, photos=photos) if protected else {}
     results = []
     for photo in photos:
         assert photo.id is not None
         faces = faces_by_photo.get(photo.id, [])
+        protection = photo_protection(
+            named_child_ids=[
+                face.child_id
+                for face in faces
+                if face.state in NAMED_STATES and face.child_id is not None
+            ],
+            unidentified_faces=sum(
+                face.state not in NAMED_STATES and face.state != FaceState.NOT_A_FACE.value
+                for face in faces
+            ),
+            event_group_ids=event_groups.get(photo.event_id, ()),
+            protected_groups=protected,
+        )
         verdicts: dict[str, PhotoVerdict] = {}
         relied_on: list[datetime] = []
         for use in uses:
@@ -124,15 +141,68 @@ def evaluate(
                 unconsented=UnconsentedAction(use.unconsented_action),
                 analysed=photo.status in (PhotoStatus.READY.value, PhotoStatus.NEEDS_REVIEW.value),
             )
+            verdict = protected_verdict(verdict=verdict, protection=protection)
             verdicts[use.code] = verdict
             visible = {face.face_id for face in verdict.faces if face.visible}
             for face_input, deadlines in inputs:
                 if face_input.face_id in visible:
                     relied_on.extend(deadlines)
         results.append(
-            Evaluation(photo, tuple(faces), verdicts, min(relied_on) if relied_on else None)
+            Evaluation(
+                photo,
+                tuple(faces),
+                verdicts,
+                min(relied_on) if relied_on else None,
+                protection,
+            )
         )
     return results
+
+
+def _protected_groups(*, session: Session, organisation: Organisation) -> dict[int, frozenset[int]]:
+    """Each protected child of the organisation (archived ones too) and the groups they are in."""
+    rows = session.exec(
+        select(Child.id, ChildGroup.group_id)
+        .outerjoin(ChildGroup, col(ChildGroup.child_id) == Child.id)
+        .where(Child.organisation_id == organisation.id, col(Child.protected_at).is_not(None))
+    ).all()
+    groups: dict[int, set[int]] = {}
+    for child_id, group_id in rows:
+        assert child_id is not None
+        members = groups.setdefault(child_id, set())
+        if group_id is not None:
+            members.add(group_id)
+    return {child_id: frozenset(ids) for child_id, ids in groups.items()}
+
+
+def _event_groups(*, session: Session, photos: Sequence[Photo]) -> dict[int, set[int]]:
+    event_ids = {photo.event_id for photo in photos}
+    groups: dict[int, set[int]] = {}
+    for event_id, group_id in session.exec(
+        select(EventGroup.event_id, EventGroup.group_id).where(
+            col(EventGroup.event_id).in_(event_ids)
+        )
+    ):
+        groups.setdefault(event_id, set()).add(group_id)
+    return groups
+
+
+def photos_possibly_showing(*, session: Session, child_id: int) -> list[int]:
+    """Photos that name this child, or that were taken at an event of one of their groups: the
+    photos whose verdicts a change of the child's protection can change."""
+    from_events = select(Photo.id).where(
+        col(Photo.event_id).in_(
+            select(EventGroup.event_id).where(
+                col(EventGroup.group_id).in_(
+                    select(ChildGroup.group_id).where(ChildGroup.child_id == child_id)
+                )
+            )
+        )
+    )
+    return sorted(
+        set(photos_showing(session=session, child_id=child_id))
+        | {photo_id for photo_id in session.exec(from_events) if photo_id is not None}
+    )
 
 
 def _face_input(

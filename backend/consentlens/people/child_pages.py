@@ -34,6 +34,10 @@ NOTICES = {
         "confirm; they appear here once they do."
     ),
     "guardian_removed": N_("The guardian was removed from this child."),
+    "child_protected": N_(
+        "The child is protected. Every photo in which they are, or may be, is now hidden."
+    ),
+    "child_unprotected": N_("The child is no longer protected. Their photos follow consent again."),
 }
 
 

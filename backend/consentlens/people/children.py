@@ -232,6 +232,20 @@ def set_child_groups(
         assert child.id is not None and group_id is not None
         session.add(ChildGroup(child_id=child.id, group_id=group_id))
     session.flush()
+    if wanted != have and child.protected_at is not None:
+        # A protected child's new group's events may now show them: judged again at once. Photos
+        # of a group they left stay hidden until next judged (the image routes judge on request).
+        assert child.id is not None
+        events.child_protection_changed.notify(
+            session,
+            events.ChildProtectionChanged(
+                organisation=organisation,
+                child_id=child.id,
+                protected=True,
+                actor_id=None,
+                now=utcnow(),
+            ),
+        )
     return wanted != have
 
 

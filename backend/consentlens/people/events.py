@@ -28,3 +28,20 @@ class ChildArchived:
 child_archived: Hook[ChildArchived] = Hook(
     "child-archived", unless="an archived child's faces would still be recognised"
 )
+
+
+@dataclass(frozen=True, slots=True)
+class ChildProtectionChanged:
+    """A child was marked protected, or no longer is: every photo that may show them is judged
+    again at once (and, once protected, what was published of them must come down)."""
+
+    organisation: Organisation
+    child_id: int
+    protected: bool
+    actor_id: int | None
+    now: datetime
+
+
+child_protection_changed: Hook[ChildProtectionChanged] = Hook(
+    "child-protection-changed", unless="a protected child's photos would stay visible"
+)

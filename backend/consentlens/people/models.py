@@ -32,6 +32,10 @@ class Child(SQLModel, table=True):
     external_id: str | None = Field(default=None, max_length=80)
     archived_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # A protected child must not be locatable: every photo that shows or may show them is hidden
+    # from every use but the staff view (consent.protection). The reason is optional, for staff.
+    protected_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    protected_reason: str = Field(default="", max_length=300)
 
     @property
     def full_name(self) -> str:

@@ -25,7 +25,7 @@ from consentlens.core.i18n import N_, get_translations
 from consentlens.core.mail import Mail
 from consentlens.core.tables import utcnow
 from consentlens.core.templating import render_text
-from consentlens.faces import verdicts
+from consentlens.faces import protection, verdicts
 from consentlens.organisations.models import Organisation
 from consentlens.outbox import service as outbox
 from consentlens.people import events as people_events
@@ -59,6 +59,8 @@ def reason_text(*, kind: str, name: str, use_label: str, gettext: Callable[[str]
     """The sentence for a kind of takedown reason, in the catalog `gettext` reads."""
     if kind == "left":
         text = gettext("%(name)s is no longer a member (%(use)s).")
+    elif kind == "protected":
+        text = gettext("A protected child is, or may be, in this photo (%(use)s).")
     elif kind == "expired":
         text = gettext("%(name)s: the consent for %(use)s has expired.")
     else:
@@ -318,3 +320,76 @@ def on_child_archived(session: Session, event: people_events.ChildArchived) -> N
     flag_lapsed(
         session=session, organisation=event.organisation, now=event.now, child_ids=[event.child_id]
     )
+
+
+# Subscribed to `people.events.child_protection_changed` by `consentlens.wiring`, after faces.
+def on_child_protection_changed(
+    session: Session, event: people_events.ChildProtectionChanged
+) -> None:
+    """Every earlier publication of a photo now hidden for the child's protection must come down."""
+    if event.protected:
+        flag_protected(
+            session=session,
+            organisation=event.organisation,
+            now=event.now,
+            photo_ids=protection.protected_photos(
+                session=session,
+                photo_ids=verdicts.photos_possibly_showing(
+                    session=session, child_id=event.child_id
+                ),
+            ),
+            child_id=event.child_id,
+        )
+
+
+def flag_protected(
+    *,
+    session: Session,
+    organisation: Organisation,
+    now: datetime,
+    photo_ids: Sequence[int],
+    child_id: int | None = None,
+) -> list[PublishedPhoto]:
+    """Flag every open publication of these photos, blurred or not: a blurred protected child is
+    still located by the event, the place and a shirt number. The reason names no child."""
+    if not photo_ids:
+        return []
+    rows = session.exec(
+        select(PublishedPhoto, Publication)
+        .join(Publication, col(Publication.id) == PublishedPhoto.publication_id)
+        .where(
+            Publication.organisation_id == organisation.id,
+            col(PublishedPhoto.photo_id).in_(photo_ids),
+            col(PublishedPhoto.takedown_flagged_at).is_(None),
+            col(PublishedPhoto.taken_down_at).is_(None),
+        )
+    ).all()
+    uses = {
+        use.code: use for use in verdicts.photo_uses(session=session, organisation=organisation)
+    }
+    flagged = []
+    for published, publication in rows:
+        published.takedown_flagged_at = now
+        # The child is not named on the takedown list or in the mail: kind "protected" only.
+        published.takedown_kind, published.takedown_child_id = "protected", None
+        published.takedown_reason = _takedown_reason(
+            organisation, None, uses.get(publication.use_code), "protected"
+        )
+        session.add(published)
+        flagged.append(published)
+        audit.record(
+            session=session,
+            action="photos.takedown_flagged",
+            organisation_id=organisation.id,
+            subject_type="published_photo",
+            subject_id=published.id,
+            details={
+                "publication_id": publication.id,
+                "photo_id": published.photo_id,
+                "use": publication.use_code,
+                "child_id": child_id,
+                "protected": True,
+            },
+        )
+    session.flush()
+    return flagged
