@@ -44,6 +44,7 @@ from consentlens.faces import pages as faces_pages
 from consentlens.forms import pages as form_pages
 from consentlens.gallery import pages as gallery_pages
 from consentlens.gallery import staff_pages as gallery_staff_pages
+from consentlens.gallery import visibility
 from consentlens.jobs import distributed, queue, worker
 from consentlens.jobs.worker import Queue, SessionFactory, Spread, Worker
 from consentlens.organisations import service as organisations
@@ -62,7 +63,7 @@ from consentlens.photos import pages as photos_pages
 from consentlens.photos.service import ANALYSIS_TASK
 from consentlens.publishing import pages as publishing_pages
 from consentlens.publishing import settings_pages as publishing_settings_pages
-from consentlens.publishing import takedowns
+from consentlens.publishing import takedowns, withdrawn
 
 # Who hears of a consent change, inside the transaction that records it, in this order: the
 # faces room re-judges the photos the change affects (or forgets the child's reference faces),
@@ -84,6 +85,8 @@ HOOK_LISTENERS: tuple[tuple[Hook[Any], Callable[[Session, Any], None]], ...] = (
     # In this order: the faces room forgets the child, then publishing flags what must come down.
     (people_events.child_archived, enrollment.on_child_archived),
     (people_events.child_archived, takedowns.on_child_archived),
+    # A photo staff hid or deleted: its published copies are flagged (and unlinked if deleted).
+    (visibility.photo_withdrawn, withdrawn.on_photo_withdrawn),
 )
 
 # The staff child page shows how many reference faces a child has; the photo pipeline knows.

@@ -300,29 +300,35 @@ def test_a_removal_request_is_recorded_audited_and_resolved_by_staff(client, db)
     assert client.get(f"/gallery/photos/{photo.id}/image?size=thumb").status_code == 200
 
     wrong = client.post(
-        f"/staff/removal-requests/{removal.id}", data={"csrf_token": token, "resolution": "x"}
+        f"/staff/removal-requests/{removal.id}", data={"csrf_token": token, "outcome": "x"}
     )
     assert wrong.status_code == 400
+    no_reason = client.post(
+        f"/staff/removal-requests/{removal.id}", data={"csrf_token": token, "outcome": "declined"}
+    )
+    assert no_reason.status_code == 400 and "Say why the photo stays" in no_reason.text
     done = client.post(
-        f"/staff/removal-requests/{removal.id}", data={"csrf_token": token, "resolution": "removed"}
+        f"/staff/removal-requests/{removal.id}", data={"csrf_token": token, "outcome": "hidden"}
     )
     assert done.status_code == 303
     db.refresh(removal)
-    assert removal.resolution == "removed" and removal.resolved_by_id == c.staff.id
+    assert removal.resolution == "hidden" and removal.resolved_by_id == c.staff.id
     assert removal.resolved_at is not None
-    assert db.get(Photo, photo.id) is not None, "resolving deletes nothing itself"
+    db.refresh(photo)
+    assert photo.hidden_at is not None and photo.hidden_by_id == c.staff.id
     resolved = db.exec(
         select(AuditEvent).where(AuditEvent.action == "photos.removal_resolved")
     ).one()
-    assert resolved.details == {"photo_id": photo.id, "resolution": "removed"}
+    assert resolved.details == {"photo_id": photo.id, "resolution": "hidden"}
     after = client.get(done.headers["location"]).text
-    assert "the photo was removed" in after and "Barack would rather not be online." not in after
+    assert "hidden from everyone" in after and "Barack would rather not be online." not in after
     again = client.post(
-        f"/staff/removal-requests/{removal.id}", data={"csrf_token": token, "resolution": "kept"}
+        f"/staff/removal-requests/{removal.id}",
+        data={"csrf_token": token, "outcome": "declined", "reason": "x"},
     )
     assert again.headers["location"].endswith("done=already")
     db.refresh(removal)
-    assert removal.resolution == "removed"
+    assert removal.resolution == "hidden"
 
 
 def test_a_download_is_an_audited_attachment_of_the_gallery_rendering(client, db):

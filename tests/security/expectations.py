@@ -311,8 +311,12 @@ TABLE: dict[tuple[str, str], Rule] = {
     ),
     ("GET", "/staff/removal-requests"): r(STAFF),
     ("POST", "/staff/removal-requests/{request_id}"): r(
-        STAFF, form=lambda i: {"resolution": "kept"}
+        STAFF, form=lambda i: {"outcome": "declined", "reason": "Team photo"}
     ),
+    ("POST", "/staff/photos/{photo_id}/hide"): r(STAFF),
+    ("POST", "/staff/photos/{photo_id}/show"): r(STAFF),
+    # Without confirm=yes: the confirmation page (a cell's commit would delete the files for good).
+    ("POST", "/staff/photos/{photo_id}/delete"): r(STAFF),
     ("GET", "/staff/publish"): r(
         STAFF,
         query=lambda i: {"event": str(i["event_id"]), "photo": [str(i["photo_id"])]},

@@ -22,7 +22,7 @@ from consentlens.forms.models import PrintedForm
 from consentlens.gallery.models import RemovalRequest
 from consentlens.organisations.models import Organisation
 from consentlens.people.models import Child, ChildGroup, Group, Guardianship, PendingGuardianship
-from consentlens.photos.models import Event, EventGroup, Photo
+from consentlens.photos.models import Event, EventGroup, Photo, PhotoFamilyHiding
 from consentlens.publishing.models import Publication, PublishedFace, PublishedPhoto
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "Organisation",
     "PendingGuardianship",
     "Photo",
+    "PhotoFamilyHiding",
     "PrintedForm",
     "Publication",
     "PublishedFace",

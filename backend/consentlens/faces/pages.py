@@ -25,7 +25,7 @@ from consentlens.core.templating import render, request_locale
 from consentlens.faces import derivatives, overview, serving, verdicts
 from consentlens.faces.labels import ACTION_LABELS, FACE_STATE_LABELS, STATUS_LABELS
 from consentlens.faces.models import REVIEW_STATES
-from consentlens.photos import lookup, service
+from consentlens.photos import hidings, lookup, service
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 CSRF = [Depends(verify_csrf)]
@@ -39,6 +39,12 @@ NOTICES = {
     "created": N_("The event was created. Add its photos below."),
     "retried": N_("The photo will be analysed again."),
     "uploaded": N_("The files were received. Each file's result is in the list below."),
+    "photo_deleted": N_("The photo was deleted."),
+}
+PHOTO_NOTICES = {
+    "hidden": N_("The photo is hidden from everyone. Only staff see it, here."),
+    "shown": N_("The photo is no longer hidden: the consents decide again."),
+    "family_shown": N_("That family sees the photo in their gallery again."),
 }
 
 
@@ -127,6 +133,7 @@ def photo_page(
     principal: CurrentStaff,
     photo_id: Id,
     use: str = Use.INTERNAL_GALLERY,
+    done: str | None = None,
 ) -> Response:
     organisation = principal.organisation
     photo = lookup.photo_or_404(session=session, principal=principal, photo_id=photo_id)
@@ -165,6 +172,9 @@ def photo_page(
         status_labels=STATUS_LABELS,
         face_state_labels=FACE_STATE_LABELS,
         action_labels=ACTION_LABELS,
+        family_hidings=hidings.family_hidings(session=session, photo=photo),
+        notice=PHOTO_NOTICES.get(done or ""),
+        tz=organisation.timezone,
     )
 
 
@@ -189,6 +199,7 @@ def photo_image(
             use=use,
             size=size,
             now=utcnow(),
+            as_if_shown=True,
         )
     except KeyError:
         raise HTTPException(
