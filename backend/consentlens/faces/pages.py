@@ -74,6 +74,7 @@ def _progress_json(
                 "status": tile.status,
                 "status_label": t.gettext(STATUS_LABELS[tile.status]),
                 "error": tile.error,
+                "retryable": tile.retryable,
                 "faces": tile.faces,
                 "faces_label": t.ngettext("%(num)d face", "%(num)d faces", tile.faces)
                 % {"num": tile.faces},
@@ -146,6 +147,17 @@ def photo_page(
     codes = [u.code for u in uses]
     if use not in codes:
         use = Use.INTERNAL_GALLERY if Use.INTERNAL_GALLERY in codes else (codes[0] if codes else "")
+    preview = None
+    if photo.hidden_at is not None:
+        # Staff deciding whether to show it again see what that would show (never stored).
+        (shown,) = verdicts.evaluate(
+            session=session,
+            organisation=organisation,
+            photos=[photo],
+            now=utcnow(),
+            as_if_shown=True,
+        )
+        preview = shown.verdicts.get(use)
     faces = overview.face_rows(session=session, evaluation=evaluation)
     numbers = {row.face.id: row.number for row in faces if row.face.id is not None}
     stored = serving.stored_verdicts(session=session, photo_id=photo.id)
@@ -160,6 +172,7 @@ def photo_page(
         use=use,
         use_label=chosen.label(request_locale(request)) if chosen else "",
         verdict=evaluation.verdicts.get(use),
+        preview=preview,
         stored={v.use_code: v for v in stored},
         face_reasons={
             v.use_code: overview.face_reasons(verdict=v, numbers=numbers) for v in stored
@@ -172,6 +185,7 @@ def photo_page(
         status_labels=STATUS_LABELS,
         face_state_labels=FACE_STATE_LABELS,
         action_labels=ACTION_LABELS,
+        retryable=overview.may_retry(status=photo.status, error=photo.error),
         family_hidings=hidings.family_hidings(session=session, photo=photo),
         notice=PHOTO_NOTICES.get(done or ""),
         tz=organisation.timezone,

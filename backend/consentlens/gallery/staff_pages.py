@@ -163,7 +163,8 @@ def _queue_page(
             for removal, user, photo in rows
         ],
         notice=notice,
-        errors=errors or [],
+        # Shown on the request's own card, not at the top of the page.
+        card_errors=errors or [],
         failed=failed,
         reason=reason,
         reason_limit=removals.REASON_LIMIT,
