@@ -25,6 +25,7 @@ POSITIONAL_BY_CONTRACT = {
     "consentlens.faces.enrollment.on_child_archived",
     "consentlens.publishing.takedowns.on_consent_changed",
     "consentlens.publishing.takedowns.on_child_archived",
+    "consentlens.publishing.withdrawn.on_photo_withdrawn",
     "consentlens.wiring.give_default_uses",
     # FastAPI dependencies
     "consentlens.auth.deps.get_optional_principal",
