@@ -189,6 +189,7 @@ def test_the_readme_layout_names_every_room_and_nothing_else():
 LAYERS = (
     {"core"},
     {"audit", "organisations", "jobs"},
+    {"outbox"},
     {"auth"},
     {"people"},
     {"consent"},

@@ -1,7 +1,8 @@
 """Time-driven duties the worker runs every minute, across rooms (so it sits beside wiring).
 
 Verdicts whose consent lapsed, enrolments whose consent lapsed, takedowns to flag and announce,
-retention, ended sign-in sessions, and embeddings of unidentified faces past their keeping time.
+retention, ended sign-in sessions, e-mails due again, and embeddings of unidentified faces past
+their keeping time.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from consentlens.core.config import get_settings
 from consentlens.faces import analysis, enrollment, processing, verdicts
 from consentlens.faces.models import Face, FaceState, ReferenceFace, StoredVerdict
 from consentlens.organisations.models import Organisation
+from consentlens.outbox import service as outbox
 from consentlens.photos.models import Photo
 from consentlens.publishing import retention, takedowns
 
@@ -57,6 +59,8 @@ def run(session: Session, now: datetime) -> None:
                 reason="Face-recognition consent is no longer effective.",
             )
     sessions.delete_ended(session=session, now=now)
+    # Mails due again (a failed attempt's wait is over, or a job was lost) leave at the commit.
+    outbox.retry_due(session=session, now=now)
     cutoff = now - timedelta(days=get_settings().unidentified_embedding_days)
     session.exec(
         update(Face)

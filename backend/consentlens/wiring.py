@@ -49,6 +49,7 @@ from consentlens.jobs import distributed, queue, worker
 from consentlens.jobs.worker import Queue, SessionFactory, Spread, Worker
 from consentlens.organisations import service as organisations
 from consentlens.organisations.models import Organisation
+from consentlens.outbox import service as outbox
 from consentlens.people import api as people_api
 from consentlens.people import (
     child_pages,
@@ -156,6 +157,7 @@ def install_process() -> None:
     # The admin home warns when no backup succeeded lately; the backup room knows.
     templating.environment.globals["backup_status"] = backup_schedule.status_for_page
     templating.environment.globals["backup_moment"] = backup_pages.moment
+    templating.environment.globals["mail_purposes"] = outbox.PURPOSE_LABELS
     # Jobs leave after commit, to the engine the deployment chose.
     queue.install_sender(send_job, distributed=jobs_are_distributed)
 
@@ -218,6 +220,18 @@ def photo_kind() -> distributed.Kind:
     )
 
 
+def mail_kind() -> distributed.Kind:
+    """E-mail delivery: the outbox rows are the queue, their retries the outbox's own."""
+    return distributed.Kind(
+        task=outbox.MAIL_TASK,
+        claim=outbox.claim,
+        run=outbox.deliver_job,
+        finish=outbox.finish,
+        release=outbox.release,
+        waiting=outbox.waiting,
+    )
+
+
 def distributed_engine() -> distributed.Engine:
     """What `consentlens worker` runs on a procrastinate deployment."""
     return distributed.Engine(
@@ -227,6 +241,7 @@ def distributed_engine() -> distributed.Engine:
             distributed.Kind.stateless(
                 task=verdicts.RENDER_TASK, run=processing.render_photo, retries=60
             ),
+            mail_kind(),
         ),
         preflight=check_process,
         warm_up=prepare_pool_process,

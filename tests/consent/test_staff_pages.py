@@ -373,15 +373,25 @@ def test_reminders_go_only_to_parents_without_an_answer(client, db, club, inbox)
     grant_all(db, org, answered, mum)
     login(client, staff.email, factories.PASSWORD)
     page = client.get(f"/staff/groups/{team.id}/consents")
-    response = client.post(
+    asked = client.post(
         f"/staff/groups/{team.id}/invite",
         data={"csrf_token": csrf_from(page.text), "who": "unanswered"},
     )
-    assert response.headers["location"].endswith("sent=1&failed=0")
+    # First who and how many, and nothing sent yet.
+    assert asked.status_code == 200 and inbox.messages == []
+    assert dad.email in asked.text and mum.email not in asked.text
+    response = client.post(
+        f"/staff/groups/{team.id}/invite",
+        data={"csrf_token": csrf_from(asked.text), "who": "unanswered", "confirmed": "yes"},
+    )
+    assert response.headers["location"].endswith("?sent=1")
     assert [m["To"] for m in inbox.messages] == [dad.email]
     assert (
         "Reminder" in inbox.messages[0]["Subject"] or "Herinnering" in inbox.messages[0]["Subject"]
     )
+    # The group page says to whom, and that it left.
+    after = client.get(response.headers["location"])
+    assert dad.email in after.text and mum.email not in after.text
 
 
 def test_a_new_season_expires_old_answers_and_asks_for_renewal(app, client, db, club, inbox):
@@ -396,11 +406,14 @@ def test_a_new_season_expires_old_answers_and_asks_for_renewal(app, client, db, 
     login(client, admin.email, factories.PASSWORD)
     page = client.get("/staff/season")
     new_end = old_end.replace(year=old_end.year + 1)
-    done = client.post(
-        "/staff/season",
-        data={"csrf_token": csrf_from(page.text), "new_end": new_end.isoformat(), "send": "yes"},
-    )
-    assert done.status_code == 200 and "1 renewal request sent" in done.text
+    form = {"csrf_token": csrf_from(page.text), "new_end": new_end.isoformat(), "send": "yes"}
+    check = client.post("/staff/season", data=form)
+    # A confirmation step first: what changes, that the season runs on, who gets mail.
+    assert check.status_code == 200 and org.season_end == old_end and inbox.messages == []
+    assert "1 parent will get an e-mail" in check.text and mum.email in check.text
+    assert "answers given so far stay valid until" in check.text
+    done = client.post("/staff/season", data={**form, "confirmed": "yes"})
+    assert done.status_code == 200 and mum.email in done.text
     assert org.season_end == new_end
     [renewal] = inbox.to(mum.email)
     assert old_end.isoformat() in inbox.body(renewal)

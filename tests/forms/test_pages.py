@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from datetime import date, timedelta
 from urllib.parse import urlsplit
 
@@ -15,6 +16,7 @@ from sqlmodel import col, select
 
 from consentlens.audit.models import AuditEvent
 from consentlens.auth.models import ConsentLink, Role
+from consentlens.consent.uses import Use
 from consentlens.core.config import get_settings
 from consentlens.forms import logo
 from consentlens.forms.models import PrintedForm
@@ -23,6 +25,7 @@ from consentlens.people import children as child_service
 from consentlens.people import guardianships
 from tests import factories
 from tests.conftest import csrf_from, login
+from tests.factories.consent import decide
 from tests.pdfs import barcodes, pages_text
 
 EMPTY_GROUP = "This group has no children yet: there is nothing to print."
@@ -372,3 +375,27 @@ def test_settings_need_an_admin_and_a_csrf_token(client, db, club):
     assert forged.status_code == 403
     db.refresh(org)
     assert org.form_page_size == "A4"
+
+
+def test_a_guardians_own_form_shows_their_answers_on_record(client, db, club):
+    org, staff, (nl, fr, _), _, (lukasz, _, _) = club
+    # Őrs said yes to the website and no to social media; Agnieszka's answers are not Őrs's.
+    decide(db, org, lukasz, fr, {Use.WEBSITE: True, Use.SOCIAL_MEDIA: False})
+    decide(db, org, lukasz, nl, {Use.PRESS: True})
+    login(client, fr.email, factories.PASSWORD)
+    client.cookies.set("lang", "en")  # the language Őrs reads the site in now
+    response = client.get(f"/consent/children/{lukasz.id}/form.pdf")
+    text = pages_text(assert_pdf_download(response, "consent-form-lukasz-kowalski.pdf"))[0]
+    assert "The ticks show the answers of Őrs Szabó on record on" in text
+    answers = dict(
+        re.findall(r"(Club website|Social media|Press)\b.*?Your answer on record: (\w+)", text)
+    )
+    assert answers == {"Club website": "yes", "Social media": "no", "Press": "none"}
+    # Staff print a form to fill in: nobody's answers on it.
+    client.post("/logout", data={"csrf_token": csrf_from(client.get("/family").text)})
+    login(client, staff.email, factories.PASSWORD)
+    staff_text = pages_text(client.get(f"/staff/children/{lukasz.id}/form.pdf?locale=en").content)[
+        0
+    ]
+    assert "Club website" in staff_text
+    assert "Your answer on record" not in staff_text and "The ticks show" not in staff_text

@@ -168,7 +168,7 @@ def test_a_guardian_reaches_their_groups_photos_blurred_and_nothing_of_anyone_el
     # Joe plays in no team, but a photo naming him is his guardian's to see, wherever it is.
     mine = client.get("/gallery/mine").text
     for present in (w.pair, w.obama, w.biden_away):
-        assert f'href="/gallery/photos/{present.id}"' in mine
+        assert f'href="/gallery/photos/{present.id}?view=mine"' in mine
     assert f"/gallery/photos/{w.rose.id}" not in mine
 
     page = client.get(f"/gallery/photos/{w.pair.id}")

@@ -139,6 +139,7 @@ def test_hidden_from_everyone_leaves_every_list_image_and_publication_and_can_be
     with zipfile.ZipFile(io.BytesIO(export.data)) as archive:
         assert len([n for n in archive.namelist() if n.endswith(".jpg")]) == 1
 
+    db.commit()  # the e-mail leaves once the outcome is committed
     [mail] = inbox.to(scene.c.guardian.email)
     # In the club's language (nl), as this guardian chose none.
     assert "uw verzoek om een foto weg te halen" in mail["Subject"]
@@ -171,6 +172,8 @@ def test_hidden_from_a_family_covers_both_parents_and_no_other_family(db, inbox,
     neighbour = _principal(scene.neighbour, scene.c, Role.GUARDIAN)
     assert scopes.guardian_may_see(session=db, principal=neighbour, photo=scene.photo)
     assert _gallery_image(db, scene)[:2] == b"\xff\xd8", "the photo itself is not hidden"
+    assert inbox.to(scene.co_parent.email) == [], "not before the commit"
+    db.commit()
     [mail] = inbox.to(scene.co_parent.email)
     assert "uit de galerij van uw gezin gehaald" in inbox.body(mail)
 
@@ -199,6 +202,7 @@ def test_declining_needs_a_reason_which_the_guardian_reads_in_their_language(db,
     assert removal.resolution == "declined"
     assert removal.reason == "C'est la photo d'équipe officielle."
     assert scene.photo.id in _listed(db, scene, scene.neighbour)
+    db.commit()
     [mail] = inbox.to(scene.neighbour.email)
     body = inbox.body(mail)
     assert "Le club a décidé de garder la photo." in body

@@ -112,10 +112,10 @@ def installation(tmp_path, monkeypatch) -> Iterator[dict]:
     engine = make_engine(url)
     started: list[subprocess.Popen] = []
 
-    def start_worker() -> subprocess.Popen:
+    def start_worker(**extra_env: str) -> subprocess.Popen:
         process = subprocess.Popen(
             [CLI, "worker"],
-            env=env,
+            env={**env, **extra_env},
             start_new_session=True,
             stdout=subprocess.DEVNULL,
             stderr=(tmp_path / f"worker{len(started)}.log").open("w"),

@@ -97,6 +97,7 @@ def test_asking_again_and_again_mails_once_a_day(db, inbox):
     kid = factories.child(db, org_b)
     for _ in range(4):
         _ask(db, org_b, kid, parent.email)
+        db.commit()
     assert len(inbox.to(parent.email)) == 1
 
 
@@ -164,6 +165,7 @@ def test_the_csv_import_asks_existing_accounts_of_others_instead_of_linking(db, 
         ).first()
         is None
     )
+    db.commit()
     assert len(inbox.to(admin_a.email)) == 1
     # Importing the same file again asks again (the request's time runs anew) but links nothing.
     import_apply.apply_import(

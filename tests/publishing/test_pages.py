@@ -23,6 +23,11 @@ from tests.conftest import csrf_from, login, sign_in
 from tests.factories import consent as make_consent
 from tests.factories import photos as make_photos
 
+# Inside the ZIP, files are named after the event (analysed_club's) and the uploaded file.
+OBAMA = "2026-11-21 Tournament - obama_2.jpg"
+STRANGER = "2026-11-21 Tournament - kit_harington_1.jpg"
+DOGS = "2026-11-21 Tournament - dogs.jpg"
+
 
 def _tile(html: str, photo_id: int) -> str:
     match = re.search(
@@ -87,14 +92,12 @@ def test_the_download_holds_exactly_the_cleared_photos_without_metadata(client, 
         r'attachment; filename="consentlens-social-media-\d{4}-\d{2}-\d{2}\.zip"', disposition
     )
     archive = zipfile.ZipFile(io.BytesIO(response.content))
-    assert sorted(archive.namelist()) == sorted(
-        [f"photo-{obama.id}.jpg", f"photo-{dogs.id}.jpg", "manifest.txt"]
-    )
-    for name in (f"photo-{obama.id}.jpg", f"photo-{dogs.id}.jpg"):
+    assert sorted(archive.namelist()) == sorted([OBAMA, DOGS, "manifest.txt"])
+    for name in (OBAMA, DOGS):
         image = Image.open(io.BytesIO(archive.read(name)))
         assert image.format == "JPEG" and max(image.size) <= 400
         assert not image.getexif() and "exif" not in image.info
-    assert f"photo {stranger.id}:" in archive.read("manifest.txt").decode()
+    assert f"{STRANGER} (photo {stranger.id}): " in archive.read("manifest.txt").decode()
     assert "photos.published" in _actions(db, c.org)
 
     listed = client.get("/staff/publications")
@@ -138,6 +141,94 @@ def test_a_bad_choice_shows_the_message_and_keeps_the_choices(client, db):
     assert db.exec(select(Publication).where(Publication.organisation_id == c.org.id)).all() == []
 
 
+def test_a_download_for_another_use_than_the_photos_shown_is_shown_again_first(client, db):
+    c, ev, (obama, stranger, dogs) = make_photos.analysed_club(db)
+    sign_in(client, c.staff.email)
+    page = client.get(f"/staff/publish?event={ev.id}&use=website").text
+    # One form: the dropdown itself is posted, the use the photos were judged for beside it.
+    form = page.split('id="publish-form"', 1)[1].split("</form>", 1)[0]
+    assert 'name="use"' in form and 'name="shown_use" value="website"' in form
+    assert 'formaction="/staff/publish/preview"' in form
+
+    # The dropdown was switched to social media, the website's photos still ticked.
+    stale = client.post(
+        "/staff/publish",
+        data={
+            "csrf_token": csrf_from(page),
+            "use": "social_media",
+            "shown_use": "website",
+            "event": str(ev.id),
+            "size": "thumb",
+            "title": "Instagram",
+            "photo": [str(obama.id), str(stranger.id), str(dogs.id)],
+        },
+    )
+    assert stale.status_code == 409
+    assert "application/zip" not in stale.headers["content-type"]
+    assert "was changed after they were shown" in stale.text
+    assert "2. Photos for: Social media" in stale.text
+    assert 'name="shown_use" value="social_media"' in stale.text
+    assert "Left out" in _tile(stale.text, stranger.id)
+    assert 'value="Instagram"' in stale.text
+    assert db.exec(select(Publication).where(Publication.organisation_id == c.org.id)).all() == []
+
+    # Downloaded again from that page: for social media, recorded as such.
+    done = client.post(
+        "/staff/publish",
+        data={
+            "csrf_token": csrf_from(stale.text),
+            "use": "social_media",
+            "shown_use": "social_media",
+            "size": "thumb",
+            "photo": [str(obama.id), str(stranger.id), str(dogs.id)],
+        },
+    )
+    assert done.status_code == 200 and "social-media" in done.headers["content-disposition"]
+    assert sorted(zipfile.ZipFile(io.BytesIO(done.content)).namelist()) == sorted(
+        [OBAMA, DOGS, "manifest.txt"]
+    )
+    (publication,) = db.exec(select(Publication).where(Publication.organisation_id == c.org.id))
+    assert publication.use_code == "social_media" and publication.left_out_count == 1
+
+
+def test_show_the_photos_leads_to_the_page_for_the_choices(client, db):
+    c, ev, (obama, _stranger, dogs) = make_photos.analysed_club(db)
+    sign_in(client, c.staff.email)
+    token = csrf_from(client.get("/staff/publish").text)
+    shown = client.post(
+        "/staff/publish/preview",
+        data={
+            "csrf_token": token,
+            "use": "print",
+            "event": str(ev.id),
+            "size": "thumb",
+            "title": "News & views",
+            "photo": [str(dogs.id)],  # a tick is not a choice of photos
+        },
+    )
+    assert shown.status_code == 303
+    location = shown.headers["location"]
+    assert location == f"/staff/publish?use=print&event={ev.id}&size=thumb&title=News+%26+views"
+    page = client.get(location).text
+    assert "2. Photos for: Newsletter and print" in page
+    assert 'value="News &amp; views"' in page
+    assert re.search(r'id="size-thumb" name="size" value="thumb" checked', page)
+
+    # A selection made elsewhere stays the selection.
+    chosen = client.post(
+        "/staff/publish/preview",
+        data={
+            "csrf_token": token,
+            "use": "website",
+            "selection": [str(obama.id), str(dogs.id)],
+        },
+    )
+    assert chosen.headers["location"] == (
+        f"/staff/publish?use=website&photo={obama.id}&photo={dogs.id}&size=display"
+    )
+    assert client.post("/staff/publish/preview", data={"use": "print"}).status_code == 403
+
+
 def test_a_withdrawal_after_publication_lists_the_photo_until_it_is_taken_down(client, db):
     c, _ev, (obama, _stranger, dogs) = make_photos.analysed_club(db)
     sign_in(client, c.staff.email)
@@ -148,7 +239,7 @@ def test_a_withdrawal_after_publication_lists_the_photo_until_it_is_taken_down(c
 
     make_consent.decide(db, c.org, c.obama, c.guardian, {"website": False})
     listed = client.get("/staff/takedowns")
-    assert f"photo-{obama.id}.jpg" in listed.text and f"photo-{dogs.id}.jpg" not in listed.text
+    assert OBAMA in listed.text and DOGS not in listed.text
     assert "Club site" in listed.text and "website" in listed.text
     # The club gallery still shows the photo, so staff see which one it is.
     assert f"/staff/photos/{obama.id}/image?use=internal_gallery&amp;size=thumb" in listed.text
@@ -262,6 +353,7 @@ def test_guardians_may_not_publish_take_down_or_change_settings(client, db):
     token = csrf_from(client.get("/family").text)
     for url, data in (
         ("/staff/publish", {"use": "website", "size": "thumb"}),
+        ("/staff/publish/preview", {"use": "website"}),
         ("/staff/takedowns/1", {}),
         ("/admin/photo-settings", {"retention_months": "1"}),
     ):

@@ -98,8 +98,16 @@ def _child_fields(first: str, last: str, born: str) -> Build:
     }
 
 
-def _answers(extra: dict[str, str] | None = None) -> Build:
-    return lambda i: {f"c{i['child_id']}-website": "no", **(extra or {})}
+def _answers(extra: dict[str, str] | None = None, *, narrowed: bool = False) -> Build:
+    return lambda i: {
+        f"c{i['child_id']}-website": "no",
+        **({"child": str(i["child_id"])} if narrowed else {}),
+        **(extra or {}),
+    }
+
+
+def _one_child(i: Ids) -> dict[str, str]:
+    return {"child": str(i["child_id"])}
 
 
 def _photo_file(name: str, seed: int) -> Build:
@@ -154,13 +162,16 @@ TABLE: dict[tuple[str, str], Rule] = {
     ),
     # --- families -------------------------------------------------------------------------------
     ("GET", "/family"): r(GUARDIAN),
-    ("GET", "/consent"): r(CONSENT),
-    ("POST", "/consent/review"): r(CONSENT, form=_answers(), body_ids=("child_id",)),
+    # ?child= narrows the page to one child (from the family home): another family's is a 404.
+    ("GET", "/consent"): r(CONSENT, query=_one_child, body_ids=("child_id",)),
+    ("POST", "/consent/review"): r(
+        CONSENT, form=_answers({}, narrowed=True), body_ids=("child_id",)
+    ),
     ("POST", "/consent/confirm"): r(
-        CONSENT, form=_answers({"action": "save"}), body_ids=("child_id",)
+        CONSENT, form=_answers({"action": "save"}, narrowed=True), body_ids=("child_id",)
     ),
     ("GET", "/consent/done"): r(CONSENT),
-    ("GET", "/consent/history"): r(CONSENT),
+    ("GET", "/consent/history"): r(CONSENT, query=_one_child, body_ids=("child_id",)),
     # The form prints a fresh personal link: a link session may not mint the next one.
     ("GET", "/consent/children/{child_id}/form.pdf"): r(GUARDIAN),
     ("POST", "/consent/password-link"): r(CONSENT),
@@ -332,6 +343,10 @@ TABLE: dict[tuple[str, str], Rule] = {
             "photo": [str(i["photo_id"])],
         },
         body_ids=("photo_id",),
+    ),
+    # Only a redirect to the publish page (GET above) with the choices as its query.
+    ("POST", "/staff/publish/preview"): r(
+        STAFF, form=lambda i: {"use": "social_media", "event": str(i["event_id"])}
     ),
     ("GET", "/staff/publications"): r(STAFF),
     ("GET", "/staff/takedowns"): r(STAFF),

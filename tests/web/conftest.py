@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -37,7 +38,20 @@ class LiveServer:
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    var = tmp_path_factory.mktemp("live")
+    with serving(tmp_path_factory.mktemp("live")) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A demo club of the module's own, for tests that change club-wide state (a new season)."""
+    with serving(tmp_path_factory.mktemp("own")) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def serving(var: Path) -> Iterator[LiveServer]:
+    """`consentlens serve` on a fresh SQLite file under `var`, with the demo club."""
     env = {**os.environ, "CONSENTLENS_VAR_DIR": str(var), "CONSENTLENS_ENV": "development"}
     env.pop("CONSENTLENS_DATABASE_URL", None)
     # As `make run`: the embedded photo worker analyses uploads (one process: 2 cores here, and
@@ -64,10 +78,12 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             if server.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError((var / "server.log").read_text()) from None
             time.sleep(0.2)
-    yield LiveServer(base, var)
-    server.terminate()
-    server.wait(timeout=10)
-    log.close()
+    try:
+        yield LiveServer(base, var)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        log.close()
 
 
 @pytest.fixture(scope="session")

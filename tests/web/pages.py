@@ -36,3 +36,16 @@ def assert_no_horizontal_scroll(page: Page) -> None:
 
 
 STAFF = ("staff@demo.consentlens.test", "demo-staff-2026")
+
+
+def small_targets(page: Page, selector: str) -> list[str]:
+    """The elements matching `selector` smaller than 44 × 44 px (WCAG 2.5.5 target size)."""
+    return page.evaluate(
+        """s => [...document.querySelectorAll(s)]
+              .filter(e => {
+                const r = e.getBoundingClientRect();
+                return r.height < 44 || r.width < 44;
+              })
+              .map(e => e.outerHTML.slice(0, 80))""",
+        selector,
+    )

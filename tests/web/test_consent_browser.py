@@ -9,7 +9,17 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.web.pages import DESKTOP, PHONE, STAFF, new_page, sign_in
+from tests.pdfs import pages_text
+from tests.web.pages import (
+    DESKTOP,
+    PARENT,
+    PHONE,
+    STAFF,
+    assert_no_horizontal_scroll,
+    new_page,
+    sign_in,
+    small_targets,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -35,8 +45,8 @@ def test_parent_consents_on_a_phone_and_staff_see_it(browser, live_server, artif
     staff.get_by_role("link", name="Lotte Peeters").click()
     expect(staff.get_by_role("heading", name="Lotte Peeters", level=1)).to_be_visible()
     bart_row = staff.locator(".people li", has_text="Bart Peeters")
-    bart_row.get_by_role("button").click()
-    expect(staff.get_by_role("status")).to_contain_text("1 e-mail verstuurd")
+    bart_row.get_by_role("button", name="Link sturen").click()
+    expect(staff.get_by_role("status")).to_contain_text("1 e-mail is onderweg")
     staff.screenshot(path=artifacts / "child-1280.png", full_page=True)
 
     link = newest_link(live_server.var / "outbox", "bart.peeters@demo.consentlens.test")
@@ -64,3 +74,69 @@ def test_parent_consents_on_a_phone_and_staff_see_it(browser, live_server, artif
     expect(lotte.locator("td").nth(2)).to_contain_text("Ja")
     phone.context.close()
     staff.context.close()
+
+
+def _card(page, name: str):
+    return page.locator("section.card", has=page.get_by_role("heading", name=name, level=2))
+
+
+def test_a_signed_in_parent_changes_an_answer_from_home_and_downloads_the_form(
+    browser, live_server, artifacts
+):
+    base = live_server.url
+    phone = new_page(browser, PHONE, locale="en-GB")
+    # Ann's account is in Dutch; the assertions read English (without changing her account).
+    phone.context.add_cookies([{"name": "lang", "value": "en", "url": base}])
+    sign_in(phone, base, *PARENT)
+    expect(phone).to_have_url(f"{base}/family")
+    noah = _card(phone, "Noah Peeters")
+    assert_no_horizontal_scroll(phone)
+    assert small_targets(phone, "main a, main button") == []
+    phone.screenshot(path=artifacts / "family-home-390.png", full_page=True)
+
+    noah.get_by_role("link", name="Change answers").click()
+    expect(phone.get_by_role("heading", name="Noah Peeters")).to_be_visible()
+    expect(phone.get_by_role("heading", name="Lotte Peeters")).to_have_count(0)
+    # A withdrawal (newsletter: yes → no) and a new answer (press: yes).
+    phone.get_by_role("group", name="Newsletter and print").get_by_text("No", exact=True).click()
+    phone.get_by_role("group", name="Press").get_by_text("Yes", exact=True).click()
+    phone.get_by_role("button", name="Check my answers").click()
+    changes = phone.locator(".changes li")
+    expect(changes).to_have_count(2)
+    # The review lists the uses in the order of the form.
+    expect(changes.nth(0)).to_contain_text("Newsletter and print")
+    expect(changes.nth(0)).to_contain_text("was yes")
+    expect(changes.nth(1)).to_contain_text("Press")
+    phone.screenshot(path=artifacts / "family-review-390.png", full_page=True)
+    phone.get_by_role("button", name="Confirm and save").click()
+    expect(phone.get_by_role("status")).to_contain_text("Thank you, your answers are saved.")
+
+    phone.get_by_role("link", name="My children").first.click()
+    expect(phone).to_have_url(f"{base}/family")
+    newsletter = noah.locator("li", has_text="Newsletter and print")
+    expect(newsletter.locator(".badge")).to_have_text("No")
+    expect(newsletter).to_contain_text("Refused by guardian Ann Peeters")
+
+    noah.get_by_role("link", name="Earlier answers").click()
+    expect(phone.get_by_role("heading", name="Earlier answers", level=1)).to_be_visible()
+    expect(phone.get_by_role("heading", name="Lotte Peeters")).to_have_count(0)
+    rows = phone.locator("tbody tr", has_text="Newsletter and print")
+    expect(rows.first.locator(".badge")).to_have_text("No")  # the newest first
+    assert_no_horizontal_scroll(phone)
+    phone.screenshot(path=artifacts / "family-history-390.png", full_page=True)
+
+    phone.get_by_role("link", name="My children").first.click()
+    with phone.expect_download() as download:
+        noah.get_by_role("link", name="Form to print (PDF)").click()
+    data = download.value.path().read_bytes()
+    text = pages_text(data)[0]
+    assert "Noah Peeters" in text and "The ticks show the answers of Ann Peeters" in text
+    answers = dict(
+        re.findall(r"(Newsletter and print|Press)\b.*?Your answer on record: (\w+)", text)
+    )
+    assert answers == {"Newsletter and print": "no", "Press": "yes"}
+
+    phone.get_by_role("link", name="Change my password").click()
+    expect(phone.get_by_role("heading", name="Change your password")).to_be_visible()
+    expect(phone.get_by_label("Current password")).to_be_visible()
+    phone.context.close()

@@ -11,13 +11,14 @@ import pytest
 from playwright.sync_api import APIRequestContext, Page, expect
 
 from tests.factories.photos import FACES
-from tests.web.pages import DESKTOP, PARENT, PHONE, STAFF, new_page, sign_in
+from tests.web.pages import DESKTOP, PARENT, PHONE, STAFF, new_page, sign_in, small_targets
 
 pytestmark = pytest.mark.browser
 PHOTOS = ("groups/children_8.jpg", "groups/kit_with_rose.jpg", "negative/dogs.jpg")
+OTHER_PHOTOS = ("groups/group_14.jpg", "groups/obama_and_biden.jpg", "portraits/rose_leslie_1.jpg")
 
 
-def _seed(api: APIRequestContext, base: str) -> int:
+def _seed(api: APIRequestContext, base: str, name: str = "Spring tournament", photos=PHOTOS) -> int:
     """An event of Lotte's team with a few photos, through the API, analysed by the worker."""
     token = api.post(
         f"{base}/api/v1/auth/token", form={"username": STAFF[0], "password": STAFF[1]}
@@ -28,12 +29,12 @@ def _seed(api: APIRequestContext, base: str) -> int:
     created = api.post(
         f"{base}/api/v1/events",
         headers=auth,
-        data={"name": "Spring tournament", "date": "2026-04-12", "group_ids": lotte["group_ids"]},
+        data={"name": name, "date": "2026-04-12", "group_ids": lotte["group_ids"]},
     )
     assert created.status == 201, created.text()
     event_id = created.json()["id"]
-    for name in PHOTOS:
-        path = FACES / name
+    for photo in photos:
+        path = FACES / photo
         uploaded = api.post(
             f"{base}/api/v1/events/{event_id}/photos",
             headers=auth,
@@ -49,7 +50,7 @@ def _seed(api: APIRequestContext, base: str) -> int:
             break
         assert time.monotonic() < deadline, f"photos not analysed in time: {counts}"
         time.sleep(0.3)
-    assert sum(counts.values()) == len(PHOTOS) and not counts.get("failed"), counts
+    assert sum(counts.values()) == len(photos) and not counts.get("failed"), counts
     return event_id
 
 
@@ -172,3 +173,53 @@ def test_a_parent_browses_the_gallery_on_a_phone_and_asks_for_a_removal(
     assert len(told) == 1, [m["Subject"] for m in mails]
     body = told[0].get_body(("plain",)).get_content()
     assert "De club heeft de foto weggehaald" in body and "Spring tournament" in body
+
+
+def _photo_id(page: Page) -> int:
+    return int(re.search(r"/gallery/photos/(\d+)", page.url).group(1))
+
+
+def test_a_parent_steps_through_an_events_photos_with_previous_and_next(
+    browser, live_server, artifacts
+):
+    base = live_server.url
+    phone = new_page(browser, PHONE, locale="en-GB")
+    # Other files than the first test's: the same file again is the same photo.
+    event_id = _seed(phone.context.request, base, name="Summer camp", photos=OTHER_PHOTOS)
+    phone.context.add_cookies([{"name": "lang", "value": "en", "url": base}])
+    sign_in(phone, base, *PARENT)
+    phone.goto(f"{base}/gallery/events/{event_id}")
+    grid = [
+        int(href.rsplit("/", 1)[1])
+        for href in phone.locator(".g-grid a").evaluate_all("links => links.map(a => a.href)")
+    ]
+    assert len(grid) == len(OTHER_PHOTOS)
+
+    phone.locator(".g-grid a").first.click()
+    seen = [_photo_id(phone)]
+    step = phone.get_by_role("navigation", name="Other photos")
+    expect(step.get_by_role("link", name="Previous photo")).to_have_count(0)
+    assert small_targets(phone, ".g-step a") == []
+    _no_horizontal_scroll(phone)
+    phone.screenshot(path=artifacts / "gallery-step-390.png", full_page=True)
+    # Forward with the arrow key, then with the link; the last photo has no "next".
+    phone.keyboard.press("ArrowRight")
+    expect(phone).not_to_have_url(re.compile(f"/gallery/photos/{seen[0]}$"))
+    seen.append(_photo_id(phone))
+    step.get_by_role("link", name="Next photo").click()
+    expect(phone).not_to_have_url(re.compile(f"/gallery/photos/{seen[1]}$"))
+    seen.append(_photo_id(phone))
+    expect(step.get_by_role("link", name="Next photo")).to_have_count(0)
+    assert seen == grid  # the same photos as the grid, in its order, and nothing else
+    # Back with the keyboard alone: the link takes focus and Enter follows it.
+    previous = step.get_by_role("link", name="Previous photo")
+    previous.focus()
+    expect(previous).to_be_focused()
+    phone.keyboard.press("Enter")
+    expect(phone).to_have_url(f"{base}/gallery/photos/{seen[1]}")
+    phone.keyboard.press("ArrowLeft")
+    expect(phone).to_have_url(f"{base}/gallery/photos/{seen[0]}")
+    # Typing a message to the club does not turn the page.
+    phone.get_by_label("Message to the club (optional)").press("ArrowRight")
+    expect(phone).to_have_url(f"{base}/gallery/photos/{seen[0]}")
+    phone.context.close()

@@ -17,9 +17,10 @@ from consentlens.auth import service, sessions
 from consentlens.auth.models import User
 from consentlens.core.config import get_settings
 from consentlens.core.i18n import get_translations
-from consentlens.core.mail import Mail, MailError, get_mailer
+from consentlens.core.mail import Mail
 from consentlens.core.security import verify_password
 from consentlens.core.templating import render_text
+from consentlens.outbox import service as outbox
 
 RESET_MINUTES = 60
 # Requests for a reset link, per address and hour: enough for a typo, not for mail-bombing.
@@ -116,11 +117,7 @@ def request_reset(*, session: Session, email: str, now: datetime, origin: audit.
             minutes=RESET_MINUTES,
         ),
     )
-    try:
-        get_mailer().send(mail)
-    except MailError:
-        # Logged by the mailer; the person can ask again.
-        return True
+    outbox.queue_mail(session=session, mail=mail, purpose="auth.password_reset")
     return True
 
 

@@ -19,7 +19,8 @@ from consentlens.consent.answerer import Answerer, CurrentAnswerer
 from consentlens.consent.policy import age_on
 from consentlens.core.db import SessionDep
 from consentlens.core.i18n import N_
-from consentlens.core.pages import see_other
+from consentlens.core.ids import Id, parse_id
+from consentlens.core.pages import not_found, see_other
 from consentlens.core.security import verify_csrf
 from consentlens.core.tables import utcnow
 from consentlens.core.templating import render
@@ -114,9 +115,17 @@ def code_submit(
     return _open(request, session, check)
 
 
-def _page_context(session: Session, answerer: Answerer) -> dict[str, Any]:
+def _only(answerer: Answerer, child_id: int | None) -> int | None:
+    """The one child a page is narrowed to (from the family home); another family's child, or
+    one no longer linked, is the page's 404."""
+    if child_id is not None and child_id not in {c.id for c in answerer.children}:
+        raise not_found()
+    return child_id
+
+
+def _page_context(session: Session, answerer: Answerer, only: int | None = None) -> dict[str, Any]:
     uses = consent.list_uses(session=session, organisation=answerer.organisation)
-    children = answerer.children
+    children = [c for c in answerer.children if only is None or c.id == only]
     states = consent.effective_consents(
         session=session,
         organisation=answerer.organisation,
@@ -148,12 +157,17 @@ def _page_context(session: Session, answerer: Answerer) -> dict[str, Any]:
         },
         "ages": ages,
         "field_name": flow.field_name,
+        "only": only,
     }
 
 
 @router.get("/consent")
-def answer_page(request: Request, session: SessionDep, answerer: CurrentAnswerer) -> Response:
-    return render(request, "consent/answer.html", **_page_context(session, answerer))
+def answer_page(
+    request: Request, session: SessionDep, answerer: CurrentAnswerer, child: Id | None = None
+) -> Response:
+    """The answers of every child, or (`child`, from the family home) of one of them."""
+    context = _page_context(session, answerer, _only(answerer, child))
+    return render(request, "consent/answer.html", **context)
 
 
 def _changes(session: Session, answerer: Answerer, choices: list[flow.Choice]) -> list[flow.Change]:
@@ -201,16 +215,29 @@ def _form_choices(
 FormChoices = Annotated[list[flow.Choice], Depends(_form_choices)]
 
 
+def _form_only(answerer: Answerer, form: dict[str, str]) -> int | None:
+    # The narrowed page is carried through review and back as a hidden field.
+    raw = form.get("child")
+    if raw is None:
+        return None
+    child_id = parse_id(raw)
+    if child_id is None:
+        raise not_found()
+    return _only(answerer, child_id)
+
+
 @router.post("/consent/review", dependencies=[Depends(verify_csrf)])
 def review(
     request: Request,
     session: SessionDep,
     answerer: CurrentAnswerer,
     choices: FormChoices,
+    form: FormDict,
 ) -> Response:
+    only = _form_only(answerer, form)
     changes = _changes(session, answerer, choices)
     if not changes:
-        context = _page_context(session, answerer)
+        context = _page_context(session, answerer, only)
         return render(
             request,
             "consent/answer.html",
@@ -226,6 +253,7 @@ def review(
         changes=changes,
         choices=choices,
         field_name=flow.field_name,
+        only=only,
     )
 
 
@@ -237,8 +265,9 @@ def confirm(
     form: FormDict,
     choices: FormChoices,
 ) -> Response:
+    only = _form_only(answerer, form)
     if form.get("action") == "edit":
-        context = _page_context(session, answerer)
+        context = _page_context(session, answerer, only)
         context["answers"] = {
             **context["answers"],
             **{(c.child_id, c.use_code): c.granted for c in choices},
@@ -258,13 +287,13 @@ def confirm(
             by_child=answerer.by_child,
         )
     except consent.ConsentError as error:
-        context = _page_context(session, answerer)
+        context = _page_context(session, answerer, only)
         return render(
             request, "consent/answer.html", status_code=400, errors=[str(error)], **context
         )
     receipt = "none"
     if answerer.guardian is not None and changes:
-        sent = invitations.send_receipt(
+        invitations.send_receipt(
             session=session,
             organisation=answerer.organisation,
             guardian=answerer.guardian,
@@ -272,7 +301,7 @@ def confirm(
             now=now,
             origin=origin,
         )
-        receipt = "sent" if sent else "failed"
+        receipt = "sent"
     return see_other(f"/consent/done?saved={len(changes)}&receipt={receipt}")
 
 
@@ -289,18 +318,23 @@ def done(
 
 
 @router.get("/consent/history")
-def own_history(request: Request, session: SessionDep, answerer: CurrentAnswerer) -> Response:
+def own_history(
+    request: Request, session: SessionDep, answerer: CurrentAnswerer, child: Id | None = None
+) -> Response:
+    """This person's own earlier answers, for every child or (`child`) for one of them."""
+    only = _only(answerer, child)
     guardian_id = answerer.guardian.id if answerer.guardian else None
     entries = [
         (
-            child,
+            member,
             [
                 e
-                for e in consent.history(session=session, child=child, guardian_id=guardian_id)
+                for e in consent.history(session=session, child=member, guardian_id=guardian_id)
                 if guardian_id is not None or e.decision.party == "child"
             ],
         )
-        for child in answerer.children
+        for member in answerer.children
+        if only is None or member.id == only
     ]
     return render(
         request,
@@ -308,6 +342,7 @@ def own_history(request: Request, session: SessionDep, answerer: CurrentAnswerer
         organisation=answerer.organisation,
         answerer=answerer,
         entries=entries,
+        only=only,
         tz=answerer.organisation.timezone,
     )
 

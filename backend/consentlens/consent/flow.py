@@ -108,9 +108,13 @@ def changes_from(
     uses: Mapping[str, ConsentUse],
     current: Mapping[tuple[int, int], bool],
 ) -> list[Change]:
-    """Only the choices that differ from the answer in force."""
+    """Only the choices that differ from the answer in force, in the order of the form: the
+    children as `children` lists them, each child's uses as `uses` does (the review page and the
+    receipt read like the form the person just filled in)."""
+    child_order = {child_id: index for index, child_id in enumerate(children)}
+    use_order = {code: index for index, code in enumerate(uses)}
     result = []
-    for choice in choices:
+    for choice in sorted(choices, key=lambda c: (child_order[c.child_id], use_order[c.use_code])):
         use = uses[choice.use_code]
         assert use.id is not None
         before = current.get((choice.child_id, use.id))

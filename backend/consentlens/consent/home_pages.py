@@ -61,4 +61,5 @@ def family_home(request: Request, session: SessionDep, principal: CurrentGuardia
         children=children,
         uses=uses,
         states=states,
+        account_email=principal.user.email,
     )

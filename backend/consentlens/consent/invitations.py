@@ -17,9 +17,10 @@ from consentlens.consent.models import ConsentUse
 from consentlens.consent.service import season_valid_until
 from consentlens.core.config import get_settings
 from consentlens.core.i18n import get_translations
-from consentlens.core.mail import Mail, MailError, get_mailer
+from consentlens.core.mail import Mail
 from consentlens.core.templating import render_text
 from consentlens.organisations.models import Organisation
+from consentlens.outbox import service as outbox
 from consentlens.people.models import Child, Guardianship
 
 PURPOSES = ("invitation", "reminder", "renewal")
@@ -27,8 +28,9 @@ PURPOSES = ("invitation", "reminder", "renewal")
 
 @dataclass
 class SendResult:
-    sent: list[str] = field(default_factory=list)
-    failed: list[tuple[str, str]] = field(default_factory=list)
+    """Who was written to: the mails leave once the request commits (`outbox`)."""
+
+    recipients: list[User] = field(default_factory=list)
 
 
 def guardians_of(
@@ -88,10 +90,12 @@ def send_links(
     origin: audit.Origin,
     extra: dict[str, object] | None = None,
 ) -> SendResult:
-    """Give each guardian a fresh personal link by e-mail, in their language; audit each."""
+    """Give each guardian a fresh personal link by e-mail, in their language; audit each.
+
+    The mails are queued: they leave once the caller's transaction commits, with the links.
+    """
     if purpose not in PURPOSES:
         raise ValueError(f"unknown purpose {purpose!r}")
-    mailer = get_mailer()
     result = SendResult()
     for guardian, kids in recipients.values():
         link = links.create_link(
@@ -125,19 +129,19 @@ def send_links(
                 **(extra or {}),
             ),
             reply_to=organisation.privacy_contact_email,
+            sender_name=organisation.name,
         )
-        details: dict[str, object]
-        try:
-            mailer.send(mail)
-        except MailError as error:
-            result.failed.append((guardian.email, str(error)))
-            outcome, details = "failed", {"error": str(error)[:300]}
-        else:
-            result.sent.append(guardian.email)
-            outcome, details = "sent", {"link_id": link.id, "children": [kid.id for kid in kids]}
+        queued = outbox.queue_mail(
+            session=session,
+            mail=mail,
+            purpose=f"consent.{purpose}",
+            organisation_id=organisation.id,
+        )
+        result.recipients.append(guardian)
+        details = {"link_id": link.id, "children": [kid.id for kid in kids], "mail_id": queued.id}
         audit.record(
             session=session,
-            action=f"consent.{purpose}_{outcome}",
+            action=f"consent.{purpose}_queued",
             organisation_id=organisation.id,
             actor_id=actor.id if actor else None,
             subject_type="user",
@@ -156,8 +160,8 @@ def send_receipt(
     changes: Sequence[Change],
     now: datetime,
     origin: audit.Origin,
-) -> bool:
-    """E-mail the guardian what they just chose, with a link to come back. False if it failed."""
+) -> None:
+    """E-mail the guardian what they just chose, with a link to come back (queued, as above)."""
     locale = _locale(guardian, organisation)
     link = links.create_link(
         session=session,
@@ -183,27 +187,18 @@ def send_receipt(
             url=links.url_for(link),
         ),
         reply_to=organisation.privacy_contact_email,
+        sender_name=organisation.name,
     )
-    try:
-        get_mailer().send(mail)
-    except MailError as error:
-        audit.record(
-            session=session,
-            action="consent.receipt_failed",
-            organisation_id=organisation.id,
-            actor_id=guardian.id,
-            details={"error": str(error)[:300]},
-            origin=origin,
-        )
-        return False
+    queued = outbox.queue_mail(
+        session=session, mail=mail, purpose="consent.receipt", organisation_id=organisation.id
+    )
     audit.record(
         session=session,
-        action="consent.receipt_sent",
+        action="consent.receipt_queued",
         organisation_id=organisation.id,
         actor_id=guardian.id,
         subject_type="user",
         subject_id=guardian.id,
-        details={"decisions": len(changes)},
+        details={"decisions": len(changes), "mail_id": queued.id},
         origin=origin,
     )
-    return True

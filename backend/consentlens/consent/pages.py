@@ -5,6 +5,7 @@ Paper forms are in `paper_pages`, the new season in `season_pages`.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -16,6 +17,7 @@ from consentlens.audit import service as audit
 from consentlens.audit.service import origin_of
 from consentlens.auth import links
 from consentlens.auth.deps import CurrentStaff, Principal
+from consentlens.auth.models import User
 from consentlens.consent import invitations, providers, staff
 from consentlens.consent import service as consent
 from consentlens.consent.policy import age_on
@@ -28,6 +30,7 @@ from consentlens.core.qr import qr_svg
 from consentlens.core.security import verify_csrf
 from consentlens.core.tables import utcnow
 from consentlens.core.templating import render
+from consentlens.outbox import service as outbox
 from consentlens.people import children as child_service
 from consentlens.people import guardian_requests, guardianships
 from consentlens.people.groups import get_group
@@ -35,6 +38,7 @@ from consentlens.people.models import Child, Group
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 CSRF = [Depends(verify_csrf)]
+MAILS_SHOWN_FOR = timedelta(days=14)
 
 
 def _group(session: Session, principal: Principal, group_id: int) -> Group:
@@ -62,7 +66,6 @@ def group_overview(
     use: str = "any",
     q: str = "",
     sent: int | None = None,
-    failed: int = 0,
 ) -> Response:
     group = _group(session, principal, group_id)
     filters = staff.OverviewFilter(state=state, use=use, query=q)
@@ -83,19 +86,37 @@ def group_overview(
         state_filters=staff.STATE_FILTERS,
         organisation=principal.organisation,
         sent=sent,
-        failed=failed,
+        mails=_recent_mails(
+            session,
+            principal,
+            child_service.list_children(
+                session=session, organisation=principal.organisation, group_id=group.id
+            ),
+        ),
     )
 
 
-def _send(
-    request: Request,
+def _recent_mails(
+    session: Session, principal: Principal, children: list[Child]
+) -> list[outbox.MailStatus]:
+    """The last fortnight's mails to these children's guardians: to whom, and whether they left."""
+    guardians = invitations.guardians_of(session=session, children=children)
+    assert principal.organisation.id is not None
+    return outbox.recent(
+        session=session,
+        organisation_id=principal.organisation.id,
+        recipients=[guardian.email for guardian, _ in guardians.values()],
+        since=utcnow() - MAILS_SHOWN_FOR,
+    )
+
+
+def _recipients(
     session: Session,
     principal: Principal,
     children: list[Child],
-    purpose: str,
     only_without_answer: bool,
-) -> invitations.SendResult:
-    now = utcnow()
+    now: datetime,
+) -> dict[int, tuple[User, list[Child]]]:
     if only_without_answer:
         uses = consent.list_uses(session=session, organisation=principal.organisation)
         recipients = invitations.guardians_without_answer(
@@ -105,17 +126,8 @@ def _send(
             uses=uses,
             now=now,
         )
-    else:
-        recipients = invitations.guardians_of(session=session, children=children)
-    return invitations.send_links(
-        session=session,
-        organisation=principal.organisation,
-        recipients=recipients,
-        purpose=purpose,
-        actor=principal.user,
-        now=now,
-        origin=origin_of(request),
-    )
+        return recipients
+    return invitations.guardians_of(session=session, children=children)
 
 
 @router.post("/staff/groups/{group_id}/invite", dependencies=CSRF)
@@ -125,22 +137,34 @@ def invite_group(
     principal: CurrentStaff,
     group_id: Id,
     who: Annotated[str, Form()] = "all",
+    confirmed: Annotated[str, Form()] = "",
 ) -> Response:
+    """Who would be mailed, to confirm; then the mails (queued with this request's commit)."""
     group = _group(session, principal, group_id)
     children = child_service.list_children(
         session=session, organisation=principal.organisation, group_id=group.id
     )
     reminder = who == "unanswered"
-    result = _send(
-        request,
-        session,
-        principal,
-        children,
-        "reminder" if reminder else "invitation",
-        only_without_answer=reminder,
+    now = utcnow()
+    recipients = _recipients(session, principal, children, reminder, now)
+    if confirmed != "yes":
+        return render(
+            request,
+            "consent/invite_confirm.html",
+            group=group,
+            who="unanswered" if reminder else "all",
+            recipients=list(recipients.values()),
+        )
+    result = invitations.send_links(
+        session=session,
+        organisation=principal.organisation,
+        recipients=recipients,
+        purpose="reminder" if reminder else "invitation",
+        actor=principal.user,
+        now=now,
+        origin=origin_of(request),
     )
-    counts = f"sent={len(result.sent)}&failed={len(result.failed)}"
-    return see_other(f"/staff/groups/{group.id}/consents?{counts}")
+    return see_other(f"/staff/groups/{group.id}/consents?sent={len(result.recipients)}")
 
 
 @router.get("/staff/children/{child_id}")
@@ -150,13 +174,12 @@ def child_page(
     principal: CurrentStaff,
     child_id: Id,
     sent: int | None = None,
-    failed: int = 0,
     saved: int | None = None,
     faces: str | None = None,
 ) -> Response:
     child = child_of(session, principal, child_id)
     return render_child_page(
-        request, session, principal, child, sent=sent, failed=failed, saved=saved, faces=faces
+        request, session, principal, child, sent=sent, saved=saved, faces=faces
     )
 
 
@@ -168,7 +191,6 @@ def render_child_page(
     *,
     status_code: int = 200,
     sent: int | None = None,
-    failed: int = 0,
     saved: int | None = None,
     faces: str | None = None,
     face_error: tuple[str, dict[str, str]] | None = None,
@@ -201,7 +223,7 @@ def render_child_page(
         age=age_on(birth_date=child.birth_date, day=local_today),
         tz=organisation.timezone,
         sent=sent,
-        failed=failed,
+        mails=_recent_mails(session, principal, [child]),
         saved=saved,
         pending_guardians=guardian_requests.list_pending(session=session, child=child, now=now),
         # Archived children are never recognised, whatever their consent says.
@@ -235,8 +257,7 @@ def invite_child_guardians(
         now=utcnow(),
         origin=origin_of(request),
     )
-    counts = f"sent={len(result.sent)}&failed={len(result.failed)}"
-    return see_other(f"/staff/children/{child.id}?{counts}")
+    return see_other(f"/staff/children/{child.id}?sent={len(result.recipients)}")
 
 
 @router.post("/staff/children/{child_id}/child-link", dependencies=CSRF)

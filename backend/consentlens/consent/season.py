@@ -17,6 +17,18 @@ class SeasonError(ValueError):
     """A new season end that makes no sense; the message is shown to the admin."""
 
 
+def check_new_end(*, organisation: Organisation, new_end: date, today: date) -> None:
+    """Raise SeasonError unless `new_end` can end the next season (asked before confirming)."""
+    previous = organisation.season_end
+    if new_end <= previous or new_end <= today:
+        raise SeasonError(
+            f"The new season must end after the current one ({previous.isoformat()}) "
+            "and after today."
+        )
+    if (new_end - today).days > 2 * 366:
+        raise SeasonError("A season can last at most two years.")
+
+
 def start_new_season(
     *,
     session: Session,
@@ -28,14 +40,7 @@ def start_new_season(
 ) -> date:
     """Move the season end forward; answers given so far keep their old end. Returns the old end."""
     previous = organisation.season_end
-    today = now.date()
-    if new_end <= previous or new_end <= today:
-        raise SeasonError(
-            f"The new season must end after the current one ({previous.isoformat()}) "
-            "and after today."
-        )
-    if (new_end - today).days > 2 * 366:
-        raise SeasonError("A season can last at most two years.")
+    check_new_end(organisation=organisation, new_end=new_end, today=now.date())
     organisation.season_end = new_end
     organisation.season_started_at = now
     session.add(organisation)

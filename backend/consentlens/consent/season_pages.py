@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from consentlens.audit.service import origin_of
 from consentlens.auth.deps import CurrentAdmin
+from consentlens.auth.models import User
 from consentlens.consent import invitations, season
 from consentlens.core.db import SessionDep
 from consentlens.core.i18n import N_
@@ -17,6 +18,7 @@ from consentlens.core.security import verify_csrf
 from consentlens.core.tables import utcnow
 from consentlens.core.templating import render
 from consentlens.people import children as child_service
+from consentlens.people.models import Child
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 CSRF = [Depends(verify_csrf)]
@@ -42,18 +44,15 @@ def season_submit(
     principal: CurrentAdmin,
     new_end: Annotated[str, Form()] = "",
     send: Annotated[str, Form()] = "",
+    confirmed: Annotated[str, Form()] = "",
 ) -> Response:
+    """First a confirmation step (what changes, who is mailed), then the change itself."""
     organisation = principal.organisation
+    now = utcnow()
+    mailing = send == "yes"
     try:
         end = date.fromisoformat(new_end)
-        previous = season.start_new_season(
-            session=session,
-            organisation=organisation,
-            new_end=end,
-            actor=principal.user,
-            now=utcnow(),
-            origin=origin_of(request),
-        )
+        season.check_new_end(organisation=organisation, new_end=end, today=now.date())
     except ValueError as error:
         message = (
             str(error)
@@ -69,17 +68,36 @@ def season_submit(
             new_end=new_end,
             done=None,
         )
-    result = invitations.SendResult()
-    if send == "yes":
+    recipients: dict[int, tuple[User, list[Child]]] = {}
+    if mailing:
         children = child_service.list_children(session=session, organisation=organisation)
         recipients = invitations.guardians_of(session=session, children=children)
+    if confirmed != "yes":
+        return render(
+            request,
+            "consent/season_confirm.html",
+            organisation=organisation,
+            new_end=end,
+            mailing=mailing,
+            recipients=list(recipients.values()),
+        )
+    previous = season.start_new_season(
+        session=session,
+        organisation=organisation,
+        new_end=end,
+        actor=principal.user,
+        now=now,
+        origin=origin_of(request),
+    )
+    result = invitations.SendResult()
+    if mailing:
         result = invitations.send_links(
             session=session,
             organisation=organisation,
             recipients=recipients,
             purpose="renewal",
             actor=principal.user,
-            now=utcnow(),
+            now=now,
             origin=origin_of(request),
             extra={"previous_end": previous.isoformat()},
         )
@@ -88,5 +106,5 @@ def season_submit(
         "consent/season.html",
         organisation=organisation,
         new_end=end.isoformat(),
-        done={"previous": previous, "sent": len(result.sent), "failed": len(result.failed)},
+        done={"previous": previous, "recipients": result.recipients},
     )

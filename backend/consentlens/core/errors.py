@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from psycopg import errors as pg_errors
 from sqlalchemy.exc import DataError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -170,11 +171,37 @@ async def _storage_unavailable(request: Request, exc: Exception) -> Response:
     )
 
 
+BUSY = N_(
+    "ConsentLens is too busy to answer right now, so this could not be done. Nothing was saved or "
+    "changed: try again in a minute."
+)
+
+
+async def _pool_exhausted(request: Request, exc: Exception) -> Response:
+    """503 when no database connection came free in time (every one held by requests waiting on
+    a store that hangs, say): a refusal to retry, not a crash; nothing was committed."""
+    _log.error("%s %s: no database connection free: %s", request.method, request.url.path, exc)
+    headers = {"Retry-After": "30"}
+    if wants_json(request) or "text/html" not in request.headers.get("accept", ""):
+        message = get_translations(request_locale(request)).gettext(BUSY)
+        return JSONResponse({"detail": message}, status_code=503, headers=headers)
+    return render(
+        request,
+        "error.html",
+        status_code=503,
+        headers=headers,
+        title=N_("Too busy right now"),
+        message=BUSY,
+    )
+
+
 def install_safety_nets(app: FastAPI) -> None:
     """Handlers that keep refusals clean and truthful: an impossible id becomes a 404, text with
     a NUL character a 400 (422 in the API), a 405 names all the methods its path has, an API 422
-    has the documented shape however it was raised, a storage outage a 503 with a plain message."""
+    has the documented shape however it was raised, a storage outage or a database connection
+    pool with no free connection a 503 with a plain message."""
     app.add_exception_handler(StorageUnavailable, _storage_unavailable)
+    app.add_exception_handler(PoolTimeout, _pool_exhausted)
     app.add_exception_handler(OverflowError, _number_out_of_range)
     app.add_exception_handler(DataError, _database_refusal)
     app.add_exception_handler(text.TextRefused, _database_refusal)

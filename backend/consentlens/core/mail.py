@@ -9,7 +9,7 @@ import ssl
 import uuid
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from pathlib import Path
 from typing import Protocol
 
@@ -29,15 +29,27 @@ class Mail:
     subject: str
     text: str
     reply_to: str = ""
+    # Shown as the sender beside the configured address (the club's name); empty: as configured.
+    sender_name: str = ""
 
 
 class Mailer(Protocol):
     def send(self, mail: Mail) -> object: ...
 
 
+def sender_of(*, mail: Mail, configured: str) -> str:
+    """The From header: the configured address, under the mail's sender name when it has one."""
+    if not mail.sender_name:
+        return configured
+    _, address = parseaddr(configured)
+    # One line, bounded: a club's name is typed by its staff.
+    name = " ".join(mail.sender_name.split())[:100]
+    return formataddr((name, address or configured))
+
+
 def build_message(*, mail: Mail, sender: str) -> EmailMessage:
     message = EmailMessage()
-    message["From"] = sender
+    message["From"] = sender_of(mail=mail, configured=sender)
     message["To"] = mail.to
     message["Subject"] = mail.subject
     message["Date"] = formatdate(localtime=False)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
@@ -61,10 +62,20 @@ def localtime(moment: datetime, timezone: str) -> str:
     return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
 
 
+@pass_context
+def spoken_date(context: Context, day: date | str) -> str:
+    """A date in a sentence, as the page's language writes it ("1 december 2026", "1 décembre
+    2026", "December 1, 2026"); tables keep ISO dates, which sort and scan."""
+    if isinstance(day, str):
+        day = date.fromisoformat(day)
+    return format_date(day, format="long", locale=context["locale"])
+
+
 environment = _make_environment()
 environment.filters["localdate"] = localdate
 environment.filters["localtime"] = localtime
 environment.filters["lastday"] = lastday
+environment.filters["spoken_date"] = spoken_date
 
 
 def request_locale(request: Request) -> str:

@@ -21,6 +21,7 @@ from consentlens.faces.models import Face, ReferenceFace, StoredVerdict
 from consentlens.forms.models import PrintedForm
 from consentlens.gallery.models import RemovalRequest
 from consentlens.organisations.models import Organisation
+from consentlens.outbox.models import OutgoingMail
 from consentlens.people.models import Child, ChildGroup, Group, Guardianship, PendingGuardianship
 from consentlens.photos.models import Event, EventGroup, Photo, PhotoFamilyHiding
 from consentlens.publishing.models import Publication, PublishedFace, PublishedPhoto
@@ -43,6 +44,7 @@ __all__ = [
     "LoginAttempt",
     "Membership",
     "Organisation",
+    "OutgoingMail",
     "PendingGuardianship",
     "Photo",
     "PhotoFamilyHiding",

@@ -53,3 +53,8 @@ class FormContent:
     # None for a blank form (walk-ins): the child's details are written in by hand.
     child: ChildInfo | None
     guardians: tuple[GuardianInfo, ...] = ()
+    # A guardian's own copy: their answer in force per use (in the order of `uses`; None for no
+    # answer), whose answers they are and on which day. Empty on every other form.
+    answers: tuple[bool | None, ...] = ()
+    answered_by: str = ""
+    answered_on: date | None = None

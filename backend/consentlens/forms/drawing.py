@@ -209,6 +209,18 @@ class ConsentFormDrawing:
         )
         self.text(lines, sheet.left, sheet.take(12.4 * len(lines)), leading=12.4)
         sheet.skip(6)
+        if self.form.answered_by and self.form.answered_on:
+            note = _(
+                "The ticks show the answers of %(name)s on record on %(date)s. To change one, "
+                "answer online, or correct the tick and return this form signed."
+            ) % {
+                "name": self.form.answered_by,
+                "date": long_date(day=self.form.answered_on, locale=self.form.locale),
+            }
+            lines = layout.wrap(text=note, font=BOLD, size=9.5, width=sheet.width)
+            top = sheet.take(12.4 * len(lines))
+            self.text(lines, sheet.left, top, font=BOLD, leading=12.4, color=BRAND)
+            sheet.skip(6)
 
     def _uses(self) -> None:
         _ = self._
@@ -221,22 +233,32 @@ class ConsentFormDrawing:
         for x, caption in zip(box_x, (_("Yes"), _("No")), strict=True):
             self.text([caption], x, top, font=BOLD, size=10, leading=12, align="center")
         layout.rule(canvas=canvas, x=sheet.left, y=sheet.y + 2, width=sheet.width, color=INK)
-        for use in self.form.uses:
+        answers = self.form.answers or (None,) * len(self.form.uses)
+        for use, answer in zip(self.form.uses, answers, strict=True):
             label = layout.wrap(text=use.label, font=BOLD, size=10.5, width=text_width)
             explanation = layout.wrap(text=use.explanation, font=REGULAR, size=8, width=text_width)
+            explanation += self._answer_line(answer)
             height = max(TICK_BOX + 7, 13 * len(label) + 10 * len(explanation) + 8)
             top = sheet.take(height)
             used = self.text(label, sheet.left + 2, top - 5, font=BOLD, size=10.5, leading=13)
             self.text(explanation, sheet.left + 2, top - 5 - used, size=8, leading=10, color=MUTED)
-            for x in box_x:
-                layout.tick_box(
-                    canvas=canvas,
-                    x=x - TICK_BOX / 2,
-                    y=top - (height + TICK_BOX) / 2,
-                    size=TICK_BOX,
-                )
+            for x, ticked in zip(box_x, (answer is True, answer is False), strict=True):
+                box = (x - TICK_BOX / 2, top - (height + TICK_BOX) / 2)
+                layout.tick_box(canvas=canvas, x=box[0], y=box[1], size=TICK_BOX)
+                if ticked:
+                    layout.tick(canvas=canvas, x=box[0], y=box[1], size=TICK_BOX)
             layout.rule(canvas=canvas, x=sheet.left, y=top - height, width=sheet.width)
         sheet.skip(GAP + 2)
+
+    def _answer_line(self, answer: bool | None) -> list[str]:
+        """On a guardian's own copy, their answer on record in words (the tick can be missed)."""
+        if not self.form.answered_by:
+            return []
+        if answer is None:
+            return [self._("Your answer on record: none yet")]
+        if answer:
+            return [self._("Your answer on record: yes")]
+        return [self._("Your answer on record: no")]
 
     def _signature_lead(self) -> str:
         _ = self._

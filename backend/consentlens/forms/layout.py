@@ -91,6 +91,17 @@ def tick_box(*, canvas: Canvas, x: float, y: float, size: float) -> None:
     canvas.rect(x, y, size, size, stroke=1, fill=1)
 
 
+def tick(*, canvas: Canvas, x: float, y: float, size: float) -> None:
+    """A tick drawn in a box of `size` whose lower-left corner is (x, y)."""
+    canvas.setStrokeColor(INK)
+    canvas.setLineWidth(2)
+    path = canvas.beginPath()
+    path.moveTo(x + size * 0.22, y + size * 0.52)
+    path.lineTo(x + size * 0.42, y + size * 0.28)
+    path.lineTo(x + size * 0.8, y + size * 0.74)
+    canvas.drawPath(path, stroke=1, fill=0)
+
+
 def write_line(
     *,
     canvas: Canvas,

@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
@@ -14,6 +15,7 @@ from consentlens.audit import service as audit
 from consentlens.auth import links
 from consentlens.auth import service as accounts
 from consentlens.auth.models import User
+from consentlens.consent import flow
 from consentlens.consent import service as consent
 from consentlens.consent.models import ConsentUse
 from consentlens.consent.policy import age_on
@@ -50,6 +52,8 @@ class _Order:
     locale: str
     guardians: Sequence[User] = ()
     link_for: Sequence[User] = ()
+    # A guardian's own copy: whose answers in force are ticked on it.
+    answers_of: User | None = None
 
 
 def family_locale(*, organisation: Organisation, guardians: Sequence[User]) -> str:
@@ -185,11 +189,37 @@ def _print(
                 uses=use_lines[order.locale],
                 child=child_info,
                 guardians=tuple(guardians),
+                **_answers(session, organisation, order, uses, now),
             )
         )
     session.flush()
     document = pdf.render_forms(forms=forms, organisation=organisation_info(organisation))
     return PrintedForms(pdf=document, form_codes=codes, link_ids=link_ids)
+
+
+def _answers(
+    session: Session,
+    organisation: Organisation,
+    order: _Order,
+    uses: Sequence[ConsentUse],
+    now: datetime,
+) -> dict[str, Any]:
+    """The guardian's own answers in force this season, for their copy of the form."""
+    guardian, child = order.answers_of, order.child
+    if guardian is None or child is None or child.id is None:
+        return {}
+    current = flow.current_answers(
+        session=session,
+        child_ids=[child.id],
+        now=now,
+        guardian_id=guardian.id,
+        min_valid_until=consent.season_valid_until(organisation),
+    )
+    return {
+        "answers": tuple(current.get((child.id, use.id or 0)) for use in uses),
+        "answered_by": guardian.full_name,
+        "answered_on": now.astimezone(ZoneInfo(organisation.timezone)).date(),
+    }
 
 
 def _use_lines(uses: Sequence[ConsentUse], locale: str) -> tuple[content.UseLine, ...]:
@@ -248,6 +278,7 @@ def child_form(
         locale=_chosen_or_family(locale, organisation, guardians),
         guardians=guardians,
         link_for=link_for,
+        answers_of=guardian,
     )
     subject = ("child", child.id)
     return _print_and_audit(session, organisation, actor, now, origin, [order], subject)

@@ -1,24 +1,21 @@
 """Telling a guardian what became of their request to remove a photo, in their language.
 
-The message is built here and handed to the mailer in `_send` alone, so moving it to a queued
-outbox changes one function.
+The message is built here and written to the outbox in `_send` alone: it leaves once the
+transaction that resolved the request commits, and never if that rolls back.
 """
 
 from __future__ import annotations
-
-import logging
 
 from sqlmodel import Session
 
 from consentlens.auth.models import User
 from consentlens.core.config import get_settings
 from consentlens.core.i18n import N_, get_translations
-from consentlens.core.mail import Mail, MailError, get_mailer
+from consentlens.core.mail import Mail
 from consentlens.core.templating import render_text
 from consentlens.gallery.models import RemovalRequest
 from consentlens.organisations.models import Organisation
-
-log = logging.getLogger(__name__)
+from consentlens.outbox import service as outbox
 
 # What the guardian reads about each outcome (page and e-mail); "removed"/"kept" are answers
 # recorded before staff could act from the request.
@@ -54,22 +51,23 @@ def build(*, organisation: Organisation, removal: RemovalRequest, user: User) ->
             url=f"{get_settings().base_url.rstrip('/')}/gallery",
         ),
         reply_to=organisation.privacy_contact_email,
+        sender_name=organisation.name,
     )
 
 
-def _send(mail: Mail) -> bool:
-    try:
-        get_mailer().send(mail)
-    except MailError:
-        # The outcome stands and the gallery shows it; a failed e-mail must not undo it.
-        log.warning("removal outcome not e-mailed to %s", mail.to)
-        return False
-    return True
+def _send(session: Session, mail: Mail, organisation: Organisation) -> None:
+    outbox.queue_mail(
+        session=session,
+        mail=mail,
+        purpose="gallery.removal_outcome",
+        organisation_id=organisation.id,
+    )
 
 
 def tell_guardian(*, session: Session, organisation: Organisation, removal: RemovalRequest) -> bool:
-    """E-mail the guardian who asked; False when it could not be sent (or they have no account)."""
+    """E-mail the guardian who asked (after commit); False when they have no address."""
     user = session.get(User, removal.requested_by_id)
     if user is None or not user.email:
         return False
-    return _send(build(organisation=organisation, removal=removal, user=user))
+    _send(session, build(organisation=organisation, removal=removal, user=user), organisation)
+    return True

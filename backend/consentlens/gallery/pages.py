@@ -45,6 +45,10 @@ CSRF = [Depends(verify_csrf)]
 IMAGE_HEADERS = {"Cache-Control": "private, no-store"}
 MESSAGE_LIMIT = 1000
 
+# The list a photo page steps through: its event's photos (the default, when the guardian may see
+# the event) or, with ?view=mine, the photos naming their own children.
+MINE = "mine"
+
 GUARDIAN_NOTICES = {
     "removal": N_("Thank you. The club has your request and will look at it soon."),
 }
@@ -170,6 +174,8 @@ def _photos_page(
     event: Event | None,
     more_url: str,
 ) -> Response:
+    # A photo opened from "my children" steps through that list, not through its event.
+    link = "/gallery/photos/{id}" if event else f"/gallery/photos/{{id}}?view={MINE}"
     return render(
         request,
         "gallery/photos.html",
@@ -178,7 +184,7 @@ def _photos_page(
             session=session,
             organisation=principal.organisation,
             photos=page.photos,
-            link="/gallery/photos/{id}",
+            link=link,
         ),
         more_url=f"{more_url}?before={page.next_before}" if page.next_before else None,
         first_page="before" not in request.query_params,
@@ -270,6 +276,7 @@ def _guardian_photo_page(
     message: str = "",
     errors: list[str] | None = None,
     notice: str | None = None,
+    view: str = "",
 ) -> Response:
     action = _gallery_action(session, principal, photo)
     if action is VerdictAction.HIDE:
@@ -278,6 +285,18 @@ def _guardian_photo_page(
     event = service.get_event(
         session=session, organisation=principal.organisation, event_id=photo.event_id
     )
+    event_visible = event is not None and gallery.guardian_may_see_event(
+        session=session, principal=principal, event=event
+    )
+    mine = view == MINE or not event_visible
+    neighbours = gallery.guardian_neighbours(
+        session=session,
+        principal=principal,
+        photo=photo,
+        event_id=None if mine else photo.event_id,
+        mine=mine,
+    )
+    suffix = f"?view={MINE}" if mine else ""
     width, height = grid.fit(photo=photo, size="display")
     requested = removals.latest_removal_request(session=session, user=principal.user, photo=photo)
     return render(
@@ -286,8 +305,11 @@ def _guardian_photo_page(
         status_code=status.HTTP_400_BAD_REQUEST if errors else status.HTTP_200_OK,
         photo=photo,
         event=event,
-        event_visible=event is not None
-        and gallery.guardian_may_see_event(session=session, principal=principal, event=event),
+        event_visible=event_visible and not mine,
+        previous_url=f"/gallery/photos/{neighbours.previous}{suffix}"
+        if neighbours.previous
+        else None,
+        next_url=f"/gallery/photos/{neighbours.next}{suffix}" if neighbours.next else None,
         blurred=action is VerdictAction.BLUR,
         image_url=grid.image_url(photo_id=photo.id, size="display"),
         width=width,
@@ -309,10 +331,11 @@ def guardian_photo(
     principal: CurrentGuardian,
     photo_id: Id,
     done: str | None = None,
+    view: str = "",
 ) -> Response:
     photo = _guardian_photo(session, principal, photo_id)
     return _guardian_photo_page(
-        request, session, principal, photo, notice=GUARDIAN_NOTICES.get(done or "")
+        request, session, principal, photo, notice=GUARDIAN_NOTICES.get(done or ""), view=view
     )
 
 

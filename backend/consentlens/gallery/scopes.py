@@ -123,16 +123,7 @@ def _page(
     return Page(rows, rows[-1].id if more and rows else None)
 
 
-def guardian_photos(
-    *,
-    session: Session,
-    principal: Principal,
-    event_id: int | None = None,
-    mine: bool = False,
-    before: int | None = None,
-    limit: int = PAGE_SIZE,
-) -> Page:
-    """The photos a guardian may see (of one event, or where their own child is named)."""
+def _guardian_list(principal: Principal, event_id: int | None, mine: bool) -> SelectOfScalar[Photo]:
     statement = select(Photo).where(
         Photo.organisation_id == principal.organisation.id,
         _guardian_scope(principal),
@@ -149,7 +140,47 @@ def guardian_photos(
                 col(Face.child_id).in_(_own_children(principal)),
             )
         )
-    return _page(session, statement, before, limit)
+    return statement
+
+
+def guardian_photos(
+    *,
+    session: Session,
+    principal: Principal,
+    event_id: int | None = None,
+    mine: bool = False,
+    before: int | None = None,
+    limit: int = PAGE_SIZE,
+) -> Page:
+    """The photos a guardian may see (of one event, or where their own child is named)."""
+    return _page(session, _guardian_list(principal, event_id, mine), before, limit)
+
+
+@dataclass(frozen=True, slots=True)
+class Neighbours:
+    """The photos on either side of one in a guardian's list (newest first); None at an end."""
+
+    previous: int | None
+    next: int | None
+
+
+def guardian_neighbours(
+    *,
+    session: Session,
+    principal: Principal,
+    photo: Photo,
+    event_id: int | None = None,
+    mine: bool = False,
+) -> Neighbours:
+    """Previous and next in the same list the gallery shows, so browsing never leaves it."""
+    statement = _guardian_list(principal, event_id, mine)
+    newer = session.exec(
+        statement.where(col(Photo.id) > photo.id).order_by(col(Photo.id).asc()).limit(1)
+    ).first()
+    older = session.exec(
+        statement.where(col(Photo.id) < photo.id).order_by(col(Photo.id).desc()).limit(1)
+    ).first()
+    return Neighbours(newer.id if newer else None, older.id if older else None)
 
 
 def guardian_may_see(*, session: Session, principal: Principal, photo: Photo) -> bool:

@@ -21,10 +21,11 @@ from consentlens.audit import service as audit
 from consentlens.auth.models import User
 from consentlens.core.config import get_settings
 from consentlens.core.i18n import get_translations
-from consentlens.core.mail import Mail, MailError, get_mailer
+from consentlens.core.mail import Mail
 from consentlens.core.tables import utcnow
 from consentlens.core.templating import render_text
 from consentlens.organisations.models import Organisation
+from consentlens.outbox import service as outbox
 from consentlens.people.guardianships import create_guardianship, is_own_account
 from consentlens.people.models import Child, Guardianship, PendingGuardianship
 
@@ -115,11 +116,14 @@ def _send(
             expires=pending.expires_at.date(),
         ),
         reply_to=organisation.privacy_contact_email,
+        sender_name=organisation.name,
     )
-    try:
-        get_mailer().send(mail)
-    except MailError:
-        return False
+    outbox.queue_mail(
+        session=session,
+        mail=mail,
+        purpose="people.guardian_request",
+        organisation_id=organisation.id,
+    )
     return True
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -44,6 +45,10 @@ VERDICT_LABELS = {
     "": N_("Not analysed yet"),
 }
 MIN_MONTHS, MAX_MONTHS = 1, 120
+STALE_PREVIEW = N_(
+    "Where the photos will be published was changed after they were shown. Here they are for "
+    "the new choice: check them and download again."
+)
 
 
 def _image_url(photo_id: int, use: str) -> str:
@@ -174,10 +179,47 @@ def publish_page(
     use: str = Use.WEBSITE,
     event: str = "",
     photo: Annotated[list[Id], Query()] = [],  # noqa: B006 - FastAPI copies defaults
+    size: str = "display",
+    title: str = "",
 ) -> Response:
     return _publish_page(
-        request, session, principal, use=use, event_id=_event_id(event), selection=photo
+        request,
+        session,
+        principal,
+        use=use,
+        event_id=_event_id(event),
+        selection=photo,
+        size=size if size in SIZE_LABELS else "display",
+        title=title[:200],
     )
+
+
+@router.post("/staff/publish/preview", dependencies=CSRF)
+def publish_preview(
+    _staff: CurrentStaff,
+    use: Annotated[str, Form()] = "",
+    event: Annotated[str, Form()] = "",
+    selection: Annotated[list[Id], Form()] = [],  # noqa: B006 - FastAPI copies defaults
+    size: Annotated[str, Form()] = "display",
+    title: Annotated[str, Form()] = "",
+) -> Response:
+    """The page again for the use and event now chosen ("Show the photos"), at a plain address:
+    the choices live in the one form that also downloads, which is posted."""
+    return RedirectResponse(
+        preview_url(use=use, event=event, selection=selection, size=size, title=title),
+        status_code=303,
+    )
+
+
+def preview_url(*, use: str, event: str, selection: list[int], size: str, title: str) -> str:
+    """The address of the publish page for these choices; a selection wins over an event."""
+    query: list[tuple[str, str | int]] = [("use", use)]
+    if selection:
+        query += [("photo", photo_id) for photo_id in dict.fromkeys(selection)]
+    elif event:
+        query.append(("event", event))
+    query += [("size", size), ("title", title[:200])] if title else [("size", size)]
+    return "/staff/publish?" + urlencode(query)
 
 
 @router.post("/staff/publish", dependencies=CSRF)
@@ -191,7 +233,24 @@ def publish_submit(
     event: Annotated[str, Form()] = "",
     photo: Annotated[list[Id], Form()] = [],  # noqa: B006 - FastAPI copies defaults
     selection: Annotated[list[Id], Form()] = [],  # noqa: B006
+    shown_use: Annotated[str, Form()] = "",
 ) -> Response:
+    if shown_use and shown_use != use:
+        # The photos on screen were judged for another use: show them for this one first, so
+        # that what is downloaded is what was looked at.
+        return _publish_page(
+            request,
+            session,
+            principal,
+            use=use,
+            event_id=_event_id(event),
+            selection=selection,
+            checked=set(photo),
+            size=size,
+            title=title,
+            errors=[STALE_PREVIEW],
+            status_code=409,
+        )
     organisation = principal.organisation
     found = (
         service.get_photo(session=session, organisation=organisation, photo_id=photo_id)

@@ -24,7 +24,8 @@ from consentlens.faces import serving, verdicts
 from consentlens.faces.models import FaceState
 from consentlens.organisations.models import Organisation
 from consentlens.people.models import Child
-from consentlens.photos.models import Photo
+from consentlens.photos.models import Event, Photo
+from consentlens.publishing import archive
 from consentlens.publishing.models import Publication, PublishedFace, PublishedPhoto
 
 PUBLISH_USES = (Use.WEBSITE, Use.SOCIAL_MEDIA, Use.PRINT, Use.PRESS)
@@ -81,30 +82,46 @@ def publish(
     session.add(publication)
     session.flush()
     assert publication.id is not None
+    events = _events(session, photos)
+    zone = organisation.timezone
     buffer = io.BytesIO()
     export = Export(publication, b"")
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+    taken: set[str] = set()
+    missing: list[tuple[str, str]] = []
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as zipped:
         for photo in photos:
             assert photo.id is not None
+            # Judged again now, for exactly this use: what the page showed may be minutes old.
             evaluation = serving.current_evaluation(
                 session=session, organisation=organisation, photo=photo, now=now
             )
             verdict = evaluation.verdicts[use]
+            name = archive.entry_name(event=events.get(photo.event_id), photo=photo)
             if verdict.action is VerdictAction.HIDE:
                 export.left_out.append((photo, verdict.reason.text()))
+                missing.append((f"{name} (photo {photo.id})", verdict.reason.text()))
                 continue
             data = serving.rendered(
                 organisation=organisation, evaluation=evaluation, use=use, size=size
             )
-            name = f"photo-{photo.id}.jpg"
-            # Fixed timestamp: the archive itself must not leak when each photo was rendered.
-            info = zipfile.ZipInfo(name, date_time=(2000, 1, 1, 0, 0, 0))
-            archive.writestr(info, data)
+            name = archive.unique(name, taken=taken)
+            # The photo's own date, never the moment it was rendered.
+            info = archive.entry(name, moment=archive.photo_date(photo=photo, timezone=zone))
+            zipped.writestr(info, data)
             export.included.append((photo, name))
             _record_photo(session, organisation, publication, evaluation, use, name, now)
-        archive.writestr(
-            zipfile.ZipInfo("manifest.txt", date_time=(2000, 1, 1, 0, 0, 0)),
-            _manifest(organisation, publication, export),
+        text = archive.manifest(
+            heading=f"{organisation.name} - publication {publication.id} for "
+            f"{uses[use].label_en} ({use})",
+            made=now,
+            timezone=zone,
+            size=size,
+            title=publication.title,
+            included=(name for _, name in export.included),
+            left_out=missing,
+        )
+        zipped.writestr(
+            archive.entry("manifest.txt", moment=archive.local_time(now, timezone=zone)), text
         )
     publication.photo_count = len(export.included)
     publication.left_out_count = len(export.left_out)
@@ -127,6 +144,15 @@ def publish(
     session.flush()
     export.data = buffer.getvalue()
     return export
+
+
+def _events(session: Session, photos: Sequence[Photo]) -> dict[int, Event]:
+    ids = {photo.event_id for photo in photos}
+    return {
+        event.id: event
+        for event in session.exec(select(Event).where(col(Event.id).in_(ids)))
+        if event.id is not None
+    }
 
 
 def _record_photo(
@@ -182,19 +208,3 @@ def _record_photo(
                 consent_state=state.state.value if state else "",
             )
         )
-
-
-def _manifest(organisation: Organisation, publication: Publication, export: Export) -> str:
-    lines = [
-        f"{organisation.name} - publication {publication.id} for '{publication.use_code}'",
-        f"Made {publication.created_at.isoformat(timespec='minutes')}; size {publication.size}.",
-        "Faces without consent for this use are covered. If consent is withdrawn later,",
-        "ConsentLens lists the photos to take down.",
-        "",
-        f"Included ({len(export.included)}):",
-        *(f"  {name}" for _, name in export.included),
-        "",
-        f"Left out ({len(export.left_out)}):",
-        *(f"  photo {photo.id}: {reason}" for photo, reason in export.left_out),
-    ]
-    return "\n".join(lines) + "\n"

@@ -22,11 +22,12 @@ from consentlens.consent.models import ConsentUse
 from consentlens.consent.policy import ConsentState, EffectiveConsent
 from consentlens.core.config import get_settings
 from consentlens.core.i18n import N_, get_translations
-from consentlens.core.mail import Mail, MailError, get_mailer
+from consentlens.core.mail import Mail
 from consentlens.core.tables import utcnow
 from consentlens.core.templating import render_text
 from consentlens.faces import verdicts
 from consentlens.organisations.models import Organisation
+from consentlens.outbox import service as outbox
 from consentlens.people import events as people_events
 from consentlens.people.models import Child
 from consentlens.publishing.models import Publication, PublishedFace, PublishedPhoto
@@ -191,7 +192,7 @@ def mark_taken_down(
 
 
 def notify_takedowns(*, session: Session, organisation: Organisation, now: datetime) -> int:
-    """E-mail staff the flagged photos they have not been told about; returns messages sent."""
+    """E-mail staff the flagged photos they have not been told about; returns messages queued."""
     pending = [
         t
         for t in open_takedowns(session=session, organisation=organisation)
@@ -228,12 +229,13 @@ def notify_takedowns(*, session: Session, organisation: Organisation, now: datet
                 per_use=dict(per_use),
                 base_url=get_settings().base_url.rstrip("/"),
             ),
+            sender_name=organisation.name,
         )
-        try:
-            get_mailer().send(mail)
-            sent += 1
-        except MailError:
-            continue  # told again at the next run: notified_at stays empty
+        # Delivered, and retried, by the outbox: queued counts as told.
+        outbox.queue_mail(
+            session=session, mail=mail, purpose="photos.takedown", organisation_id=organisation.id
+        )
+        sent += 1
     if sent:
         for takedown in pending:
             takedown.published.takedown_notified_at = now
