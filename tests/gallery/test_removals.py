@@ -26,6 +26,7 @@ from consentlens.people import children as child_service
 from consentlens.people import guardianships
 from consentlens.photos import storage
 from consentlens.photos.models import Event, Photo, PhotoFamilyHiding
+from consentlens.publishing import retention
 from consentlens.publishing import service as publishing
 from consentlens.publishing.models import PublishedPhoto
 from tests import factories
@@ -271,3 +272,17 @@ def test_hiding_flags_published_copies_for_takedown(db, tmp_path):
     published = db.exec(select(PublishedPhoto)).one()
     assert published.photo_id == scene.photo.id
     assert published.takedown_flagged_at is not None and published.takedown_reason
+
+
+def test_retention_deletes_an_event_whose_photo_a_family_no_longer_sees(db, tmp_path):
+    scene = _scene(db, tmp_path)
+    visibility.hide_for_family(
+        session=db, principal=scene.staff, photo=scene.photo, guardian_id=scene.c.guardian.id
+    )
+    visibility.hide_everywhere(session=db, principal=scene.staff, photo=scene.other)
+    deleted = retention.delete_event(
+        session=db, organisation=scene.c.org, event=scene.event, reason="retention"
+    )
+    assert deleted == 2
+    assert db.exec(select(PhotoFamilyHiding)).all() == []
+    assert db.get(Photo, scene.photo.id) is None

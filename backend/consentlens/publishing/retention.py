@@ -14,7 +14,7 @@ from consentlens.gallery.models import RemovalRequest
 from consentlens.organisations.models import Organisation
 from consentlens.organisations.service import local_today
 from consentlens.photos import storage
-from consentlens.photos.models import Event, EventGroup, Photo
+from consentlens.photos.models import Event, EventGroup, Photo, PhotoFamilyHiding
 from consentlens.publishing.models import PublishedFace, PublishedPhoto
 
 NOTICE_DAYS = 30
@@ -93,6 +93,9 @@ def delete_event(
         update(RemovalRequest)
         .where(col(RemovalRequest.photo_id).in_(photo_ids))
         .values(photo_id=None)
+    )
+    session.exec(
+        delete(PhotoFamilyHiding).where(col(PhotoFamilyHiding.photo_id).in_(photo_ids))
     )
     session.exec(delete(Face).where(col(Face.photo_id).in_(photo_ids)))
     session.exec(delete(StoredVerdict).where(col(StoredVerdict.photo_id).in_(photo_ids)))
