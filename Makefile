@@ -3,6 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 PORT ?= 8000
+HOST ?= 127.0.0.1
 
 .PHONY: run test lint bench messages clean
 
@@ -26,7 +27,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/activate
 run: $(VENV)/.installed
 	$(BIN)/consentlens migrate
 	$(BIN)/consentlens demo --if-empty
-	CONSENTLENS_BASE_URL=$${CONSENTLENS_BASE_URL:-http://127.0.0.1:$(PORT)} $(BIN)/consentlens serve --port $(PORT)
+	CONSENTLENS_BASE_URL=$${CONSENTLENS_BASE_URL:-http://127.0.0.1:$(PORT)} $(BIN)/consentlens serve --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.installed-test
 	bash scripts/test-prerequisites.sh

@@ -59,7 +59,8 @@ def main() -> int:
                 missing_total += 1
                 continue
             if isinstance(message.id, tuple):
-                forms = list(entry) if entry is not None else ["", ""]
+                # As many forms as the catalog's header says (a pending entry may carry more).
+                forms = (list(entry) if entry is not None else [""] * 2)[: catalog.num_plurals]
                 lines = [f"msgid {_quote(message.id[0])}", f"msgid_plural {_quote(message.id[1])}"]
                 lines += [f"msgstr[{n}] {_quote(form)}" for n, form in enumerate(forms)]
             else:

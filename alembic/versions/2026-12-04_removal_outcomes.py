@@ -5,7 +5,7 @@ Requests resolved before this keep their old resolution ("removed"/"kept"); they
 done / declined without a reason.
 
 Revision ID: b08ced490e63
-Revises: 0695d2978f8f
+Revises: b7ec8a74327f
 Create Date: 2026-12-04 02:03:56
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 import consentlens.core.tables
 
 revision: str = "b08ced490e63"
-down_revision: str | None = "0695d2978f8f"
+down_revision: str | None = "b7ec8a74327f"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -15,14 +15,16 @@ from sqlmodel import Session
 
 from consentlens import health, maintenance
 from consentlens.auth import api as auth_api
+from consentlens.auth import deps as auth_deps
 from consentlens.auth import errors as auth_errors
 from consentlens.auth import front_door
 from consentlens.auth import pages as auth_pages
+from consentlens.auth import staff_pages as auth_staff_pages
 from consentlens.backup import pages as backup_pages
 from consentlens.backup import schedule as backup_schedule
 from consentlens.consent import api as consent_api
-from consentlens.consent import errors as consent_errors
 from consentlens.consent import (
+    club_pages,
     events,
     family_pages,
     home_pages,
@@ -31,6 +33,7 @@ from consentlens.consent import (
     providers,
     season_pages,
 )
+from consentlens.consent import errors as consent_errors
 from consentlens.consent import pages as consent_pages
 from consentlens.consent import templating as consent_templating
 from consentlens.consent.service import ensure_default_uses
@@ -62,9 +65,9 @@ from consentlens.people import events as people_events
 from consentlens.photos import api as photos_api
 from consentlens.photos import pages as photos_pages
 from consentlens.photos.service import ANALYSIS_TASK
+from consentlens.publishing import deletion_pages, menu_counts, rules_pages, takedowns, withdrawn
 from consentlens.publishing import pages as publishing_pages
 from consentlens.publishing import settings_pages as publishing_settings_pages
-from consentlens.publishing import takedowns, withdrawn
 
 # Who hears of a consent change, inside the transaction that records it, in this order: the
 # faces room re-judges the photos the change affects (or forgets the child's reference faces),
@@ -98,6 +101,7 @@ ROUTERS = (
     front_door.router,
     auth_pages.router,
     auth_api.router,
+    auth_staff_pages.router,
     home_pages.router,
     organisation_api.router,
     people_api.router,
@@ -107,6 +111,7 @@ ROUTERS = (
     import_pages.router,
     confirm_pages.router,
     consent_pages.router,
+    club_pages.router,
     paper_pages.router,
     season_pages.router,
     family_pages.router,
@@ -119,6 +124,8 @@ ROUTERS = (
     gallery_staff_pages.router,
     publishing_pages.router,
     publishing_settings_pages.router,
+    deletion_pages.router,
+    rules_pages.router,
     backup_pages.router,
     photos_api.router,
     faces_api.router,
@@ -143,6 +150,10 @@ def install_providers() -> None:
     providers.install_reference_count(REFERENCE_COUNT)
     if providers.installed_reference_count() is not REFERENCE_COUNT:
         raise RuntimeError("the reference-count provider is not installed")
+    # The staff menu's badges: what waits in the gallery and publishing rooms.
+    auth_deps.install_menu_counts(menu_counts.menu_counts)
+    if auth_deps.installed_menu_counts() is not menu_counts.menu_counts:
+        raise RuntimeError("the menu-count provider is not installed")
 
 
 def install_process() -> None:

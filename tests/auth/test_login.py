@@ -280,3 +280,46 @@ def test_a_success_clears_the_count_of_its_own_address(db):
     for _ in range(2):
         assert _attempt(db, staff.email, "10.3.3.3") is LoginOutcome.INVALID
     assert _attempt(db, staff.email, "10.3.3.3", factories.PASSWORD) is LoginOutcome.OK
+
+
+def test_the_language_the_sign_in_page_was_read_in_is_kept_after_it(client, db):
+    org = factories.organisation(db)
+    dutch = factories.user(db, org, Role.STAFF, locale="nl")
+    fresh = factories.user(db, org, Role.STAFF)
+    for account in (dutch, fresh):
+        client.cookies.clear()
+        page = client.get("/login", headers={"accept-language": "en-GB,en;q=0.9"})
+        assert 'lang="en"' in page.text
+        response = client.post(
+            "/login",
+            data={
+                "email": account.email,
+                "password": factories.PASSWORD,
+                "csrf_token": csrf_from(page.text),
+                "shown_locale": "en",
+            },
+            headers={"accept-language": "en-GB,en;q=0.9"},
+        )
+        assert response.status_code == 303
+        home = client.get("/admin", headers={"accept-language": "en-GB,en;q=0.9"})
+        # Not Dutch all of a sudden, though the first account's language is Dutch.
+        assert 'lang="en"' in home.text
+    db.refresh(dutch)
+    db.refresh(fresh)
+    # An account's own language is kept for its e-mails; one with none takes what was used.
+    assert dutch.locale == "nl" and fresh.locale == "en"
+
+
+def test_a_refused_sign_in_answers_in_the_language_of_the_form(client, db):
+    page = client.get("/login", headers={"accept-language": "fr"})
+    refused = client.post(
+        "/login",
+        data={
+            "email": "x@example.test",
+            "password": "wrong",
+            "csrf_token": csrf_from(page.text),
+            "shown_locale": "fr",
+        },
+        headers={"accept-language": "nl"},
+    )
+    assert refused.status_code == 400 and 'lang="fr"' in refused.text

@@ -6,6 +6,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from babel.dates import format_date
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
@@ -70,7 +71,7 @@ def test_a_child_from_12_refuses_with_their_own_link(app, client, db, club):
     with TestClient(app, follow_redirects=False) as phone:
         assert phone.get(path).headers["location"] == "/consent"
         page = phone.get("/consent", headers={"accept-language": "nl"})
-        assert "Foto's van jou" in page.text and "Jonas" in page.text
+        assert "Uw foto's" in page.text and "Jonas" in page.text
         answer(phone, teen, {Use.SOCIAL_MEDIA: "no"})
         assert phone.get("/staff/children/1").status_code in (303, 403)
     assert states(db, org, teen)[Use.SOCIAL_MEDIA] is ConsentState.REFUSED
@@ -416,7 +417,9 @@ def test_a_new_season_expires_old_answers_and_asks_for_renewal(app, client, db, 
     assert done.status_code == 200 and mum.email in done.text
     assert org.season_end == new_end
     [renewal] = inbox.to(mum.email)
-    assert old_end.isoformat() in inbox.body(renewal)
+    # The date in the mail's sentence is written out in the parent's language, not ISO.
+    locale = mum.locale or org.default_locale
+    assert format_date(old_end, format="long", locale=locale) in inbox.body(renewal)
 
     uses = consent.list_uses(session=db, organisation=org)
     after_old_end = datetime.combine(old_end + timedelta(days=1), datetime.min.time(), tzinfo=UTC)

@@ -55,10 +55,11 @@ def test_naming_a_face_confirms_it_adds_a_reference_and_rejudges_the_photo(clien
     page = client.get(f"/staff/events/{ev.id}/review")
     assert page.status_code == 200
     html = page.text
-    assert html.count('class="card rv-group"') == 2
+    assert html.count('class="card rv-group') == 2
     for face in (biden_face, child_face):
         assert f'src="/staff/faces/{face.id}/crop"' in html
-        assert f'name="face_ids" value="{face.id}" checked' in html
+        # One card each: a card's key is its first face.
+        assert f'name="face_ids" value="{face.id}:{face.id}" checked' in html
     assert f'alt="Face 1 in photo {photo.id}"' in html
     assert f'href="/staff/photos/{photo.id}"' in html
     assert "Looks like" not in html and "Yes, this is" not in html
@@ -67,7 +68,7 @@ def test_naming_a_face_confirms_it_adds_a_reference_and_rejudges_the_photo(clien
     others = re.search(r'<optgroup label="Other children of the club">(.*?)</optgroup>', html, re.S)
     assert team and "Barack Peeters" in team.group(1) and "Joe Peeters" not in team.group(1)
     assert others and "Joe Peeters" in others.group(1)
-    assert '<label for="rv-child-1">' in html and 'id="rv-child-1"' in html
+    assert '<label for="rv-child-1" class="visually-hidden">' in html and 'id="rv-child-1"' in html
 
     crop = client.get(f"/staff/faces/{biden_face.id}/crop")
     assert crop.status_code == 200

@@ -550,3 +550,52 @@ def test_guardians_have_no_access_to_the_import_pages(client, db):
 def test_signed_out_visitors_are_sent_to_sign_in(client):
     response = client.get("/staff/import")
     assert response.status_code == 303 and response.headers["location"].startswith("/login")
+
+
+@pytest.mark.parametrize(
+    ("new", "existing", "means"),
+    [
+        ("U10", ["U10 Dolfijnen", "U12"], "U10 Dolfijnen"),
+        ("u 10", ["U10"], "U10"),
+        ("U10 Dolfijnen Extra", ["U10 Dolfijnen"], "U10 Dolfijnen"),
+        ("Keepers", ["U10 Dolfijnen"], None),
+        ("U1", ["U10"], None),  # another word, not a prefix of one
+        ("", ["U10"], None),
+    ],
+)
+def test_a_new_group_name_like_an_existing_one_is_found(new, existing, means):
+    from consentlens.people.import_service import similar_group
+
+    assert similar_group(name=new, existing=existing) == means
+
+
+def test_the_preview_warns_of_likely_duplicate_members_and_groups(client, db):
+    from consentlens.people import groups as group_service
+
+    org, admin = _signed_in(client, db)
+    group_service.create_group(
+        session=db, organisation=org, name="U10 Dolfijnen", actor=admin, origin=Origin()
+    )
+    factories.child(db, org, first_name="Lotte", last_name="Peeters")
+    db.commit()
+    # Lotte again with another birth date, and "U10" for "U10 Dolfijnen".
+    data = csv_bytes(HEADER, ";Lotte;Peeters;14/03/2016;U10;Ann Peeters;ann@example.be;;")
+    html = _preview(client, data).text
+    assert "Lotte Peeters (born " in html and "is already a member" in html
+    assert "The new group “U10” looks like the existing group “U10 Dolfijnen”" in html
+    assert "1 new row has the name of a member already known" in html
+
+    # Imported anyway (the staff member's call): the result offers to invite the new parents.
+    confirm = client.post(
+        "/staff/import/confirm", data={"csrf_token": csrf_from(html), "token": _confirm_token(html)}
+    )
+    done = client.get(confirm.headers["location"])
+    new_group = db.exec(select(Group).where(Group.name == "U10")).one()
+    assert "Invite the new parents" in done.text
+    assert f'action="/staff/groups/{new_group.id}/invite"' in done.text
+    # The offer leads to the confirmation step, which sends nothing yet.
+    asked = client.post(
+        f"/staff/groups/{new_group.id}/invite",
+        data={"csrf_token": csrf_from(done.text), "who": "unanswered"},
+    )
+    assert asked.status_code == 200 and "ann@example.be" in asked.text

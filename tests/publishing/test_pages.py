@@ -8,6 +8,7 @@ import re
 import zipfile
 from datetime import date
 
+from babel.dates import format_date
 from PIL import Image
 from sqlmodel import select
 
@@ -27,6 +28,10 @@ from tests.factories import photos as make_photos
 OBAMA = "2026-11-21 Tournament - obama_2.jpg"
 STRANGER = "2026-11-21 Tournament - kit_harington_1.jpg"
 DOGS = "2026-11-21 Tournament - dogs.jpg"
+
+
+def _lang(html: str) -> str:
+    return html.split('<html lang="', 1)[1].split('"', 1)[0]
 
 
 def _tile(html: str, photo_id: int) -> str:
@@ -331,7 +336,9 @@ def test_the_settings_page_lists_events_due_for_deletion(client, db):
     page = client.get("/admin/photo-settings").text
     due = page.split('id="due-heading"', 1)[1]
     assert "Old tournament" in due and "Recent match" not in due
-    assert retention.deletion_date(organisation=c.org, event_date=old.event_date).isoformat() in due
+    deleted_on = retention.deletion_date(organisation=c.org, event_date=old.event_date)
+    # Written out in the page's language, as in a sentence.
+    assert format_date(deleted_on, format="long", locale=_lang(page)) in due
     assert f'href="/staff/publish?event={old.id}"' in due
     assert "1 photo ·" in due
     assert "At the next clean-up" in due  # three years is past the 24 months kept

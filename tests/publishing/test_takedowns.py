@@ -3,6 +3,8 @@ without metadata; a later withdrawal flags the publication and staff are told.""
 
 from __future__ import annotations
 
+import email
+import email.policy
 import io
 import zipfile
 
@@ -103,14 +105,24 @@ def test_a_withdrawal_flags_the_publication_and_staff_are_told(db):
     # In the club's language (Dutch here), naming the use as parents saw it.
     assert takedown.published.takedown_reason.endswith("is ingetrokken.")
     assert c.obama.full_name in takedown.published.takedown_reason
+    # Staff read it in their own language, whatever the club's.
+    name = c.obama.full_name
+    assert takedown.reason("en", "Club website") == (
+        f"{name}: the consent for Club website was withdrawn."
+    )
+    assert takedown.reason("fr", "Site du club").startswith(f"{name} : ")
+    assert "retiré" in takedown.reason("fr", "Site du club")
 
     outbox = get_settings().outbox_dir
     before = set(outbox.glob("*.eml")) if outbox.exists() else set()
     assert takedowns.notify_takedowns(session=db, organisation=c.org, now=utcnow()) == 1
     db.commit()
     (mail,) = set(outbox.glob("*.eml")) - before
-    text = mail.read_text()
+    message = email.message_from_bytes(mail.read_bytes(), policy=email.policy.default)
+    text = message.get_body(("plain",)).get_content()
     assert OBAMA in text and "/staff/takedowns" in text
+    # The use under its name as parents saw it, not its code.
+    assert "\nwebsite:" not in text and "Website van de club:" in text
     # Told once: the next run sends nothing.
     assert takedowns.notify_takedowns(session=db, organisation=c.org, now=utcnow()) == 0
 

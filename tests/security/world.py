@@ -160,6 +160,8 @@ class Club:
             "face_id": fam.face.id,
             "request_id": self.removal_id,
             "published_id": self.published_id,
+            # A staff account of the club (the staff-account pages act on it).
+            "user_id": self.staff.id,
             "import_done": self.import_done,
             "import_pending": self.import_pending,
         }

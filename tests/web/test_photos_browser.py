@@ -137,7 +137,10 @@ def test_staff_upload_photos_and_review_the_faces(browser, live_server, artifact
     # Kit Harington is in two of the photos: one card holds both his faces.
     card = cards.filter(has=page.locator(".rv-count", has_text="2 faces"))
     expect(card).to_have_count(1)
-    card.get_by_label("This is").select_option(label=CHILD)
+    # Each child's birth year and groups beside the name tell namesakes apart.
+    option = card.locator("option", has_text=CHILD)
+    expect(option).to_have_text(re.compile(rf"^{CHILD} \(\d{{4}} · {GROUP}\)$"))
+    card.get_by_label("This is").select_option(option.get_attribute("value"))
     card.get_by_role("button", name="Name this child").click()
     expect(page.get_by_role("status")).to_have_text(f"2 faces named {CHILD}.")
     expect(page.locator(".alert-success")).to_be_visible()

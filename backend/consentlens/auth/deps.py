@@ -11,9 +11,10 @@ Every other page depends on `get_principal`, which refuses it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
@@ -82,9 +83,11 @@ class Viewer:
     is_admin: bool
     is_guardian: bool
     by_link: bool
+    # What waits for staff, for the menu's badges (see `install_menu_counts`).
+    counts: Mapping[str, int] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, principal: Principal) -> Viewer:
+    def of(cls, principal: Principal, counts: Mapping[str, int] | None = None) -> Viewer:
         return cls(
             name=principal.user.full_name,
             organisation_name=principal.organisation.name,
@@ -94,7 +97,33 @@ class Viewer:
             is_admin=principal.is_admin,
             is_guardian=principal.is_guardian,
             by_link=principal.by_link,
+            counts=counts or {},
         )
+
+
+# What the staff menu counts (open removal requests, photos to take down) is known to the rooms
+# above; `consentlens.wiring` installs the function that counts them.
+class MenuCounts(Protocol):
+    def __call__(self, *, session: Session, organisation: Organisation) -> Mapping[str, int]: ...
+
+
+_menu_counts: list[MenuCounts] = []
+
+
+def install_menu_counts(counts: MenuCounts) -> None:
+    """Set the function that counts what waits for staff (idempotent)."""
+    _menu_counts[:] = [counts]
+
+
+def installed_menu_counts() -> MenuCounts | None:
+    return _menu_counts[0] if _menu_counts else None
+
+
+def _counts_for(request: Request, session: Session, principal: Principal) -> Mapping[str, int]:
+    # Pages only, for staff with a password session: the API and families never show the menu.
+    if _is_api(request) or principal.by_link or not principal.is_staff or not _menu_counts:
+        return {}
+    return _menu_counts[0](session=session, organisation=principal.organisation)
 
 
 def _is_api(request: Request) -> bool:
@@ -196,7 +225,9 @@ def get_optional_principal(
 ) -> Principal | None:
     """The principal, limited link sessions included (only consent answering uses this)."""
     principal = load_principal(request=request, session=session, token=token)
-    request.state.viewer = Viewer.of(principal) if principal else None
+    request.state.viewer = (
+        Viewer.of(principal, _counts_for(request, session, principal)) if principal else None
+    )
     return principal
 
 

@@ -6,10 +6,10 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
 from consentlens.auth.deps import OptionalAnyone, current_auth_session
-from consentlens.core.config import LOCALES, get_settings
+from consentlens.core.config import LOCALES
 from consentlens.core.db import SessionDep
 from consentlens.core.errors import safe_next
-from consentlens.core.templating import LOCALE_COOKIE
+from consentlens.core.templating import remember_locale
 
 router = APIRouter()
 
@@ -37,12 +37,5 @@ def switch_language(
         principal.user.locale = locale
         session.add(principal.user)
     response = RedirectResponse(safe_next(target=next), status_code=303)
-    response.set_cookie(
-        LOCALE_COOKIE,
-        locale,
-        max_age=365 * 24 * 3600,
-        samesite="lax",
-        secure=get_settings().is_production,
-        httponly=True,
-    )
+    remember_locale(response=response, locale=locale)
     return response

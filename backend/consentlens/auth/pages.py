@@ -16,13 +16,14 @@ from consentlens.auth.deps import (
     sign_in,
     sign_out,
 )
+from consentlens.core.config import LOCALES
 from consentlens.core.db import SessionDep
 from consentlens.core.errors import safe_next
 from consentlens.core.i18n import N_
 from consentlens.core.pages import see_other
 from consentlens.core.security import MIN_PASSWORD_LENGTH, verify_csrf
 from consentlens.core.tables import utcnow
-from consentlens.core.templating import prefer_locale, render
+from consentlens.core.templating import prefer_locale, remember_locale, render
 
 router = APIRouter(tags=["pages"])
 
@@ -61,8 +62,12 @@ def login_submit(
     email: Annotated[str, Form(max_length=254)] = "",
     password: Annotated[str, Form(max_length=1024)] = "",
     next: Annotated[str, Form()] = "/",
+    shown_locale: Annotated[str, Form(max_length=5)] = "",
 ) -> Response:
     target = safe_next(target=next)
+    if shown_locale in LOCALES:
+        # The refusal pages stay in the language the form was read in.
+        request.state.locale = shown_locale
     if not email.strip() or not password:
         return _login_refused(
             request, email, target, 400, N_("Fill in your e-mail address and your password.")
@@ -86,7 +91,14 @@ def login_submit(
     # A fresh session on sign-in: nothing from before (e.g. a planted cookie, or a limited
     # session opened by a link) carries over.
     sign_in(request=request, session=session, now=utcnow(), user_id=result.user.id)
-    return see_other(target)
+    response = see_other(target)
+    if shown_locale in LOCALES:
+        # The person read the sign-in page in this language: the pages after it stay in it
+        # (the account's own language, else, would take over at once), and an account with
+        # none yet gets it for its e-mails.
+        remember_locale(response=response, locale=shown_locale)
+        service.adopt_locale(session=session, user=result.user, locale=shown_locale)
+    return response
 
 
 @router.post("/logout", include_in_schema=False, dependencies=[Depends(verify_csrf)])

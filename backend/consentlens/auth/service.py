@@ -10,7 +10,7 @@ from sqlmodel import Session, col, func, select
 
 from consentlens.audit import service as audit
 from consentlens.auth.models import LoginAttempt, Membership, Role, User
-from consentlens.core.config import get_settings
+from consentlens.core.config import LOCALES, get_settings
 from consentlens.core.security import MIN_PASSWORD_LENGTH, hash_password, verify_password
 from consentlens.core.tables import utcnow
 from consentlens.organisations.models import Organisation
@@ -70,6 +70,13 @@ def set_password(*, session: Session, user: User, password: str) -> None:
     user.password_hash = hash_password(password)
     session.add(user)
     session.flush()
+
+
+def adopt_locale(*, session: Session, user: User, locale: str) -> None:
+    """Give an account with no language yet the one its person uses (e-mails follow it)."""
+    if not user.locale and locale in LOCALES:
+        user.locale = locale
+        session.add(user)
 
 
 def add_membership(

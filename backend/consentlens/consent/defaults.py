@@ -88,7 +88,7 @@ DEFAULT_USES: tuple[UseText, ...] = (
         "y est publié peut être partagé et copié par d'autres.",
         "explanation_en": "Photos on the club's Facebook, Instagram or other pages. What is "
         "posted there can be shared and copied by others.",
-        "example_nl": "Een foto van het tornooi op de Instagram-pagina van de club.",
+        "example_nl": "Een foto van het toernooi op de Instagram-pagina van de club.",
         "example_fr": "Une photo du tournoi sur la page Instagram du club.",
         "example_en": "A photo of the tournament on the club's Instagram page.",
     },
@@ -125,7 +125,7 @@ DEFAULT_USES: tuple[UseText, ...] = (
         "explanation_en": "The club may recognise your child's face on photos automatically, "
         "so that your child is only shown where you allowed it. Without this consent, your "
         "child is blurred on every photo.",
-        "example_nl": "De club herkent uw kind op de foto's van het tornooi en vervaagt het "
+        "example_nl": "De club herkent uw kind op de foto's van het toernooi en vervaagt het "
         "waar u nee "
         "zei.",
         "example_fr": "Le club reconnaît votre enfant sur les photos du tournoi et le floute "

@@ -16,10 +16,15 @@ from consentlens.consent.policy import ConsentState, EffectiveConsent
 from consentlens.consent.season import renewed_child_ids
 from consentlens.organisations.models import Organisation
 from consentlens.people.children import list_children
+from consentlens.people.groups import groups_by_child
 from consentlens.people.guardians import guardians_by_child
 from consentlens.people.models import Child, Group
 
 STATE_FILTERS = ("all", "incomplete", *[state.value for state in ConsentState])
+# Someone still has to answer: the reminder's "without an answer in force" (invitations.py).
+UNANSWERED = frozenset({ConsentState.NO_ANSWER, ConsentState.WAITING, ConsentState.EXPIRED})
+# The club-wide list adds what the admin home counts: "other" (neither yes nor no).
+CLUB_FILTERS = (*STATE_FILTERS, "other", "unanswered")
 
 
 @dataclass(frozen=True)
@@ -32,13 +37,22 @@ class Overview:
     total: int
 
 
-def _matches(states: dict[str, EffectiveConsent], use: str, state: str) -> bool:
+def state_matches(*, consent: EffectiveConsent, state: str) -> bool:
+    """Whether one answer is what a filter asks for."""
     if state == "all":
         return True
-    selected = list(states.values()) if use == "any" else [states[use]]
     if state == "incomplete":
-        return any(s.state is not ConsentState.GRANTED for s in selected)
-    return any(s.state.value == state for s in selected)
+        return consent.state is not ConsentState.GRANTED
+    if state == "other":
+        return consent.state not in (ConsentState.GRANTED, ConsentState.REFUSED)
+    if state == "unanswered":
+        return consent.state in UNANSWERED
+    return consent.state.value == state
+
+
+def _matches(states: dict[str, EffectiveConsent], use: str, state: str) -> bool:
+    selected = list(states.values()) if use == "any" else [states[use]]
+    return any(state_matches(consent=s, state=state) for s in selected)
 
 
 @dataclass(frozen=True)
@@ -87,3 +101,73 @@ def guardians_of_child(*, session: Session, child: Child) -> list[tuple[User, st
     assert child.id is not None
     linked = guardians_by_child(session=session, child_ids=[child.id])[child.id]
     return sorted(((user, link.relation) for user, link in linked), key=lambda g: g[0].full_name)
+
+
+@dataclass(frozen=True)
+class ClubRow:
+    child: Child
+    groups: list[Group]
+    states: dict[str, EffectiveConsent]
+    guardians: list[User]
+    # The uses whose answer matched the filter (all of them for one use, or "all").
+    matching: list[str]
+
+
+@dataclass(frozen=True)
+class ClubList:
+    uses: list[ConsentUse]
+    use: str
+    state: str
+    rows: list[ClubRow]
+    # Per group (None: in no group) how many listed children it has, for the reminder links.
+    by_group: list[tuple[Group | None, int]]
+
+
+def club_list(
+    *, session: Session, organisation: Organisation, now: datetime, use: str, state: str
+) -> ClubList:
+    """The organisation's children whose answer matches, with their groups and guardians."""
+    uses = service.list_uses(session=session, organisation=organisation)
+    use = use if use in {u.code for u in uses} else "any"
+    state = state if state in CLUB_FILTERS else "all"
+    children = list_children(session=session, organisation=organisation)
+    consents = service.effective_consents(
+        session=session, organisation=organisation, children=children, uses=uses, now=now
+    )
+    listed = [
+        (child, {u.code: consents[(child.id, u.code)] for u in uses})
+        for child in children
+        if _matches({u.code: consents[(child.id, u.code)] for u in uses}, use, state)
+    ]
+    ids = [child.id for child, _ in listed if child.id is not None]
+    groups = groups_by_child(session=session, child_ids=ids)
+    guardians = guardians_by_child(session=session, child_ids=ids)
+    rows = [
+        ClubRow(
+            child,
+            [g for g in groups.get(child.id, []) if g.archived_at is None],
+            states,
+            [user for user, _ in guardians[child.id]],
+            [
+                code
+                for code, consent in states.items()
+                if (use == "any" and state_matches(consent=consent, state=state)) or code == use
+            ],
+        )
+        for child, states in listed
+        if child.id is not None
+    ]
+    per_group: Counter[int | None] = Counter()
+    named: dict[int, Group] = {}
+    for row in rows:
+        for group in row.groups:
+            assert group.id is not None
+            named[group.id] = group
+            per_group[group.id] += 1
+        if not row.groups:
+            per_group[None] += 1
+    by_group = sorted(
+        ((named.get(gid) if gid is not None else None, n) for gid, n in per_group.items()),
+        key=lambda item: (item[0] is None, item[0].name.lower() if item[0] else ""),
+    )
+    return ClubList(uses, use, state, rows, by_group)

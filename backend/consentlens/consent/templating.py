@@ -20,6 +20,8 @@ STATE_LABELS = {
     "no_answer": N_("No answer"),
     "expired": N_("Expired"),
     "waiting": N_("Waiting"),
+    "other": N_("Neither yes nor no"),
+    "unanswered": N_("Not answered yet"),
 }
 
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
 
@@ -101,6 +101,18 @@ def prefer_locale(*, request: Request, locale: str | None) -> None:
     browser chose one with the language switch."""
     if locale in LOCALES and not request.cookies.get(LOCALE_COOKIE):
         request.state.locale = locale
+
+
+def remember_locale(*, response: Response, locale: str) -> None:
+    """Keep answering this browser in `locale` (the language switch's cookie)."""
+    response.set_cookie(
+        LOCALE_COOKIE,
+        locale,
+        max_age=365 * 24 * 3600,
+        samesite="lax",
+        secure=get_settings().is_production,
+        httponly=True,
+    )
 
 
 def render_text(name: str, *, locale: str, **context: Any) -> str:

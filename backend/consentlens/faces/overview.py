@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
+from consentlens.consent.policy import PhotoVerdict
 from consentlens.consent.uses import Use
 from consentlens.faces import review, verdicts
 from consentlens.faces.imaging import PhotoTooLarge, UnreadablePhoto
@@ -155,17 +156,15 @@ class FaceReasons:
     params: dict[str, Any]
 
 
-def face_reasons(*, verdict: StoredVerdict, numbers: dict[int, int]) -> list[FaceReasons]:
+def face_reasons(*, verdict: PhotoVerdict, numbers: dict[int, int]) -> list[FaceReasons]:
     """The verdict's per-face reasons, faces with the same verdict and reason listed once."""
     groups: dict[tuple[bool, str, str], FaceReasons] = {}
-    for entry in verdict.face_reasons:
-        params = entry.get("params") or {}
-        key = (bool(entry["visible"]), entry["reason"], repr(sorted(params.items())))
-        group = groups.setdefault(
-            key, FaceReasons([], bool(entry["visible"]), entry["reason"], params)
-        )
-        if entry["face_id"] in numbers:
-            group.numbers.append(numbers[entry["face_id"]])
+    for face in verdict.faces:
+        params = dict(face.reason.params)
+        key = (face.visible, face.reason.message, repr(sorted(params.items())))
+        group = groups.setdefault(key, FaceReasons([], face.visible, face.reason.message, params))
+        if face.face_id in numbers:
+            group.numbers.append(numbers[face.face_id])
     return list(groups.values())
 
 

@@ -8,24 +8,30 @@ from __future__ import annotations
 
 import gettext as gettext_module
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
 from fastapi.responses import JSONResponse, Response
+from sqlmodel import Session
 
-from consentlens.auth.deps import CurrentStaff
+from consentlens.audit.service import origin_of
+from consentlens.auth.deps import CurrentStaff, Principal
 from consentlens.consent.uses import Use
 from consentlens.core import throttle
 from consentlens.core.db import SessionDep
 from consentlens.core.i18n import N_, get_translations
-from consentlens.core.ids import Id
-from consentlens.core.pages import not_found
+from consentlens.core.ids import Id, parse_id
+from consentlens.core.pages import not_found, see_other
 from consentlens.core.security import verify_csrf
 from consentlens.core.tables import utcnow
 from consentlens.core.templating import render, request_locale
-from consentlens.faces import derivatives, overview, serving, verdicts
+from consentlens.faces import corrections, derivatives, overview, picker, review, serving, verdicts
 from consentlens.faces.labels import ACTION_LABELS, FACE_STATE_LABELS, STATUS_LABELS
 from consentlens.faces.models import REVIEW_STATES
+from consentlens.faces.review import ReviewError
+from consentlens.people import children as child_service
 from consentlens.photos import hidings, lookup, service
+from consentlens.photos.models import Photo
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 CSRF = [Depends(verify_csrf)]
@@ -39,13 +45,16 @@ NOTICES = {
     "created": N_("The event was created. Add its photos below."),
     "retried": N_("The photo will be analysed again."),
     "uploaded": N_("The files were received. Each file's result is in the list below."),
-    "photo_deleted": N_("The photo was deleted."),
+    "photo_deleted": N_("The photo is deleted."),
 }
 PHOTO_NOTICES = {
     "hidden": N_("The photo is hidden from everyone. Only staff see it, here."),
     "shown": N_("The photo is no longer hidden: the consents decide again."),
     "family_shown": N_("That family sees the photo in their gallery again."),
 }
+
+# What a correction on the photo page did, named in the redirect's query string.
+FACE_NOTICES = ("name", "kept_unknown", "unname", "not_a_face")
 
 
 def _progress_json(
@@ -127,17 +136,19 @@ def event_progress(
 # --- one photo --------------------------------------------------------------------------------
 
 
-@router.get("/staff/photos/{photo_id}")
-def photo_page(
+def _photo_page(
     request: Request,
-    session: SessionDep,
-    principal: CurrentStaff,
-    photo_id: Id,
-    use: str = Use.INTERNAL_GALLERY,
-    done: str | None = None,
+    session: Session,
+    principal: Principal,
+    photo: Photo,
+    *,
+    use: str,
+    notice: tuple[str, int, int | None] | None = None,
+    error: tuple[int, ReviewError] | None = None,
+    status_code: int = 200,
+    takedown_notice: str | None = None,
 ) -> Response:
     organisation = principal.organisation
-    photo = lookup.photo_or_404(session=session, principal=principal, photo_id=photo_id)
     assert photo.id is not None
     # Judge now, so a consent that lapsed since the last evaluation shows at once.
     evaluation = serving.current_evaluation(
@@ -160,12 +171,17 @@ def photo_page(
         preview = shown.verdicts.get(use)
     faces = overview.face_rows(session=session, evaluation=evaluation)
     numbers = {row.face.id: row.number for row in faces if row.face.id is not None}
-    stored = serving.stored_verdicts(session=session, photo_id=photo.id)
     event = service.get_event(session=session, organisation=organisation, event_id=photo.event_id)
     chosen = next((u for u in uses if u.code == use), None)
+    named = None
+    if notice is not None and notice[2] is not None:
+        named = child_service.get_child(
+            session=session, organisation=organisation, child_id=notice[2]
+        )
     return render(
         request,
         "photos/photo.html",
+        status_code=status_code,
         photo=photo,
         event=event,
         uses=uses,
@@ -173,9 +189,12 @@ def photo_page(
         use_label=chosen.label(request_locale(request)) if chosen else "",
         verdict=evaluation.verdicts.get(use),
         preview=preview,
-        stored={v.use_code: v for v in stored},
+        # The verdicts of right now, not the stored ones: a stored row keeps the words of the
+        # release that wrote it (an old one showed the consent state's code, "(refused)").
+        verdicts_now=evaluation.verdicts,
         face_reasons={
-            v.use_code: overview.face_reasons(verdict=v, numbers=numbers) for v in stored
+            code: overview.face_reasons(verdict=v, numbers=numbers)
+            for code, v in evaluation.verdicts.items()
         },
         faces=faces,
         awaiting_review=any(
@@ -185,11 +204,95 @@ def photo_page(
         status_labels=STATUS_LABELS,
         face_state_labels=FACE_STATE_LABELS,
         action_labels=ACTION_LABELS,
+        picker=picker.child_picker(session=session, organisation=organisation, event=event),
+        corrections={
+            row.face.id: {c.value for c in corrections.allowed(row.face.state)} for row in faces
+        },
+        notice=(notice[0], numbers.get(notice[1]), named) if notice else None,
+        face_error=(error[0], error[1]) if error else None,
         retryable=overview.may_retry(status=photo.status, error=photo.error),
         family_hidings=hidings.family_hidings(session=session, photo=photo),
-        notice=PHOTO_NOTICES.get(done or ""),
+        takedown_notice=takedown_notice,
         tz=organisation.timezone,
     )
+
+
+@router.get("/staff/photos/{photo_id}")
+def photo_page(
+    request: Request,
+    session: SessionDep,
+    principal: CurrentStaff,
+    photo_id: Id,
+    use: str = Use.INTERNAL_GALLERY,
+    done: str | None = None,
+    face: str | None = None,
+    child: str | None = None,
+) -> Response:
+    photo = lookup.photo_or_404(session=session, principal=principal, photo_id=photo_id)
+    face_id = parse_id(face)
+    notice = (done, face_id, parse_id(child)) if done in FACE_NOTICES and face_id else None
+    return _photo_page(
+        request,
+        session,
+        principal,
+        photo,
+        use=use,
+        notice=notice,
+        takedown_notice=PHOTO_NOTICES.get(done or ""),
+    )
+
+
+@router.post("/staff/photos/{photo_id}/faces/{face_id}", dependencies=CSRF)
+def face_correct(
+    request: Request,
+    session: SessionDep,
+    principal: CurrentStaff,
+    photo_id: Id,
+    face_id: Id,
+    correction: Text = "",
+    state: Text = "",
+    child_id: Text = "",
+    use: Text = Use.INTERNAL_GALLERY,
+) -> Response:
+    """Remove a face's name, name another child, or mark it as not a face; re-judged at once."""
+    photo = lookup.photo_or_404(session=session, principal=principal, photo_id=photo_id)
+    found = review.get_face(session=session, organisation=principal.organisation, face_id=face_id)
+    if found is None or found[1].id != photo.id:
+        raise not_found()
+    face = found[0]
+    try:
+        try:
+            chosen = corrections.Correction(correction)
+        except ValueError:
+            raise ReviewError(N_("Choose what to do with this face.")) from None
+        done = corrections.correct(
+            session=session,
+            organisation=principal.organisation,
+            face=face,
+            correction=chosen,
+            child_id=parse_id(child_id),
+            expected_state=state,
+            user=principal.user,
+            now=utcnow(),
+            origin=origin_of(request),
+        )
+    except ReviewError as error:
+        stale = error.message == corrections.STALE
+        return _photo_page(
+            request,
+            session,
+            principal,
+            photo,
+            use=use,
+            error=(face_id, error),
+            status_code=status.HTTP_409_CONFLICT if stale else 400,
+        )
+    kind = "kept_unknown" if done.kept_unknown else done.correction.value
+    query = urlencode(
+        {"use": use, "done": kind, "face": face_id}
+        | ({"child": done.named.id} if done.named else {})
+    )
+    return see_other(f"/staff/photos/{photo.id}?{query}#face-{face_id}")
 
 
 @router.get("/staff/photos/{photo_id}/image")

@@ -24,7 +24,7 @@ from consentlens.core.pages import found_or_404, not_found
 from consentlens.core.security import verify_csrf
 from consentlens.core.tables import utcnow
 from consentlens.core.templating import render
-from consentlens.faces import enrollment, review, serving
+from consentlens.faces import enrollment, picker, review, review_form, serving
 from consentlens.people import children as child_service
 from consentlens.people.models import Child
 from consentlens.photos import ingest, lookup, service
@@ -45,6 +45,8 @@ STALE = {
 # child select of the same form cannot change what the button says.
 SUGGESTED = "suggested"
 NOTICES = ("named", "kept_unknown", "stranger", "not_a_face")
+# The key of the bulk bar, where an error of the bulk button is shown.
+BULK_CARD = "bulk"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +74,12 @@ def _choice(value: str) -> review.Choice:
         raise review.ReviewError(N_("Choose what to do with these faces.")) from None
 
 
+def _error_place(submitted: review_form.Submitted) -> str | None:
+    if submitted.choice == review_form.BULK:
+        return BULK_CARD
+    return submitted.card
+
+
 def _queue_page(
     request: Request,
     session: Session,
@@ -80,19 +88,13 @@ def _queue_page(
     *,
     notice: Notice | None = None,
     error: review.ReviewError | None = None,
+    submitted: review_form.Submitted | None = None,
     status_code: int = 200,
 ) -> Response:
     organisation = principal.organisation
     groups = review.queue(session=session, event=event)
-    everyone = child_service.list_children(session=session, organisation=organisation)
-    in_event: dict[int, Child] = {}
-    for group in service.event_groups(session=session, event=event):
-        for child in child_service.list_children(
-            session=session, organisation=organisation, group_id=group.id
-        ):
-            assert child.id is not None
-            in_event[child.id] = child
-    names = {child.id: child.full_name for child in everyone}
+    children = picker.child_picker(session=session, organisation=organisation, event=event)
+    names = {o.id: o.name for o in [*children.event_children, *children.other_children]}
     suggestions = {g.suggested_child_id for g in groups if g.suggested_child_id is not None}
     for suggested in suggestions - names.keys():
         # A suggestion can outlive an archiving; the name is still the reviewer's best clue.
@@ -111,11 +113,15 @@ def _queue_page(
             photo.id: photo.original_name
             for photo in service.event_photos(session=session, event=event)
         },
-        event_children=sorted(in_event.values(), key=lambda c: (c.last_name, c.first_name)),
-        other_children=[child for child in everyone if child.id not in in_event],
+        picker=children,
         notice=notice,
         review_error=error,
+        # Where the error goes: the card whose button was pressed, the bulk bar, or (a form
+        # without card keys) the top of the page.
+        error_card=_error_place(submitted) if submitted and error else None,
+        kept=submitted.cards if submitted else {},
         suggested_value=SUGGESTED,
+        bulk_value=review_form.BULK,
     )
 
 
@@ -154,21 +160,31 @@ def review_decide(
     event_id: Id,
     choice: Annotated[str, Form()] = "",
     face_ids: Annotated[list[str] | None, Form()] = None,
-    child_id: Annotated[str, Form()] = "",
-    suggested_child_id: Annotated[str, Form()] = "",
+    child_id: Annotated[list[str] | None, Form()] = None,
+    suggested_child_id: Annotated[list[str] | None, Form()] = None,
+    selected: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
     event = lookup.event_or_404(session=session, principal=principal, event_id=event_id)
-    ids = [i for i in (parse_id(value) for value in face_ids or []) if i is not None]
+    submitted = review_form.parse(
+        choice=choice,
+        face_ids=face_ids or [],
+        child_ids=child_id or [],
+        suggested_child_ids=suggested_child_id or [],
+        selected=selected or [],
+    )
+    card = submitted.chosen()
     try:
-        if choice == SUGGESTED:
-            chosen, picked = review.Choice.CHILD, parse_id(suggested_child_id)
+        if submitted.choice == SUGGESTED:
+            chosen, picked = review.Choice.CHILD, card.suggested_child_id
+        elif submitted.choice == review_form.BULK:
+            chosen, picked = review.Choice.STRANGER, None
         else:
-            chosen, picked = _choice(choice), parse_id(child_id)
+            chosen, picked = _choice(submitted.choice), card.child_id
         outcome = review.decide(
             session=session,
             organisation=principal.organisation,
             event=event,
-            face_ids=ids,
+            face_ids=submitted.face_ids(),
             choice=chosen,
             child_id=picked,
             user=principal.user,
@@ -178,7 +194,15 @@ def review_decide(
     except review.ReviewError as error:
         # Nothing was written: decide() checks everything before it changes a face.
         code = status.HTTP_409_CONFLICT if error.message in STALE else 400
-        return _queue_page(request, session, principal, event, error=error, status_code=code)
+        return _queue_page(
+            request,
+            session,
+            principal,
+            event,
+            error=error,
+            submitted=submitted,
+            status_code=code,
+        )
     if outcome.kept_unknown:
         done = "kept_unknown"
     elif chosen is review.Choice.CHILD:

@@ -199,6 +199,21 @@ def staff_resolve(
     if outcome not in {o.value for o in removals.Outcome}:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, N_("Choose what happens to the photo."))
     chosen = removals.Outcome(outcome)
+    if chosen is removals.Outcome.DELETED and not principal.is_admin:
+        # As on the photo page: deleting is for admins; hiding does the same for families.
+        return _queue_page(
+            request,
+            session,
+            principal,
+            errors=[
+                N_(
+                    "Only an administrator can delete a photo. Hide it from everyone instead: "
+                    "you can undo that."
+                )
+            ],
+            failed=removal.id,
+            reason=reason,
+        )
     if chosen is removals.Outcome.DELETED and confirm != "yes" and removal.photo_id is not None:
         return _confirm_delete(
             request,
@@ -236,6 +251,7 @@ def _confirm_delete(
     action: str,
     back: str,
 ) -> Response:
+    """The confirmation step before a request's photo is deleted for good."""
     photo = lookup.photo_or_404(session=session, principal=principal, photo_id=photo_id)
     assert photo.id is not None
     return render(
@@ -301,40 +317,3 @@ def staff_show(
         session=session, principal=principal, photo=photo, origin=origin_of(request)
     )
     return see_other(f"/staff/photos/{photo_id}?done=shown")
-
-
-@router.post("/staff/photos/{photo_id}/delete", dependencies=CSRF)
-def staff_delete(
-    request: Request,
-    session: SessionDep,
-    principal: CurrentStaff,
-    photo_id: Id,
-    confirm: Text = "",
-) -> Response:
-    photo = lookup.photo_or_404(session=session, principal=principal, photo_id=photo_id)
-    if confirm != "yes":
-        return _confirm_delete(
-            request,
-            session,
-            principal,
-            photo_id=photo_id,
-            action=f"/staff/photos/{photo_id}/delete",
-            back=f"/staff/photos/{photo_id}",
-        )
-    open_requests = removals.open_removal_requests(
-        session=session, organisation=principal.organisation, photo_id=photo_id
-    )
-    if open_requests:
-        # Deleting answers the families who asked, as deleting from their request would.
-        removals.resolve_removal(
-            session=session,
-            principal=principal,
-            removal=open_requests[0][0],
-            outcome=removals.Outcome.DELETED,
-            origin=origin_of(request),
-        )
-    else:
-        visibility.delete_photo(
-            session=session, principal=principal, photo=photo, origin=origin_of(request)
-        )
-    return see_other(f"/staff/events/{photo.event_id}?done=photo_deleted")

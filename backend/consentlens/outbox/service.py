@@ -48,6 +48,7 @@ PURPOSE_LABELS = {
     "people.guardian_request": N_("Guardian request"),
     "photos.takedown": N_("Take-down notice"),
     "auth.password_reset": N_("Password link"),
+    "auth.staff_invitation": N_("Staff invitation"),
 }
 
 

@@ -29,6 +29,8 @@ class ImportResult:
     accounts_created: int = 0
     # Existing accounts of other people: asked by e-mail to confirm, not linked.
     confirmations_requested: int = 0
+    # (id, name) of the groups the new members joined: where to invite their parents next.
+    groups_with_new_members: tuple[tuple[int, str], ...] = ()
 
 
 @dataclass
@@ -45,6 +47,7 @@ class _Applier:
     groups_created: list[str] = field(default_factory=list)
     accounts_created: int = 0
     confirmations_requested: int = 0
+    joined: dict[int, str] = field(default_factory=dict)
 
     def _who(self) -> dict[str, Any]:
         return {"session": self.session, "organisation": self.organisation}
@@ -101,6 +104,10 @@ class _Applier:
             actor=self.actor,
             origin=self.origin,
         )
+        for name in row.groups or ():
+            group = self.group(name)
+            assert group.id is not None
+            self.joined[group.id] = group.name
         self.link_guardians(child, row)
 
     def update(self, child: Child, row: MemberRow) -> None:
@@ -167,6 +174,9 @@ def apply_import(
         groups_created=tuple(applier.groups_created),
         accounts_created=applier.accounts_created,
         confirmations_requested=applier.confirmations_requested,
+        groups_with_new_members=tuple(
+            sorted(applier.joined.items(), key=lambda g: g[1].casefold())
+        ),
     )
     audit.record(
         session=session,

@@ -156,6 +156,7 @@ def finish_upload(pending: PendingImport, result: ImportResult) -> None:
         "groups_created": list(result.groups_created),
         "accounts_created": result.accounts_created,
         "confirmations_requested": result.confirmations_requested,
+        "groups_with_new_members": [list(g) for g in result.groups_with_new_members],
         "skipped": skipped,
     }
     write_private(

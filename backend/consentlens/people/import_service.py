@@ -44,6 +44,8 @@ class ImportPlan:
     rows: tuple[PlannedRow, ...]
     new_groups: tuple[str, ...] = ()
     new_accounts: frozenset[str] = frozenset()  # e-mail addresses without an account yet
+    # New group names that look like existing groups: likely the same group, spelled otherwise.
+    group_warnings: tuple[Message, ...] = ()
 
     def count(self, action: Action) -> int:
         return sum(1 for planned in self.rows if planned.action is action)
@@ -63,6 +65,8 @@ class Existing:
 
     by_external_id: dict[str, Child] = field(default_factory=dict)
     by_name: dict[tuple[str, str, str], list[Child]] = field(default_factory=dict)
+    # By names only (birth date left out): who a new row may be a mistyped copy of.
+    by_person: dict[tuple[str, str], list[Child]] = field(default_factory=dict)
     groups: dict[str, Group] = field(default_factory=dict)
     child_groups: dict[int, set[int]] = field(default_factory=dict)
     guardians: dict[int, list[User]] = field(default_factory=dict)
@@ -98,6 +102,8 @@ def load_existing(
             first_name=child.first_name, last_name=child.last_name, birth_date=child.birth_date
         )
         existing.by_name.setdefault(key, []).append(child)
+        if child.archived_at is None:
+            existing.by_person.setdefault(key[:2], []).append(child)
     for group in session.exec(select(Group).where(Group.organisation_id == organisation.id)):
         existing.groups[group.name.casefold()] = group
     links = session.exec(
@@ -217,12 +223,52 @@ def _plan_row(row: MemberRow, existing: Existing, claimed: dict[int, int]) -> Pl
         return PlannedRow(row=row, action=Action.ERROR, errors=tuple(errors))
     added, kept = _guardian_messages(row, child, existing)
     if child is None:
-        return PlannedRow(row=row, action=Action.CREATE)
+        return PlannedRow(row=row, action=Action.CREATE, notes=tuple(_look_alikes(row, existing)))
     assert child.id is not None
     claimed[child.id] = row.line
     changes = _changes(row, child, existing) + added
     action = Action.UPDATE if changes else Action.UNCHANGED
     return PlannedRow(row, action, child.id, changes=tuple(changes), notes=tuple(kept))
+
+
+def _look_alikes(row: MemberRow, existing: Existing) -> list[Message]:
+    """A new row with the name of a member already known (another birth date or member number):
+    most often the same child, typed differently; the staff member decides."""
+    key = import_rows.name_key(first_name=row.first_name, last_name=row.last_name, birth_date=None)
+    return [
+        message(
+            N_(
+                "Row %(row)s: %(name)s (born %(born)s) is already a member. If this is the same "
+                "child, correct the birth date or member number in the file; otherwise it is "
+                "added as a new member."
+            ),
+            row=row.line,
+            name=child.full_name,
+            born=child.birth_date.isoformat(),
+        )
+        for child in existing.by_person.get(key[:2], [])
+    ]
+
+
+def similar_group(*, name: str, existing: Iterable[str]) -> str | None:
+    """An existing group a new group name most likely means ("U10" for "U10 Dolfijnen", "u 10"
+    for "U10"): the same words ignoring case, spaces and punctuation, or one name's words
+    starting the other's."""
+
+    def words(text: str) -> list[str]:
+        return "".join(c if c.isalnum() else " " for c in text.casefold()).split()
+
+    new = words(name)
+    if not new:
+        return None
+    for candidate in sorted(existing, key=str.casefold):
+        old = words(candidate)
+        if not old:
+            continue
+        shorter, longer = sorted((new, old), key=len)
+        if "".join(new) == "".join(old) or longer[: len(shorter)] == shorter:
+            return candidate
+    return None
 
 
 def _archived_group(existing: Existing, name: str) -> bool:
@@ -247,8 +293,22 @@ def plan_import(
     new_accounts = frozenset(
         g.email for row in active for g in row.guardians if g.email not in existing.users
     )
+    known = [group.name for group in existing.groups.values() if group.archived_at is None]
+    group_warnings = tuple(
+        message(
+            N_(
+                "The new group “%(new)s” looks like the existing group “%(old)s”. If it is the "
+                "same group, use “%(old)s” in the file."
+            ),
+            new=name,
+            old=old,
+        )
+        for name in sorted(new_groups.values(), key=str.casefold)
+        if (old := similar_group(name=name, existing=known)) is not None
+    )
     return ImportPlan(
         rows=planned,
         new_groups=tuple(sorted(new_groups.values(), key=str.casefold)),
         new_accounts=new_accounts,
+        group_warnings=group_warnings,
     )

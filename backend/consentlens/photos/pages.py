@@ -44,6 +44,7 @@ def _events_page(
     *,
     form: dict[str, Any] | None = None,
     error: EventError | None = None,
+    done: str = "",
 ) -> Response:
     organisation = principal.organisation
     events = service.list_events(session=session, organisation=organisation)
@@ -64,12 +65,15 @@ def _events_page(
         form=form
         or {"name": "", "event_date": today.isoformat(), "group_ids": set(), "invalid": ""},
         error=error,
+        done=done,
     )
 
 
 @router.get("/staff/events")
-def events_page(request: Request, session: SessionDep, principal: CurrentStaff) -> Response:
-    return _events_page(request, session, principal)
+def events_page(
+    request: Request, session: SessionDep, principal: CurrentStaff, done: str = ""
+) -> Response:
+    return _events_page(request, session, principal, done=done)
 
 
 @router.post("/staff/events", dependencies=CSRF)

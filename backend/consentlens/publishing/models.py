@@ -47,7 +47,11 @@ class PublishedPhoto(SQLModel, table=True):
     file_name: str = Field(max_length=120)
     action: str = Field(max_length=10)
     takedown_flagged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Written in the club's language when flagged: the record. Pages and mails say it in their
+    # reader's language from the kind ("withdrawn", "expired", "left") and the child.
     takedown_reason: str = Field(default="", max_length=300)
+    takedown_kind: str = Field(default="", max_length=12)
+    takedown_child_id: int | None = Field(default=None, foreign_key="children.id")
     takedown_notified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     taken_down_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     taken_down_by_id: int | None = Field(default=None, foreign_key="users.id")

@@ -3,6 +3,7 @@ deleted with everything derived from them. Admins see what is due before it happ
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -70,12 +71,40 @@ def delete_event(
     event: Event,
     reason: str,
     actor_id: int | None = None,
+    origin: audit.Origin | None = None,
 ) -> int:
     """Delete an event with its photos, faces, embeddings, verdicts and files; returns photos."""
     photo_rows = session.exec(
         select(Photo.id, Photo.original_ref).where(Photo.event_id == event.id)
     ).all()
-    photo_ids = [photo_id for photo_id, _ in photo_rows if photo_id is not None]
+    photo_ids = delete_photo_rows(
+        session=session, photo_rows=[(pid, ref) for pid, ref in photo_rows if pid is not None]
+    )
+    session.exec(delete(EventGroup).where(col(EventGroup.event_id) == event.id))
+    audit.record(
+        session=session,
+        action="photos.event_deleted",
+        organisation_id=organisation.id,
+        actor_id=actor_id,
+        subject_type="event",
+        subject_id=event.id,
+        details={
+            "name": event.name,
+            "date": event.event_date.isoformat(),
+            "photos": len(photo_ids),
+            "reason": reason,
+        },
+        origin=origin,
+    )
+    session.delete(event)
+    session.flush()
+    return len(photo_ids)
+
+
+def delete_photo_rows(*, session: Session, photo_rows: Sequence[tuple[int, str]]) -> list[int]:
+    """Delete photos (by id and original) with their faces and verdicts; the files go after
+    the commit. What was published, reference faces and removal requests stay, unlinked."""
+    photo_ids = [photo_id for photo_id, _ in photo_rows]
     face_ids = select(Face.id).where(col(Face.photo_id).in_(photo_ids))
     session.exec(
         update(ReferenceFace).where(col(ReferenceFace.face_id).in_(face_ids)).values(face_id=None)
@@ -94,33 +123,15 @@ def delete_event(
         .where(col(RemovalRequest.photo_id).in_(photo_ids))
         .values(photo_id=None)
     )
-    session.exec(
-        delete(PhotoFamilyHiding).where(col(PhotoFamilyHiding.photo_id).in_(photo_ids))
-    )
+    session.exec(delete(PhotoFamilyHiding).where(col(PhotoFamilyHiding.photo_id).in_(photo_ids)))
     session.exec(delete(Face).where(col(Face.photo_id).in_(photo_ids)))
     session.exec(delete(StoredVerdict).where(col(StoredVerdict.photo_id).in_(photo_ids)))
     session.exec(delete(Photo).where(col(Photo.id).in_(photo_ids)))
-    session.exec(delete(EventGroup).where(col(EventGroup.event_id) == event.id))
-    audit.record(
-        session=session,
-        action="photos.event_deleted",
-        organisation_id=organisation.id,
-        actor_id=actor_id,
-        subject_type="event",
-        subject_id=event.id,
-        details={
-            "name": event.name,
-            "date": event.event_date.isoformat(),
-            "photos": len(photo_ids),
-            "reason": reason,
-        },
-    )
-    session.delete(event)
     session.flush()
     storage.remove_after_commit(
         session=session, refs=[ref for _, ref in photo_rows], photo_ids=photo_ids
     )
-    return len(photo_ids)
+    return photo_ids
 
 
 def delete_due(*, session: Session, organisation: Organisation, now: datetime) -> int:

@@ -8,7 +8,7 @@ and staff are told what to take down where.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -40,6 +40,38 @@ class Takedown:
 
     published: PublishedPhoto
     publication: Publication
+    child: Child | None = None
+
+    def reason(self, locale: str, use_label: str) -> str:
+        """Why it must come down, in the reader's language."""
+        if not self.published.takedown_kind:
+            return self.published.takedown_reason  # flagged before reasons had a kind
+        _ = get_translations(locale).gettext
+        return reason_text(
+            kind=self.published.takedown_kind,
+            name=self.child.full_name if self.child else _("A child"),
+            use_label=use_label,
+            gettext=_,
+        )
+
+
+def reason_text(*, kind: str, name: str, use_label: str, gettext: Callable[[str], str]) -> str:
+    """The sentence for a kind of takedown reason, in the catalog `gettext` reads."""
+    if kind == "left":
+        text = gettext("%(name)s is no longer a member (%(use)s).")
+    elif kind == "expired":
+        text = gettext("%(name)s: the consent for %(use)s has expired.")
+    else:
+        text = gettext("%(name)s: the consent for %(use)s was withdrawn.")
+    return (text % {"name": name, "use": use_label})[:300]
+
+
+def _kind(state: EffectiveConsent | None, *, archived: bool) -> str:
+    if archived:
+        return "left"
+    if state is not None and state.state is ConsentState.EXPIRED:
+        return "expired"
+    return "withdrawn"
 
 
 def flag_lapsed(
@@ -91,12 +123,10 @@ def flag_lapsed(
         if published.id in flagged:
             continue
         published.takedown_flagged_at = now
+        kind = _kind(state, archived=bool(child and child.archived_at is not None))
+        published.takedown_kind, published.takedown_child_id = kind, face.child_id
         published.takedown_reason = _takedown_reason(
-            organisation,
-            child,
-            uses_by_code.get(publication.use_code),
-            state,
-            archived=bool(child and child.archived_at is not None),
+            organisation, child, uses_by_code.get(publication.use_code), kind
         )
         session.add(published)
         assert published.id is not None
@@ -119,33 +149,22 @@ def flag_lapsed(
 
 
 def _takedown_reason(
-    organisation: Organisation,
-    child: Child | None,
-    use: ConsentUse | None,
-    state: EffectiveConsent | None,
-    *,
-    archived: bool,
+    organisation: Organisation, child: Child | None, use: ConsentUse | None, kind: str
 ) -> str:
-    """Why a photo must come down, in the organisation's language (staff read it, and the mail)."""
+    """The record of why, in the organisation's language."""
     locale = organisation.default_locale
     _ = get_translations(locale).gettext
     name = child.full_name if child else _("A child")
-    use_label = use.label(locale) if use else ""
-    if archived:
-        text = _("%(name)s is no longer a member (%(use)s).")
-    elif state is not None and state.state is ConsentState.EXPIRED:
-        text = _("%(name)s: the consent for %(use)s has expired.")
-    else:
-        text = _("%(name)s: the consent for %(use)s was withdrawn.")
-    return (text % {"name": name, "use": use_label})[:300]
+    return reason_text(kind=kind, name=name, use_label=use.label(locale) if use else "", gettext=_)
 
 
 def open_takedowns(*, session: Session, organisation: Organisation) -> list[Takedown]:
     return [
-        Takedown(published, publication)
-        for published, publication in session.exec(
-            select(PublishedPhoto, Publication)
+        Takedown(published, publication, child)
+        for published, publication, child in session.exec(
+            select(PublishedPhoto, Publication, Child)
             .join(Publication, col(Publication.id) == PublishedPhoto.publication_id)
+            .outerjoin(Child, col(Child.id) == PublishedPhoto.takedown_child_id)
             .where(
                 Publication.organisation_id == organisation.id,
                 col(PublishedPhoto.takedown_flagged_at).is_not(None),
@@ -213,6 +232,7 @@ def notify_takedowns(*, session: Session, organisation: Organisation, now: datet
         )
         .distinct()
     ).all()
+    uses = consent.list_uses(session=session, organisation=organisation)
     sent = 0
     for person in staff:
         locale = person.locale or organisation.default_locale
@@ -227,6 +247,7 @@ def notify_takedowns(*, session: Session, organisation: Organisation, now: datet
                 organisation=organisation,
                 person=person,
                 per_use=dict(per_use),
+                use_labels={use.code: use.label(locale) for use in uses},
                 base_url=get_settings().base_url.rstrip("/"),
             ),
             sender_name=organisation.name,
