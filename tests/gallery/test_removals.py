@@ -271,7 +271,11 @@ def test_hiding_flags_published_copies_for_takedown(db, tmp_path):
     visibility.hide_everywhere(session=db, principal=scene.staff, photo=scene.photo)
     published = db.exec(select(PublishedPhoto)).one()
     assert published.photo_id == scene.photo.id
-    assert published.takedown_flagged_at is not None and published.takedown_reason
+    assert published.takedown_flagged_at is not None and published.takedown_kind == "staff"
+    assert (
+        published.takedown_reason
+        == "Het clubteam heeft deze foto weggehaald (op vraag van een gezin)."
+    )
 
 
 def test_retention_deletes_an_event_whose_photo_a_family_no_longer_sees(db, tmp_path):

@@ -12,13 +12,19 @@ from consentlens.audit import service as audit
 from consentlens.core.i18n import get_translations
 from consentlens.gallery.visibility import PhotoWithdrawn
 from consentlens.publishing.models import Publication, PublishedFace, PublishedPhoto
+from consentlens.publishing.takedowns import STAFF_KIND, reason_text
 
 
 def on_photo_withdrawn(session: Session, event: PhotoWithdrawn) -> None:
     """Flag the photo's published copies for takedown; unlink them when the photo is deleted."""
     organisation = event.organisation
-    _ = get_translations(organisation.default_locale).gettext
-    reason = _("Staff took this photo down (a family asked).")[:300]
+    # The kind is what pages and e-mails translate; the text is the club's-language fallback.
+    reason = reason_text(
+        kind=STAFF_KIND,
+        name="",
+        use_label="",
+        gettext=get_translations(organisation.default_locale).gettext,
+    )
     rows = session.exec(
         select(PublishedPhoto, Publication)
         .join(Publication, col(Publication.id) == PublishedPhoto.publication_id)
@@ -32,6 +38,8 @@ def on_photo_withdrawn(session: Session, event: PhotoWithdrawn) -> None:
     for published, publication in rows:
         published.takedown_flagged_at = event.now
         published.takedown_reason = reason
+        published.takedown_kind = STAFF_KIND
+        published.takedown_child_id = None
         session.add(published)
         audit.record(
             session=session,
