@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from consentlens import __version__, wiring
 from consentlens.core import limits
+from consentlens.core.after_response import RunAfterResponse
 from consentlens.core.config import Settings, get_settings
 from consentlens.core.db import writer_session
 from consentlens.core.files import secure_storage
@@ -164,6 +165,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         https_only=settings.is_production,
     )
     app.add_middleware(SecurityHeaders, hsts=settings.is_production)
+    # Outermost: what a request defers (its e-mail) runs once the whole response is sent.
+    app.add_middleware(RunAfterResponse)
     app.state.settings = settings
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     # Guards on the logs, consent listeners, template globals, error handlers, routers.

@@ -171,6 +171,11 @@ def install_process() -> None:
     templating.environment.globals["mail_purposes"] = outbox.PURPOSE_LABELS
     # Jobs leave after commit, to the engine the deployment chose.
     queue.install_sender(send_job, distributed=jobs_are_distributed)
+    distributed.PRIORITIES[outbox.MAIL_TASK] = MAIL_PRIORITY
+
+
+# Below the periodic duties (distributed.DUTY_PRIORITY), above photo work (0).
+MAIL_PRIORITY = 5
 
 
 def jobs_are_distributed() -> bool:

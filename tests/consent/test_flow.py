@@ -38,7 +38,7 @@ def invite(client, child, guardian):
         data={"csrf_token": csrf_from(page.text), "guardian_id": guardian.id},
     )
     assert response.status_code == 303
-    assert response.headers["location"].endswith("?sent=1")
+    assert response.headers["location"].endswith("?sent=1&skipped=0")
 
 
 def test_invitation_link_answers_and_receipt(app, client, db, family, inbox):

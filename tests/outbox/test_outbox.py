@@ -198,3 +198,46 @@ def test_a_link_sent_from_the_page_leaves_after_the_commit_and_is_listed(client,
     assert len(db.exec(select(ConsentLink)).all()) == links_before + 1
     shown = client.get(sent.headers["location"])
     assert mum.email in shown.text
+
+
+def test_confirming_twice_mails_once(client, db, inbox):
+    """A second tab or a second click on the confirmation: the same mail is not sent again."""
+    from consentlens.auth.models import ConsentLink
+    from consentlens.people.models import ChildGroup
+    from tests.conftest import csrf_from, login
+
+    org = factories.organisation(db)
+    staff = factories.user(db, org, Role.STAFF)
+    team = factories.group(db, org)
+    mum = factories.user(db, org, Role.GUARDIAN, password=None)
+    kid = factories.child(db, org, guardians=(mum,))
+    db.add(ChildGroup(child_id=kid.id, group_id=team.id))
+    db.commit()
+    login(client, staff.email, factories.PASSWORD)
+    page = client.get(f"/staff/groups/{team.id}/consents")
+    form = {"csrf_token": csrf_from(page.text), "who": "all", "confirmed": "yes"}
+    first = client.post(f"/staff/groups/{team.id}/invite", data=form)
+    second = client.post(f"/staff/groups/{team.id}/invite", data=form)
+    assert first.headers["location"].endswith("sent=1&skipped=0")
+    assert second.headers["location"].endswith("sent=0&skipped=1")
+    assert [m["To"] for m in inbox.messages] == [mum.email]
+    assert len(db.exec(select(ConsentLink).where(ConsentLink.guardian_id == mum.id)).all()) == 1
+    shown = client.get(second.headers["location"])
+    assert "not mailed again" in shown.text or "niet opnieuw" in shown.text
+
+
+def test_a_mailbox_refused_for_good_is_given_up_at_once(db, inbox, monkeypatch):
+    """A real SMTP server answering 550 for the recipient: no day of pointless retries."""
+
+    async def refuse(server, session, envelope, address, rcpt_options):
+        return "550 5.1.1 No such mailbox"
+
+    monkeypatch.setattr(inbox, "handle_RCPT", refuse, raising=False)
+    org = factories.organisation(db)
+    row = outbox.queue_mail(
+        session=db, mail=_mail("ghost@example.test"), purpose="x", organisation_id=org.id
+    )
+    db.commit()
+    db.refresh(row)
+    assert row.given_up_at is not None and row.attempts == 1 and "550" in row.last_error
+    assert _actions(db, row.id) == ["mail.given_up"]

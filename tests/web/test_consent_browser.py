@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import re
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -24,17 +25,27 @@ from tests.web.pages import (
 pytestmark = pytest.mark.browser
 
 
-def newest_link(outbox, address: str) -> str:
-    for path in sorted(outbox.glob("*.eml"), key=lambda p: p.stat().st_mtime, reverse=True):
-        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-        if message["To"] == address:
-            body = message.get_body(("plain",)).get_content()
-            return re.search(r"https?://\S+/c/\S+", body).group(0)
-    raise AssertionError(f"no e-mail to {address} in {outbox}")
+def newest_link(outbox, address: str, *, since: float = 0.0) -> str:
+    """The link of the newest mail to `address` written after `since` (mails leave once the
+    response is sent: wait for it a moment)."""
+    deadline = time.monotonic() + 30
+    while True:
+        paths = sorted(outbox.glob("*.eml"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for path in paths:
+            if path.stat().st_mtime < since:
+                break
+            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            if message["To"] == address:
+                body = message.get_body(("plain",)).get_content()
+                return re.search(r"https?://\S+/c/\S+", body).group(0)
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no e-mail to {address} in {outbox}")
+        time.sleep(0.2)
 
 
 def test_parent_consents_on_a_phone_and_staff_see_it(browser, live_server, artifacts):
-    staff = new_page(browser, DESKTOP, locale="en-GB")
+    # A Dutch-speaking coach: the pages stay in the language the sign-in page was read in.
+    staff = new_page(browser, DESKTOP, locale="nl-BE")
     sign_in(staff, live_server.url, *STAFF)
     staff.goto(f"{live_server.url}/staff/groups/1/consents")
     lotte = staff.get_by_role("row", name=re.compile("Lotte Peeters"))
@@ -45,11 +56,14 @@ def test_parent_consents_on_a_phone_and_staff_see_it(browser, live_server, artif
     staff.get_by_role("link", name="Lotte Peeters").click()
     expect(staff.get_by_role("heading", name="Lotte Peeters", level=1)).to_be_visible()
     bart_row = staff.locator(".people li", has_text="Bart Peeters")
+    clicked = time.time()
     bart_row.get_by_role("button", name="Link sturen").click()
-    expect(staff.get_by_role("status")).to_contain_text("1 e-mail is onderweg")
+    expect(staff.locator(".alert[role=status]")).to_contain_text("1 e-mail is onderweg")
     staff.screenshot(path=artifacts / "child-1280.png", full_page=True)
 
-    link = newest_link(live_server.var / "outbox", "bart.peeters@demo.consentlens.test")
+    link = newest_link(
+        live_server.var / "outbox", "bart.peeters@demo.consentlens.test", since=clicked - 1
+    )
     phone = new_page(browser, PHONE, locale="nl-BE")
     phone.goto(link)
     expect(phone.get_by_role("heading", name="Foto's van uw kinderen")).to_be_visible()

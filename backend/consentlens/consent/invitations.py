@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
@@ -31,6 +31,12 @@ class SendResult:
     """Who was written to: the mails leave once the request commits (`outbox`)."""
 
     recipients: list[User] = field(default_factory=list)
+    # Mailed the same a moment ago (a second click, a second tab): not mailed again.
+    held_back: list[User] = field(default_factory=list)
+
+
+# Two sends of the same kind to the same person this close together are one click too many.
+RESEND_AFTER = timedelta(minutes=2)
 
 
 def guardians_of(
@@ -97,7 +103,23 @@ def send_links(
     if purpose not in PURPOSES:
         raise ValueError(f"unknown purpose {purpose!r}")
     result = SendResult()
+    assert organisation.id is not None
+    # One send at a time per organisation (PostgreSQL; SQLite's writer lock does the same), so
+    # that two confirmations at once see each other's mails below.
+    session.exec(
+        select(Organisation.id).where(Organisation.id == organisation.id).with_for_update()
+    ).first()
+    just_mailed = outbox.recently_queued(
+        session=session,
+        organisation_id=organisation.id,
+        purpose=f"consent.{purpose}",
+        recipients=[guardian.email for guardian, _ in recipients.values()],
+        since=now - RESEND_AFTER,
+    )
     for guardian, kids in recipients.values():
+        if guardian.email in just_mailed:
+            result.held_back.append(guardian)
+            continue
         link = links.create_link(
             session=session,
             organisation=organisation,

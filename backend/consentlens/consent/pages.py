@@ -66,6 +66,7 @@ def group_overview(
     use: str = "any",
     q: str = "",
     sent: int | None = None,
+    skipped: int = 0,
 ) -> Response:
     group = _group(session, principal, group_id)
     filters = staff.OverviewFilter(state=state, use=use, query=q)
@@ -86,6 +87,7 @@ def group_overview(
         state_filters=staff.STATE_FILTERS,
         organisation=principal.organisation,
         sent=sent,
+        skipped=skipped,
         mails=_recent_mails(
             session,
             principal,
@@ -164,7 +166,8 @@ def invite_group(
         now=now,
         origin=origin_of(request),
     )
-    return see_other(f"/staff/groups/{group.id}/consents?sent={len(result.recipients)}")
+    counts = f"sent={len(result.recipients)}&skipped={len(result.held_back)}"
+    return see_other(f"/staff/groups/{group.id}/consents?{counts}")
 
 
 @router.get("/staff/children/{child_id}")
@@ -191,6 +194,7 @@ def render_child_page(
     *,
     status_code: int = 200,
     sent: int | None = None,
+    skipped: int = 0,
     saved: int | None = None,
     faces: str | None = None,
     face_error: tuple[str, dict[str, str]] | None = None,
@@ -223,6 +227,7 @@ def render_child_page(
         age=age_on(birth_date=child.birth_date, day=local_today),
         tz=organisation.timezone,
         sent=sent,
+        skipped=skipped,
         mails=_recent_mails(session, principal, [child]),
         saved=saved,
         pending_guardians=guardian_requests.list_pending(session=session, child=child, now=now),
@@ -257,7 +262,8 @@ def invite_child_guardians(
         now=utcnow(),
         origin=origin_of(request),
     )
-    return see_other(f"/staff/children/{child.id}?sent={len(result.recipients)}")
+    counts = f"sent={len(result.recipients)}&skipped={len(result.held_back)}"
+    return see_other(f"/staff/children/{child.id}?{counts}")
 
 
 @router.post("/staff/children/{child_id}/child-link", dependencies=CSRF)

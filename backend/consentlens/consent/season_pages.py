@@ -106,5 +106,9 @@ def season_submit(
         "consent/season.html",
         organisation=organisation,
         new_end=end.isoformat(),
-        done={"previous": previous, "recipients": result.recipients},
+        done={
+            "previous": previous,
+            "recipients": result.recipients,
+            "held_back": result.held_back,
+        },
     )

@@ -20,7 +20,21 @@ log = logging.getLogger("consentlens.mail")
 
 
 class MailError(RuntimeError):
-    """The message could not be handed to the mail server."""
+    """The message could not be handed to the mail server.
+
+    `permanent`: the server refused it for good (a 5xx answer, every recipient refused), so
+    trying again would only repeat the refusal.
+    """
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+def _is_permanent(error: Exception) -> bool:
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in error.recipients.values())
+    return isinstance(error, smtplib.SMTPResponseException) and error.smtp_code >= 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +105,9 @@ class SmtpMailer:
                     client.login(s.smtp_username, s.smtp_password)
                 client.send_message(message)
         except (OSError, smtplib.SMTPException) as error:
-            raise MailError(f"could not send e-mail to {mail.to}: {error}") from error
+            raise MailError(
+                f"could not send e-mail to {mail.to}: {error}", permanent=_is_permanent(error)
+            ) from error
 
 
 class OutboxMailer:

@@ -5,11 +5,10 @@ storage, share the jobs: each is taken by one worker, workers send heartbeats, p
 once per tick across all workers. The CPU work runs in a pool of spawned processes per worker
 (the embedded worker's `run` functions); the asyncio side only claims, waits and stores.
 
-The work's own rows stay the truth (a photo is `pending`, `processing`, `ready`...): a job is
-only the message that says "do this one". So the upkeep, every few seconds on one worker, can
-make the two agree: jobs of a dead worker (no heartbeat) run again after their item is put back,
-and items waiting with no job get one (a crash between commit and send loses nothing). Its
-tables live in their own PostgreSQL schema, `procrastinate` (see the Alembic migration).
+The work's own rows stay the truth (a photo is `pending`, `processing`...): a job only says
+"do this one". So the upkeep, every few seconds on one worker, makes the two agree: jobs of a dead
+worker run again after their item is put back, items with no job get one (a crash between
+commit and send loses nothing). Its tables are in the PostgreSQL schema `procrastinate`.
 """
 
 from __future__ import annotations
@@ -96,8 +95,7 @@ def _log_failure(session: Session, argument: str, result: Any, error: BaseExcept
         log.warning("job for %s failed: %s", argument, error)
 
 
-def _nothing_to_release(session: Session, argument: str) -> None:
-    return None
+def _nothing_to_release(session: Session, argument: str) -> None: ...
 
 
 def _nothing_waiting(session: Session, limit: int) -> list[str]:
@@ -151,10 +149,14 @@ def _sender_app(database_url: str) -> procrastinate.App:
         return app
 
 
+PRIORITIES: dict[str, int] = {}  # tasks taken before photo work (e-mail), set by wiring
+
+
 def send(task: str, argument: str) -> None:
     """The `jobs.queue` sender of a procrastinate deployment (positional: the Sender contract)."""
     app = _sender_app(get_settings().resolved_database_url)
-    deferrer = app.configure_task(task, queue=QUEUE, queueing_lock=lock_of(task, argument))
+    lock, priority = lock_of(task, argument), PRIORITIES.get(task, 0)
+    deferrer = app.configure_task(task, queue=QUEUE, queueing_lock=lock, priority=priority)
     # A job for this item already waiting is as good as the one sent now.
     with contextlib.suppress(procrastinate_errors.AlreadyEnqueued):
         deferrer.defer(argument=argument)

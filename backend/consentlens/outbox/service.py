@@ -3,10 +3,11 @@
 A mail written inside a request used to leave before the request committed: a failed commit
 could leave a sent link that does not exist, and a slow mail server held the request. Now the
 request writes an `OutgoingMail` row in its own transaction and the job engine delivers it
-after the commit (`jobs.queue.enqueue`): the embedded engine in this process right away, the
-distributed one on any worker. A failed delivery is tried again with growing waits, then given
-up on, audited each way. Delivery is at least once: a sender that dies after the mail server
-accepted a message, before it recorded so, sends it again when its claim runs out.
+after the commit (`jobs.queue.enqueue`): the embedded engine in this process (after the
+request's response is sent, `core.after_response`), the distributed one on any worker. A failed
+delivery is tried again with growing waits, then given up on (at once when the mail server
+refuses it for good), audited each way. Delivery is at least once: a sender that dies after the
+mail server accepted a message, before it recorded so, sends it again when its claim runs out.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlalchemy import Connection, Engine, or_
 from sqlmodel import Session, col, delete, select, update
 
 from consentlens.audit import service as audit
+from consentlens.core import after_response
 from consentlens.core.db import writer_session
 from consentlens.core.i18n import N_
 from consentlens.core.mail import Mail, MailError, get_mailer
@@ -74,12 +76,14 @@ def queue_mail(
 
 def _enqueue(*, session: Session, mail_id: int) -> None:
     bind = session.get_bind()
-    queue.enqueue(
-        session=session,
-        task=MAIL_TASK,
-        argument=str(mail_id),
-        embedded=lambda: _deliver_on(bind, mail_id),
-    )
+
+    def embedded() -> None:
+        # In a request: after its response is sent, so a slow mail server never holds the page
+        # (nor tells, by its delay, whether an address has an account). Elsewhere: now.
+        if not after_response.defer(lambda: _deliver_on(bind, mail_id)):
+            _deliver_on(bind, mail_id)
+
+    queue.enqueue(session=session, task=MAIL_TASK, argument=str(mail_id), embedded=embedded)
 
 
 def _deliver_on(bind: Engine | Connection, mail_id: int) -> None:
@@ -164,7 +168,13 @@ def _attempt(*, session: Session, mail_id: int) -> bool | None:
     try:
         get_mailer().send(mail)
     except MailError as error:
-        _failed(session=session, mail_id=mail_id, error=str(error), now=utcnow())
+        _failed(
+            session=session,
+            mail_id=mail_id,
+            error=str(error),
+            now=utcnow(),
+            permanent=error.permanent,
+        )
         return False
     _sent(session=session, mail_id=mail_id, now=utcnow())
     return True
@@ -194,13 +204,16 @@ def _sent(*, session: Session, mail_id: int, now: datetime) -> None:
     session.commit()
 
 
-def _failed(*, session: Session, mail_id: int, error: str, now: datetime) -> None:
+def _failed(
+    *, session: Session, mail_id: int, error: str, now: datetime, permanent: bool = False
+) -> None:
     row = session.get(OutgoingMail, mail_id)
     assert row is not None
     row.attempts += 1
     row.claimed_until = None
     row.last_error = error[:300]
-    given_up = row.attempts > len(WAITS)
+    # A refusal for good (unknown mailbox, say) is not tried again for a day.
+    given_up = permanent or row.attempts > len(WAITS)
     if given_up:
         row.given_up_at, row.body = now, ""
     else:
@@ -236,6 +249,29 @@ def retry_due(*, session: Session, now: datetime) -> int:
         )
     )
     return len(ids)
+
+
+def recently_queued(
+    *,
+    session: Session,
+    organisation_id: int,
+    purpose: str,
+    recipients: Sequence[str],
+    since: datetime,
+) -> set[str]:
+    """The addresses that got a mail for this purpose from the organisation since then."""
+    if not recipients:
+        return set()
+    return set(
+        session.exec(
+            select(OutgoingMail.recipient).where(
+                OutgoingMail.organisation_id == organisation_id,
+                OutgoingMail.purpose == purpose,
+                col(OutgoingMail.recipient).in_(list(recipients)),
+                col(OutgoingMail.created_at) >= since,
+            )
+        )
+    )
 
 
 @dataclass(frozen=True, slots=True)
