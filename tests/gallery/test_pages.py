@@ -448,3 +448,36 @@ def test_only_guardians_open_the_family_gallery_and_only_staff_the_staff_one(cli
     empty = client.get("/gallery")
     assert "There are no photos of your children's groups yet." in empty.text
     assert client.get("/gallery/mine").status_code == 200
+
+
+def test_only_an_admin_deletes_a_photo_from_a_removal_request(client, db):
+    c, _, (photo,) = _team_photos(db, [DOGS])
+    token = _as(client, c.guardian)
+    client.post(f"/gallery/photos/{photo.id}/removal", data={"csrf_token": token})
+    (removal,) = db.exec(select(RemovalRequest)).all()
+    token = _as(client, c.staff)
+    page = client.get("/staff/removal-requests")
+    assert 'value="hidden_family"' in page.text and 'value="deleted"' not in page.text
+    refused = client.post(
+        f"/staff/removal-requests/{removal.id}", data={"csrf_token": token, "outcome": "deleted"}
+    )
+    assert refused.status_code == 400 and "Only an administrator can delete" in refused.text
+    db.refresh(removal)
+    assert removal.resolved_at is None and db.get(Photo, photo.id) is not None
+
+    admin = factories.user(db, c.org, Role.ADMIN)
+    token = _as(client, admin)
+    assert 'value="deleted"' in client.get("/staff/removal-requests").text
+    confirm = client.post(
+        f"/staff/removal-requests/{removal.id}", data={"csrf_token": token, "outcome": "deleted"}
+    )
+    assert confirm.status_code == 200 and "Delete the photo for good" in confirm.text
+    assert db.get(Photo, photo.id) is not None, "nothing goes before the confirmation"
+    done = client.post(
+        f"/staff/removal-requests/{removal.id}",
+        data={"csrf_token": token, "outcome": "deleted", "confirm": "yes"},
+    )
+    assert done.status_code == 303 and done.headers["location"].endswith("done=deleted")
+    db.expire_all()
+    assert db.get(Photo, photo.id) is None
+    assert db.get(RemovalRequest, removal.id).resolution == "deleted"
