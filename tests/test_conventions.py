@@ -27,6 +27,7 @@ POSITIONAL_BY_CONTRACT = {
     "consentlens.publishing.takedowns.on_child_archived",
     "consentlens.faces.protection.on_child_protection_changed",
     "consentlens.publishing.takedowns.on_child_protection_changed",
+    "consentlens.publishing.withdrawn.on_photo_withdrawn",
     "consentlens.wiring.give_default_uses",
     # FastAPI dependencies
     "consentlens.auth.deps.get_optional_principal",

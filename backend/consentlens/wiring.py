@@ -48,6 +48,7 @@ from consentlens.faces import protection as faces_protection
 from consentlens.forms import pages as form_pages
 from consentlens.gallery import pages as gallery_pages
 from consentlens.gallery import staff_pages as gallery_staff_pages
+from consentlens.gallery import visibility
 from consentlens.jobs import distributed, queue, worker
 from consentlens.jobs.worker import Queue, SessionFactory, Spread, Worker
 from consentlens.organisations import service as organisations
@@ -66,7 +67,7 @@ from consentlens.people import events as people_events
 from consentlens.photos import api as photos_api
 from consentlens.photos import pages as photos_pages
 from consentlens.photos.service import ANALYSIS_TASK
-from consentlens.publishing import deletion_pages, menu_counts, rules_pages, takedowns
+from consentlens.publishing import deletion_pages, menu_counts, rules_pages, takedowns, withdrawn
 from consentlens.publishing import pages as publishing_pages
 from consentlens.publishing import settings_pages as publishing_settings_pages
 
@@ -93,6 +94,8 @@ HOOK_LISTENERS: tuple[tuple[Hook[Any], Callable[[Session, Any], None]], ...] = (
     # In this order: the photos are judged again, then what they now hide is flagged.
     (people_events.child_protection_changed, faces_protection.on_child_protection_changed),
     (people_events.child_protection_changed, takedowns.on_child_protection_changed),
+    # A photo staff hid or deleted: its published copies are flagged (and unlinked if deleted).
+    (visibility.photo_withdrawn, withdrawn.on_photo_withdrawn),
 )
 
 # The staff child page shows how many reference faces a child has; the photo pipeline knows.

@@ -15,6 +15,7 @@ from consentlens.consent import service as consent
 from consentlens.consent.models import ConsentDecision
 from consentlens.consent.policy import ConsentState
 from consentlens.consent.uses import Use
+from consentlens.core.config import get_settings
 from consentlens.core.tables import utcnow
 from tests import factories
 from tests.conftest import csrf_from, login
@@ -203,6 +204,71 @@ def test_paper_form_needs_a_signer_and_an_answer(client, db, club):
     response = submit_paper(client, kid, "", {"scan": ("f.png", png_bytes(), "image/png")}, {})
     assert response.status_code == 400
     assert "Choose who signed" in response.text and "at least one use" in response.text
+
+
+def test_the_only_guardian_is_preselected_unless_the_child_may_sign(client, db, club):
+    org, staff, mum, _ = club
+    young = factories.child(db, org, guardians=(mum,), birth_date=years_ago(8))
+    teen = factories.child(db, org, guardians=(mum,), birth_date=years_ago(13))
+    login(client, staff.email, factories.PASSWORD)
+    signer = f'id="signer-{mum.id}" name="signer" value="{mum.id}" checked'
+    assert signer in client.get(f"/staff/children/{young.id}/paper").text
+    assert signer not in client.get(f"/staff/children/{teen.id}/paper").text
+
+
+def test_the_scan_is_kept_after_a_form_error_and_used_without_uploading_it_again(client, db, club):
+    org, staff, mum, _ = club
+    kid = factories.child(db, org, guardians=(mum,))
+    login(client, staff.email, factories.PASSWORD)
+    scan = png_bytes()
+    scratch = get_settings().resolved_media_dir / "incoming"
+    before = set(scratch.glob("held-*.part"))
+    refused = submit_paper(client, kid, "", {"scan": ("form.png", scan, "image/png")}, {})
+    assert refused.status_code == 400 and "Choose who signed" in refused.text
+    assert "The scan you chose is kept" in refused.text
+    token = re.search(r'name="held_scan" value="([^"]+)"', refused.text).group(1)
+    held = list(set(scratch.glob("held-*.part")) - before)
+    assert len(held) == 1 and held[0].read_bytes() == scan
+    assert 'id="scan" name="scan" accept="application/pdf,image/jpeg,image/png" required' not in (
+        refused.text
+    )
+    # Another child's form cannot claim it.
+    other = factories.child(db, org, guardians=(mum,))
+    response = client.post(
+        f"/staff/children/{other.id}/paper",
+        data={
+            "csrf_token": csrf_from(refused.text),
+            "signer": str(mum.id),
+            "signed_on": utcnow().date().isoformat(),
+            f"use-{Use.WEBSITE}": "yes",
+            "held_scan": token,
+        },
+    )
+    assert response.status_code == 400 and "Add the scan" in response.text
+    response = client.post(
+        f"/staff/children/{kid.id}/paper",
+        data={
+            "csrf_token": csrf_from(refused.text),
+            "signer": str(mum.id),
+            "signed_on": utcnow().date().isoformat(),
+            f"use-{Use.WEBSITE}": "yes",
+            "held_scan": token,
+        },
+    )
+    assert response.status_code == 303, response.text
+    decision = db.exec(select(ConsentDecision).where(ConsentDecision.child_id == kid.id)).one()
+    assert client.get(f"/staff/evidence/{decision.id}").content == scan
+    assert not held[0].exists()
+
+
+def test_a_refused_scan_is_not_kept(client, db, club):
+    org, staff, mum, _ = club
+    kid = factories.child(db, org, guardians=(mum,))
+    login(client, staff.email, factories.PASSWORD)
+    response = submit_paper(
+        client, kid, mum.id, {"scan": ("n.txt", b"just text", "text/plain")}, {Use.WEBSITE: "yes"}
+    )
+    assert response.status_code == 400 and 'name="held_scan"' not in response.text
 
 
 def test_guardians_cannot_download_evidence(app, client, db, club):

@@ -300,29 +300,35 @@ def test_a_removal_request_is_recorded_audited_and_resolved_by_staff(client, db)
     assert client.get(f"/gallery/photos/{photo.id}/image?size=thumb").status_code == 200
 
     wrong = client.post(
-        f"/staff/removal-requests/{removal.id}", data={"csrf_token": token, "resolution": "x"}
+        f"/staff/removal-requests/{removal.id}", data={"csrf_token": token, "outcome": "x"}
     )
     assert wrong.status_code == 400
+    no_reason = client.post(
+        f"/staff/removal-requests/{removal.id}", data={"csrf_token": token, "outcome": "declined"}
+    )
+    assert no_reason.status_code == 400 and "Say why the photo stays" in no_reason.text
     done = client.post(
-        f"/staff/removal-requests/{removal.id}", data={"csrf_token": token, "resolution": "removed"}
+        f"/staff/removal-requests/{removal.id}", data={"csrf_token": token, "outcome": "hidden"}
     )
     assert done.status_code == 303
     db.refresh(removal)
-    assert removal.resolution == "removed" and removal.resolved_by_id == c.staff.id
+    assert removal.resolution == "hidden" and removal.resolved_by_id == c.staff.id
     assert removal.resolved_at is not None
-    assert db.get(Photo, photo.id) is not None, "resolving deletes nothing itself"
+    db.refresh(photo)
+    assert photo.hidden_at is not None and photo.hidden_by_id == c.staff.id
     resolved = db.exec(
         select(AuditEvent).where(AuditEvent.action == "photos.removal_resolved")
     ).one()
-    assert resolved.details == {"photo_id": photo.id, "resolution": "removed"}
+    assert resolved.details == {"photo_id": photo.id, "resolution": "hidden"}
     after = client.get(done.headers["location"]).text
-    assert "the photo was removed" in after and "Barack would rather not be online." not in after
+    assert "hidden from everyone" in after and "Barack would rather not be online." not in after
     again = client.post(
-        f"/staff/removal-requests/{removal.id}", data={"csrf_token": token, "resolution": "kept"}
+        f"/staff/removal-requests/{removal.id}",
+        data={"csrf_token": token, "outcome": "declined", "reason": "x"},
     )
     assert again.headers["location"].endswith("done=already")
     db.refresh(removal)
-    assert removal.resolution == "removed"
+    assert removal.resolution == "hidden"
 
 
 def test_a_download_is_an_audited_attachment_of_the_gallery_rendering(client, db):
@@ -442,3 +448,36 @@ def test_only_guardians_open_the_family_gallery_and_only_staff_the_staff_one(cli
     empty = client.get("/gallery")
     assert "There are no photos of your children's groups yet." in empty.text
     assert client.get("/gallery/mine").status_code == 200
+
+
+def test_only_an_admin_deletes_a_photo_from_a_removal_request(client, db):
+    c, _, (photo,) = _team_photos(db, [DOGS])
+    token = _as(client, c.guardian)
+    client.post(f"/gallery/photos/{photo.id}/removal", data={"csrf_token": token})
+    (removal,) = db.exec(select(RemovalRequest)).all()
+    token = _as(client, c.staff)
+    page = client.get("/staff/removal-requests")
+    assert 'value="hidden_family"' in page.text and 'value="deleted"' not in page.text
+    refused = client.post(
+        f"/staff/removal-requests/{removal.id}", data={"csrf_token": token, "outcome": "deleted"}
+    )
+    assert refused.status_code == 400 and "Only an administrator can delete" in refused.text
+    db.refresh(removal)
+    assert removal.resolved_at is None and db.get(Photo, photo.id) is not None
+
+    admin = factories.user(db, c.org, Role.ADMIN)
+    token = _as(client, admin)
+    assert 'value="deleted"' in client.get("/staff/removal-requests").text
+    confirm = client.post(
+        f"/staff/removal-requests/{removal.id}", data={"csrf_token": token, "outcome": "deleted"}
+    )
+    assert confirm.status_code == 200 and "Delete the photo for good" in confirm.text
+    assert db.get(Photo, photo.id) is not None, "nothing goes before the confirmation"
+    done = client.post(
+        f"/staff/removal-requests/{removal.id}",
+        data={"csrf_token": token, "outcome": "deleted", "confirm": "yes"},
+    )
+    assert done.status_code == 303 and done.headers["location"].endswith("done=deleted")
+    db.expire_all()
+    assert db.get(Photo, photo.id) is None
+    assert db.get(RemovalRequest, removal.id).resolution == "deleted"

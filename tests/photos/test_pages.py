@@ -107,6 +107,8 @@ def test_uploads_are_judged_per_file_and_progress_follows_the_analysis(client, d
     assert kept["status"] == "pending" and kept["duplicate"] is False
     assert rejected["filename"] == "notes.jpg" and rejected["id"] is None
     assert rejected["error"] and "{" not in rejected["error"]
+    # Not a photo at all: sending it again cannot help, so the page offers no Retry.
+    assert rejected["final"] is True and kept["final"] is False
 
     again = client.post(
         url,
@@ -121,6 +123,7 @@ def test_uploads_are_judged_per_file_and_progress_follows_the_analysis(client, d
             "event_id": ev.id,
             "status": "pending",
             "duplicate": True,
+            "final": False,
             "error": None,
         }
     ]
@@ -235,16 +238,27 @@ def test_a_failed_photo_can_be_queued_again(client, db):
     ev = make_photos.event(db, c)
     (photo,) = make_photos.upload(db, c, ev, [JPEG])
     photo.status = PhotoStatus.FAILED.value
-    photo.error = "UnreadablePhoto: truncated"
+    photo.error = "UnreadablePhoto: cannot read image: image file is truncated"
     db.add(photo)
     db.commit()
-
+    # A file that cannot be read fails the same way every time: no button to try again.
     page = client.get(f"/staff/events/{ev.id}").text
-    assert "UnreadablePhoto: truncated" in page
-    assert f'action="/staff/photos/{photo.id}/retry"' in page
+    assert "image file is truncated" in page
+    retry_form = f'action="/staff/photos/{photo.id}/retry" hidden>'
+    assert retry_form in page
+    assert client.get(f"/staff/events/{ev.id}/progress").json()["photos"][0]["retryable"] is False
+    assert "Analyse again" not in client.get(f"/staff/photos/{photo.id}").text
+
+    photo.error = "RuntimeError: the face model stopped"
+    db.add(photo)
+    db.commit()
+    page = client.get(f"/staff/events/{ev.id}").text
+    assert f'action="/staff/photos/{photo.id}/retry"' in page and retry_form not in page
     progress = client.get(f"/staff/events/{ev.id}/progress").json()
     assert progress["counts"]["failed"] == 1 and progress["busy"] is False
-    assert progress["photos"][0]["error"] == "UnreadablePhoto: truncated"
+    assert progress["photos"][0]["error"] == "RuntimeError: the face model stopped"
+    assert progress["photos"][0]["retryable"] is True
+    assert "Analyse again" in client.get(f"/staff/photos/{photo.id}").text
 
     response = client.post(f"/staff/photos/{photo.id}/retry", data={"csrf_token": csrf_from(page)})
     assert response.status_code == 303

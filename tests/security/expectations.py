@@ -335,8 +335,10 @@ TABLE: dict[tuple[str, str], Rule] = {
     ),
     ("GET", "/staff/removal-requests"): r(STAFF),
     ("POST", "/staff/removal-requests/{request_id}"): r(
-        STAFF, form=lambda i: {"resolution": "kept"}
+        STAFF, form=lambda i: {"outcome": "declined", "reason": "Team photo"}
     ),
+    ("POST", "/staff/photos/{photo_id}/hide"): r(STAFF),
+    ("POST", "/staff/photos/{photo_id}/show"): r(STAFF),
     ("GET", "/staff/publish"): r(
         STAFF,
         query=lambda i: {"event": str(i["event_id"]), "photo": [str(i["photo_id"])]},

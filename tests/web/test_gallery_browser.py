@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import re
 import time
 
@@ -114,6 +116,7 @@ def test_a_parent_browses_the_gallery_on_a_phone_and_asks_for_a_removal(
     _no_horizontal_scroll(phone)
     phone.screenshot(path=artifacts / "gallery-photo-390.png", full_page=True)
 
+    removed_url = phone.url
     phone.get_by_label("Message to the club (optional)").fill("Lotte would rather not be in it.")
     phone.get_by_role("button", name="Ask the club to remove this photo").click()
     expect(phone.get_by_role("status")).to_contain_text("Thank you. The club has your request")
@@ -134,10 +137,49 @@ def test_a_parent_browses_the_gallery_on_a_phone_and_asks_for_a_removal(
     request = staff.locator(".g-request", has_text="Lotte would rather not be in it.")
     expect(request.get_by_role("heading", name="Ann Peeters")).to_be_visible()
     staff.screenshot(path=artifacts / "gallery-removals-1280.png", full_page=True)
-    request.get_by_role("button", name="Resolved: photo kept").click()
-    expect(staff.get_by_role("status")).to_contain_text("the photo was kept")
+    request.get_by_label("Hide it from everyone", exact=False).check()
+    request.get_by_role("button", name="Confirm and tell the family").click()
+    expect(staff.get_by_role("status")).to_contain_text("the photo is hidden from everyone")
     expect(staff.get_by_text("Lotte would rather not be in it.")).to_have_count(0)
+    # Staff still find it, marked hidden, and can undo it from its page.
+    staff.goto(f"{base}/staff/gallery?event={event_id}&show=hidden_by_staff")
+    expect(staff.locator(".g-tile")).to_have_count(1)
+    staff.locator(".g-tile a").first.click()
+    expect(staff.get_by_role("note").filter(has_text="Hidden from everyone")).to_be_visible()
+    expect(staff.get_by_role("button", name="Show it again (the consents decide)")).to_be_visible()
+    staff.screenshot(path=artifacts / "gallery-staff-hidden-1280.png", full_page=True)
     staff.context.close()
+
+    phone = new_page(browser, PHONE, locale="en-GB")
+    phone.context.add_cookies([{"name": "lang", "value": "en", "url": base}])
+    sign_in(phone, base, *PARENT)
+    phone.goto(f"{base}/gallery/events/{event_id}")
+    expect(phone.locator(".g-grid img")).to_have_count(len(PHOTOS) - 1)
+    _images_loaded(phone, ".g-grid img")
+    assert phone.request.get(removed_url).status == 404
+    phone.goto(f"{base}/gallery")
+    own = phone.locator(".g-own-requests li", has_text="Spring tournament")
+    expect(own.get_by_text("Done", exact=True)).to_be_visible()
+    expect(own).to_contain_text("nobody sees it in the gallery any more")
+    _no_horizontal_scroll(phone)
+    phone.screenshot(path=artifacts / "gallery-removal-done-390.png", full_page=True)
+    phone.context.close()
+
+    # The parent was told, in the language of her account (Dutch); the mail leaves after the
+    # response, so it may take a moment to land.
+    deadline = time.monotonic() + 15
+    while True:
+        mails = [
+            email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            for path in (live_server.var / "outbox").glob("*.eml")
+        ]
+        told = [m for m in mails if m["To"] == PARENT[0] and "foto weg te halen" in m["Subject"]]
+        if told or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    assert len(told) == 1, [m["Subject"] for m in mails]
+    body = told[0].get_body(("plain",)).get_content()
+    assert "De club heeft de foto weggehaald" in body and "Spring tournament" in body
 
 
 def _photo_id(page: Page) -> int:

@@ -12,7 +12,7 @@ from sqlmodel import Session
 from consentlens.audit import service as audit
 from consentlens.audit.service import origin_of
 from consentlens.auth.deps import CurrentStaff, Principal
-from consentlens.consent import evidence, paper, staff
+from consentlens.consent import evidence, held_scans, paper, staff
 from consentlens.consent import service as consent
 from consentlens.consent.pages import child_of
 from consentlens.consent.policy import age_on
@@ -38,9 +38,18 @@ def _paper_form(
     status_code: int = 200,
     errors: list[str] | None = None,
     values: dict[str, str] | None = None,
+    held_scan: str = "",
+    held_size: int = 0,
 ) -> Response:
     organisation = principal.organisation
     today = utcnow().astimezone(ZoneInfo(organisation.timezone)).date()
+    guardians = staff.guardians_of_child(session=session, child=child)
+    child_may_sign = age_on(birth_date=child.birth_date, day=today) >= organisation.co_consent_age
+    if values is None:
+        values = {"signed_on": today.isoformat()}
+        if len(guardians) == 1 and not child_may_sign:
+            # The only one who can have signed; where the child may sign too, staff choose.
+            values["signer"] = str(guardians[0][0].id)
     return render(
         request,
         "consent/paper.html",
@@ -49,11 +58,12 @@ def _paper_form(
         child=child,
         organisation=organisation,
         uses=consent.list_uses(session=session, organisation=organisation),
-        guardians=staff.guardians_of_child(session=session, child=child),
-        child_may_sign=age_on(birth_date=child.birth_date, day=today)
-        >= organisation.co_consent_age,
-        values=values or {"signed_on": today.isoformat()},
+        guardians=guardians,
+        child_may_sign=child_may_sign,
+        values=values,
         today=today.isoformat(),
+        held_scan=held_scan,
+        held_size=held_size,
     )
 
 
@@ -88,6 +98,14 @@ def paper_submit(
     now = utcnow()
     # One byte past the limit is enough to tell that the scan is too large.
     data = scan.file.read(get_settings().evidence_max_bytes + 1) if scan is not None else b""
+    assert organisation.id is not None and child.id is not None
+    held = {"organisation_id": organisation.id, "child_id": child.id}
+    token = values.get("held_scan", "")
+    if not data and token:
+        data = held_scans.read(token=token, **held)
+    elif token:
+        held_scans.release(token=token, **held)  # a new scan replaces the one held
+        token = ""
     try:
         form = paper.read_paper_form(
             values=values,
@@ -108,6 +126,8 @@ def paper_submit(
             origin=origin_of(request),
         )
     except paper.PaperFormError as error:
+        if data and not token and _keepable(data):
+            token = held_scans.hold(data=data, **held)
         return _paper_form(
             request,
             session,
@@ -116,8 +136,21 @@ def paper_submit(
             status_code=400,
             errors=error.messages,
             values=values,
+            held_scan=token if data else "",
+            held_size=len(data) if token else 0,
         )
+    if token:
+        held_scans.release(token=token, **held)
     return see_other(f"/staff/children/{child.id}?saved={saved}")
+
+
+def _keepable(data: bytes) -> bool:
+    """Whether the scan itself was fine (so only the rest of the form needs correcting)."""
+    try:
+        evidence.inspect_scan(data)
+    except evidence.EvidenceError:
+        return False
+    return True
 
 
 @router.get("/staff/evidence/{decision_id}")

@@ -333,8 +333,18 @@ def photo_verdict(
     faces: Sequence[FaceInput],
     unconsented: UnconsentedAction,
     analysed: bool,
+    hidden_by_staff: bool = False,
 ) -> PhotoVerdict:
     """Show, blur (which faces) or hide a photo in `use`; anything unproven is not consented."""
+    if hidden_by_staff:
+        # Whatever the consents say: staff took the photo down (a family asked, say).
+        return PhotoVerdict(
+            use,
+            VerdictAction.HIDE,
+            (),
+            Reason(N_("Staff hid this photo from every use.")),
+            tuple(_face_verdict(face, use) for face in faces) if analysed else (),
+        )
     if not analysed:
         return PhotoVerdict(
             use, VerdictAction.HIDE, (), Reason(N_("The photo has not been analysed yet."))

@@ -23,7 +23,7 @@ from consentlens.gallery.models import RemovalRequest
 from consentlens.organisations.models import Organisation
 from consentlens.outbox.models import OutgoingMail
 from consentlens.people.models import Child, ChildGroup, Group, Guardianship, PendingGuardianship
-from consentlens.photos.models import Event, EventGroup, Photo
+from consentlens.photos.models import Event, EventGroup, Photo, PhotoFamilyHiding
 from consentlens.publishing.models import Publication, PublishedFace, PublishedPhoto
 
 __all__ = [
@@ -47,6 +47,7 @@ __all__ = [
     "OutgoingMail",
     "PendingGuardianship",
     "Photo",
+    "PhotoFamilyHiding",
     "PrintedForm",
     "Publication",
     "PublishedFace",

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, func, select
 from consentlens.consent.policy import PhotoVerdict
 from consentlens.consent.uses import Use
 from consentlens.faces import review, verdicts
+from consentlens.faces.imaging import PhotoTooLarge, UnreadablePhoto
 from consentlens.faces.models import Face, FaceState, StoredVerdict
 from consentlens.people.models import Child
 from consentlens.photos import service
@@ -39,6 +40,17 @@ class Tile:
     @property
     def url(self) -> str:
         return f"/staff/photos/{self.id}"
+
+    @property
+    def retryable(self) -> bool:
+        return may_retry(status=self.status, error=self.error)
+
+
+def may_retry(*, status: str, error: str) -> bool:
+    """Whether analysing a failed photo again can succeed: not when the file itself cannot be
+    read (a type or a damage no second try changes)."""
+    permanent = tuple(f"{kind.__name__}:" for kind in (UnreadablePhoto, PhotoTooLarge))
+    return status == PhotoStatus.FAILED.value and not error.startswith(permanent)
 
 
 def _face_counts(session: Session, event: Event) -> Counter[int]:

@@ -30,7 +30,7 @@ from consentlens.faces.labels import ACTION_LABELS, FACE_STATE_LABELS, STATUS_LA
 from consentlens.faces.models import REVIEW_STATES
 from consentlens.faces.review import ReviewError
 from consentlens.people import children as child_service
-from consentlens.photos import lookup, service
+from consentlens.photos import hidings, lookup, service
 from consentlens.photos.models import Photo
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -44,8 +44,13 @@ IMAGE_HEADERS = {"Cache-Control": "private, no-store", "Content-Disposition": "i
 NOTICES = {
     "created": N_("The event was created. Add its photos below."),
     "retried": N_("The photo will be analysed again."),
-    "photo_deleted": N_("The photo is deleted."),
     "uploaded": N_("The files were received. Each file's result is in the list below."),
+    "photo_deleted": N_("The photo is deleted."),
+}
+PHOTO_NOTICES = {
+    "hidden": N_("The photo is hidden from everyone. Only staff see it, here."),
+    "shown": N_("The photo is no longer hidden: the consents decide again."),
+    "family_shown": N_("That family sees the photo in their gallery again."),
 }
 
 # What a correction on the photo page did, named in the redirect's query string.
@@ -78,6 +83,7 @@ def _progress_json(
                 "status": tile.status,
                 "status_label": t.gettext(STATUS_LABELS[tile.status]),
                 "error": tile.error,
+                "retryable": tile.retryable,
                 "faces": tile.faces,
                 "faces_label": t.ngettext("%(num)d face", "%(num)d faces", tile.faces)
                 % {"num": tile.faces},
@@ -140,6 +146,7 @@ def _photo_page(
     notice: tuple[str, int, int | None] | None = None,
     error: tuple[int, ReviewError] | None = None,
     status_code: int = 200,
+    takedown_notice: str | None = None,
 ) -> Response:
     organisation = principal.organisation
     assert photo.id is not None
@@ -151,6 +158,17 @@ def _photo_page(
     codes = [u.code for u in uses]
     if use not in codes:
         use = Use.INTERNAL_GALLERY if Use.INTERNAL_GALLERY in codes else (codes[0] if codes else "")
+    preview = None
+    if photo.hidden_at is not None:
+        # Staff deciding whether to show it again see what that would show (never stored).
+        (shown,) = verdicts.evaluate(
+            session=session,
+            organisation=organisation,
+            photos=[photo],
+            now=utcnow(),
+            as_if_shown=True,
+        )
+        preview = shown.verdicts.get(use)
     faces = overview.face_rows(session=session, evaluation=evaluation)
     numbers = {row.face.id: row.number for row in faces if row.face.id is not None}
     event = service.get_event(session=session, organisation=organisation, event_id=photo.event_id)
@@ -170,6 +188,7 @@ def _photo_page(
         use=use,
         use_label=chosen.label(request_locale(request)) if chosen else "",
         verdict=evaluation.verdicts.get(use),
+        preview=preview,
         # The verdicts of right now, not the stored ones: a stored row keeps the words of the
         # release that wrote it (an old one showed the consent state's code, "(refused)").
         verdicts_now=evaluation.verdicts,
@@ -191,6 +210,10 @@ def _photo_page(
         },
         notice=(notice[0], numbers.get(notice[1]), named) if notice else None,
         face_error=(error[0], error[1]) if error else None,
+        retryable=overview.may_retry(status=photo.status, error=photo.error),
+        family_hidings=hidings.family_hidings(session=session, photo=photo),
+        takedown_notice=takedown_notice,
+        tz=organisation.timezone,
     )
 
 
@@ -208,7 +231,15 @@ def photo_page(
     photo = lookup.photo_or_404(session=session, principal=principal, photo_id=photo_id)
     face_id = parse_id(face)
     notice = (done, face_id, parse_id(child)) if done in FACE_NOTICES and face_id else None
-    return _photo_page(request, session, principal, photo, use=use, notice=notice)
+    return _photo_page(
+        request,
+        session,
+        principal,
+        photo,
+        use=use,
+        notice=notice,
+        takedown_notice=PHOTO_NOTICES.get(done or ""),
+    )
 
 
 @router.post("/staff/photos/{photo_id}/faces/{face_id}", dependencies=CSRF)
@@ -285,6 +316,7 @@ def photo_image(
             use=use,
             size=size,
             now=utcnow(),
+            as_if_shown=True,
         )
     except KeyError:
         raise HTTPException(

@@ -71,13 +71,22 @@ def image(
     use: str,
     size: str,
     now: datetime,
+    as_if_shown: bool = False,
 ) -> bytes:
-    """The JPEG of `photo` for `use` at `size`, or NotServable when the verdict hides it."""
+    """The JPEG of `photo` for `use` at `size`, or NotServable when the verdict hides it.
+
+    `as_if_shown` (staff pages only): a photo staff hid renders as undoing would show it, so
+    staff can judge it; the stored verdicts, which every other viewer follows, stay hidden.
+    """
     if size not in derivatives.SIZES:
         raise ValueError(size)
     evaluation = current_evaluation(
         session=session, organisation=organisation, photo=photo, now=now
     )
+    if as_if_shown and photo.hidden_at is not None:
+        (evaluation,) = verdicts.evaluate(
+            session=session, organisation=organisation, photos=[photo], now=now, as_if_shown=True
+        )
     return rendered(organisation=organisation, evaluation=evaluation, use=use, size=size)
 
 

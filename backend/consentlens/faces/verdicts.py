@@ -73,9 +73,18 @@ def _next_age_change(child: Child, organisation: Organisation, now: datetime) ->
 
 
 def evaluate(
-    *, session: Session, organisation: Organisation, photos: Sequence[Photo], now: datetime
+    *,
+    session: Session,
+    organisation: Organisation,
+    photos: Sequence[Photo],
+    now: datetime,
+    as_if_shown: bool = False,
 ) -> list[Evaluation]:
-    """The policy verdict of each photo in each photo use, from the faces and consents on record."""
+    """The policy verdict of each photo in each photo use, from the faces and consents on record.
+
+    `as_if_shown`: judge a photo staff hid as if they had not (what undoing would show): only
+    for staff looking at it, never stored.
+    """
     if not photos:
         return []
     every_use = consent.list_uses(session=session, organisation=organisation)
@@ -140,6 +149,7 @@ def evaluate(
                 faces=[face_input for face_input, _ in inputs],
                 unconsented=UnconsentedAction(use.unconsented_action),
                 analysed=photo.status in (PhotoStatus.READY.value, PhotoStatus.NEEDS_REVIEW.value),
+                hidden_by_staff=photo.hidden_at is not None and not as_if_shown,
             )
             verdict = protected_verdict(verdict=verdict, protection=protection)
             verdicts[use.code] = verdict

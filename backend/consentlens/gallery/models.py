@@ -27,3 +27,7 @@ class RemovalRequest(SQLModel, table=True):
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     resolved_by_id: int | None = Field(default=None, foreign_key="users.id")
     resolution: str = Field(default="", max_length=20)
+    # Why staff declined, in their words: the guardian reads it (page and e-mail).
+    reason: str = Field(default="", max_length=1000)
+    # Which photo it was, for the guardian's list once the photo itself is deleted.
+    event_name: str = Field(default="", max_length=200)

@@ -28,9 +28,10 @@ from consentlens.core.security import verify_csrf
 from consentlens.core.tables import utcnow
 from consentlens.core.templating import render
 from consentlens.faces import derivatives, serving
-from consentlens.gallery import removals
+from consentlens.gallery import outcome_mail, removals
 from consentlens.gallery import scopes as gallery
 from consentlens.gallery import tiles as grid
+from consentlens.gallery.models import RemovalRequest
 from consentlens.people import guardians as guardian_service
 from consentlens.photos import service
 from consentlens.photos.models import Event, Photo
@@ -200,7 +201,31 @@ def guardian_home(request: Request, session: SessionDep, principal: CurrentGuard
         "gallery/events.html",
         events=gallery.guardian_events(session=session, principal=principal),
         children=children,
+        requests=_own_requests(session, principal),
+        tz=principal.organisation.timezone,
     )
+
+
+def _own_requests(
+    session: Session, principal: Principal
+) -> list[tuple[RemovalRequest, str, str | None]]:
+    """The guardian's removal requests with what became of them, and the photo's page while
+    they may still open it."""
+    rows = []
+    for removal in removals.guardian_removal_requests(session=session, principal=principal):
+        photo = (
+            service.get_photo(
+                session=session, organisation=principal.organisation, photo_id=removal.photo_id
+            )
+            if removal.photo_id is not None
+            else None
+        )
+        visible = photo is not None and gallery.guardian_may_see(
+            session=session, principal=principal, photo=photo
+        )
+        url = f"/gallery/photos/{removal.photo_id}" if visible else None
+        rows.append((removal, outcome_mail.outcome_text(removal.resolution), url))
+    return rows
 
 
 @router.get("/gallery/mine")
@@ -273,6 +298,7 @@ def _guardian_photo_page(
     )
     suffix = f"?view={MINE}" if mine else ""
     width, height = grid.fit(photo=photo, size="display")
+    requested = removals.latest_removal_request(session=session, user=principal.user, photo=photo)
     return render(
         request,
         "gallery/photo.html",
@@ -288,7 +314,8 @@ def _guardian_photo_page(
         image_url=grid.image_url(photo_id=photo.id, size="display"),
         width=width,
         height=height,
-        requested=removals.open_removal_request(session=session, user=principal.user, photo=photo),
+        requested=requested,
+        outcome=outcome_mail.outcome_text(requested.resolution) if requested else "",
         message=message,
         message_limit=MESSAGE_LIMIT,
         errors=errors or [],

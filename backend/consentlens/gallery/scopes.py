@@ -19,7 +19,7 @@ from consentlens.auth.deps import Principal
 from consentlens.consent.uses import Use
 from consentlens.faces.models import NAMED_STATES, Face, StoredVerdict
 from consentlens.people.models import Child, ChildGroup, Guardianship
-from consentlens.photos.models import Event, EventGroup, Photo, PhotoStatus
+from consentlens.photos.models import Event, EventGroup, Photo, PhotoFamilyHiding, PhotoStatus
 
 PAGE_SIZE = 48
 VISIBLE_ACTIONS = ("show", "blur")
@@ -30,6 +30,7 @@ class StaffFilter(enum.StrEnum):
     NEEDS_REVIEW = "needs_review"
     HIDDEN_FROM_WEBSITE = "hidden_from_website"
     FAILED = "failed"
+    HIDDEN_BY_STAFF = "hidden_by_staff"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +83,21 @@ def _shown_in_gallery() -> Exists:
     )
 
 
+def _not_hidden_from_family(principal: Principal) -> ColumnElement[bool]:
+    """Not taken out of this family's gallery: by a hiding for this guardian, or for a guardian
+    who shares a child with them."""
+    family = select(Guardianship.guardian_id).where(
+        col(Guardianship.child_id).in_(_own_children(principal))
+    )
+    return ~exists().where(
+        col(PhotoFamilyHiding.photo_id) == Photo.id,
+        or_(
+            col(PhotoFamilyHiding.guardian_id) == principal.user.id,
+            col(PhotoFamilyHiding.guardian_id).in_(family),
+        ),
+    )
+
+
 def _guardian_scope(principal: Principal) -> ColumnElement[bool]:
     """Photos of events of the guardian's groups, or photos naming one of their children."""
     return or_(
@@ -112,6 +128,7 @@ def _guardian_list(principal: Principal, event_id: int | None, mine: bool) -> Se
         Photo.organisation_id == principal.organisation.id,
         _guardian_scope(principal),
         _shown_in_gallery(),
+        _not_hidden_from_family(principal),
     )
     if event_id is not None:
         statement = statement.where(Photo.event_id == event_id)
@@ -176,6 +193,7 @@ def guardian_may_see(*, session: Session, principal: Principal, photo: Photo) ->
                 Photo.id == photo.id,
                 _guardian_scope(principal),
                 _shown_in_gallery(),
+                _not_hidden_from_family(principal),
             )
         ).first()
         is not None
@@ -221,6 +239,8 @@ def staff_photos(
         statement = statement.where(Photo.status == PhotoStatus.NEEDS_REVIEW.value)
     elif show is StaffFilter.FAILED:
         statement = statement.where(Photo.status == PhotoStatus.FAILED.value)
+    elif show is StaffFilter.HIDDEN_BY_STAFF:
+        statement = statement.where(col(Photo.hidden_at).is_not(None))
     elif show is StaffFilter.HIDDEN_FROM_WEBSITE:
         statement = statement.where(
             exists().where(

@@ -7,9 +7,10 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
 from fastapi.responses import Response
+from sqlmodel import Session
 
 from consentlens.audit.service import origin_of
-from consentlens.auth.deps import CurrentStaff
+from consentlens.auth.deps import CurrentStaff, Principal
 from consentlens.consent.models import ConsentUse
 from consentlens.consent.uses import Use
 from consentlens.core.db import SessionDep
@@ -20,20 +21,23 @@ from consentlens.core.security import verify_csrf
 from consentlens.core.templating import render
 from consentlens.faces import verdicts
 from consentlens.faces.labels import ACTION_LABELS, STATUS_LABELS
-from consentlens.gallery import removals
+from consentlens.gallery import removals, visibility
 from consentlens.gallery import scopes as gallery
 from consentlens.gallery import tiles as grid
 from consentlens.gallery.scopes import StaffFilter
 from consentlens.people import children as child_service
 from consentlens.people import groups as group_service
-from consentlens.photos import service
+from consentlens.photos import lookup, service
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 CSRF = [Depends(verify_csrf)]
+Text = Annotated[str, Form()]
 
 STAFF_NOTICES = {
-    "removed": N_("The request is marked as resolved: the photo was removed."),
-    "kept": N_("The request is marked as resolved: the photo was kept."),
+    "hidden": N_("Done: the photo is hidden from everyone. The family was told."),
+    "hidden_family": N_("Done: the photo is hidden from that family's gallery. They were told."),
+    "deleted": N_("Done: the photo was deleted. The family was told."),
+    "declined": N_("The request was declined. The family was told why."),
     "already": N_("This request was already resolved."),
 }
 SHOW_LABELS = {
@@ -41,6 +45,7 @@ SHOW_LABELS = {
     StaffFilter.NEEDS_REVIEW.value: N_("Needs review"),
     StaffFilter.HIDDEN_FROM_WEBSITE.value: N_("Hidden from the website"),
     StaffFilter.FAILED.value: N_("Analysis failed"),
+    StaffFilter.HIDDEN_BY_STAFF.value: N_("Hidden by staff"),
 }
 
 
@@ -125,9 +130,15 @@ def staff_gallery(
     )
 
 
-@router.get("/staff/removal-requests")
-def staff_removals(
-    request: Request, session: SessionDep, principal: CurrentStaff, done: str | None = None
+def _queue_page(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    *,
+    notice: str | None = None,
+    errors: list[str] | None = None,
+    failed: int | None = None,
+    reason: str = "",
 ) -> Response:
     rows = removals.open_removal_requests(session=session, organisation=principal.organisation)
     hidden = _hidden(
@@ -138,6 +149,7 @@ def staff_removals(
     return render(
         request,
         "gallery/removals.html",
+        status_code=status.HTTP_400_BAD_REQUEST if errors else status.HTTP_200_OK,
         rows=[
             (
                 removal,
@@ -150,9 +162,21 @@ def staff_removals(
             )
             for removal, user, photo in rows
         ],
-        notice=STAFF_NOTICES.get(done or ""),
+        notice=notice,
+        # Shown on the request's own card, not at the top of the page.
+        card_errors=errors or [],
+        failed=failed,
+        reason=reason,
+        reason_limit=removals.REASON_LIMIT,
         tz=principal.organisation.timezone,
     )
+
+
+@router.get("/staff/removal-requests")
+def staff_removals(
+    request: Request, session: SessionDep, principal: CurrentStaff, done: str | None = None
+) -> Response:
+    return _queue_page(request, session, principal, notice=STAFF_NOTICES.get(done or ""))
 
 
 @router.post("/staff/removal-requests/{request_id}", dependencies=CSRF)
@@ -161,7 +185,9 @@ def staff_resolve(
     session: SessionDep,
     principal: CurrentStaff,
     request_id: Id,
-    resolution: Annotated[str, Form()] = "",
+    outcome: Text = "",
+    reason: Text = "",
+    confirm: Text = "",
 ) -> Response:
     removal = removals.get_removal_request(
         session=session, organisation=principal.organisation, request_id=request_id
@@ -170,13 +196,124 @@ def staff_resolve(
         raise not_found()
     if removal.resolved_at is not None:
         return see_other("/staff/removal-requests?done=already")
-    if resolution not in removals.RESOLUTIONS:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, N_("Choose what happened to the photo."))
-    removals.resolve_removal(
-        session=session,
-        principal=principal,
-        removal=removal,
-        resolution=resolution,
-        origin=origin_of(request),
+    if outcome not in {o.value for o in removals.Outcome}:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, N_("Choose what happens to the photo."))
+    chosen = removals.Outcome(outcome)
+    if chosen is removals.Outcome.DELETED and not principal.is_admin:
+        # As on the photo page: deleting is for admins; hiding does the same for families.
+        return _queue_page(
+            request,
+            session,
+            principal,
+            errors=[
+                N_(
+                    "Only an administrator can delete a photo. Hide it from everyone instead: "
+                    "you can undo that."
+                )
+            ],
+            failed=removal.id,
+            reason=reason,
+        )
+    if chosen is removals.Outcome.DELETED and confirm != "yes" and removal.photo_id is not None:
+        return _confirm_delete(
+            request,
+            session,
+            principal,
+            photo_id=removal.photo_id,
+            action=f"/staff/removal-requests/{removal.id}",
+            back="/staff/removal-requests",
+        )
+    try:
+        removals.resolve_removal(
+            session=session,
+            principal=principal,
+            removal=removal,
+            outcome=chosen,
+            reason=reason,
+            origin=origin_of(request),
+        )
+    except removals.RemovalError as error:
+        return _queue_page(
+            request, session, principal, errors=[str(error)], failed=removal.id, reason=reason
+        )
+    return see_other(f"/staff/removal-requests?done={chosen.value}")
+
+
+# --- the staff photo page's controls ------------------------------------------------------------
+
+
+def _confirm_delete(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    *,
+    photo_id: int,
+    action: str,
+    back: str,
+) -> Response:
+    """The confirmation step before a request's photo is deleted for good."""
+    photo = lookup.photo_or_404(session=session, principal=principal, photo_id=photo_id)
+    assert photo.id is not None
+    return render(
+        request,
+        "gallery/confirm_delete.html",
+        photo=photo,
+        event=service.get_event(
+            session=session, organisation=principal.organisation, event_id=photo.event_id
+        ),
+        thumb_url=f"/staff/photos/{photo.id}/image?size=thumb",
+        size=grid.fit(photo=photo, size="thumb"),
+        action=action,
+        back=back,
     )
-    return see_other(f"/staff/removal-requests?done={resolution}")
+
+
+@router.post("/staff/photos/{photo_id}/hide", dependencies=CSRF)
+def staff_hide(
+    request: Request, session: SessionDep, principal: CurrentStaff, photo_id: Id
+) -> Response:
+    photo = lookup.photo_or_404(session=session, principal=principal, photo_id=photo_id)
+    open_requests = removals.open_removal_requests(
+        session=session, organisation=principal.organisation, photo_id=photo_id
+    )
+    if open_requests and photo.hidden_at is None:
+        # Families who asked are answered, as hiding from their request would.
+        removals.resolve_removal(
+            session=session,
+            principal=principal,
+            removal=open_requests[0][0],
+            outcome=removals.Outcome.HIDDEN,
+            origin=origin_of(request),
+        )
+    else:
+        visibility.hide_everywhere(
+            session=session, principal=principal, photo=photo, origin=origin_of(request)
+        )
+    return see_other(f"/staff/photos/{photo_id}?done=hidden")
+
+
+@router.post("/staff/photos/{photo_id}/show", dependencies=CSRF)
+def staff_show(
+    request: Request,
+    session: SessionDep,
+    principal: CurrentStaff,
+    photo_id: Id,
+    guardian_id: Text = "",
+) -> Response:
+    """Undo a hiding: from everyone, or (with `guardian_id`) from that family's gallery."""
+    photo = lookup.photo_or_404(session=session, principal=principal, photo_id=photo_id)
+    if guardian_id:
+        family = parse_id(guardian_id)
+        if family is None or not visibility.show_to_family(
+            session=session,
+            principal=principal,
+            photo=photo,
+            guardian_id=family,
+            origin=origin_of(request),
+        ):
+            raise not_found()
+        return see_other(f"/staff/photos/{photo_id}?done=family_shown")
+    visibility.show_again(
+        session=session, principal=principal, photo=photo, origin=origin_of(request)
+    )
+    return see_other(f"/staff/photos/{photo_id}?done=shown")

@@ -111,6 +111,9 @@ _REFUSALS = {
     ),
     images.Reason.ANIMATED: N_("Animated images are not accepted. Upload a photo."),
 }
+# Refusals a second try of the same file can get past (it may have been cut off on the way);
+# every other refusal is about the file itself, and the upload page offers no Retry for it.
+RETRYABLE = frozenset({_REFUSALS[images.Reason.INCOMPLETE]})
 
 
 def inspect(path: Path) -> Inspected:

@@ -79,3 +79,20 @@ class Photo(SQLModel, table=True):
     attempts: int = 0
     claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     analysed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Staff took the photo out of every use and gallery (staff still see it, and can undo).
+    hidden_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    hidden_by_id: int | None = Field(default=None, foreign_key="users.id")
+
+
+class PhotoFamilyHiding(SQLModel, table=True):
+    """A photo staff took out of one family's gallery: of the guardian who asked, and of every
+    guardian who shares a child with them (the family sees its gallery together)."""
+
+    __tablename__ = "photo_family_hidings"
+    __table_args__ = (UniqueConstraint("photo_id", "guardian_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    photo_id: int = Field(foreign_key="photos.id", index=True)
+    guardian_id: int = Field(foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_by_id: int | None = Field(default=None, foreign_key="users.id")

@@ -137,6 +137,7 @@ def event_upload(
                 "event_id": photo.event_id if photo else None,
                 "status": photo.status if photo else None,
                 "duplicate": result.duplicate,
+                "final": photo is None and result.error not in ingest.RETRYABLE,
                 "error": t.gettext(result.error).format(**(result.error_params or {}))
                 if photo is None
                 else None,

@@ -15,7 +15,7 @@ from consentlens.gallery.models import RemovalRequest
 from consentlens.organisations.models import Organisation
 from consentlens.organisations.service import local_today
 from consentlens.photos import storage
-from consentlens.photos.models import Event, EventGroup, Photo
+from consentlens.photos.models import Event, EventGroup, Photo, PhotoFamilyHiding
 from consentlens.publishing.models import PublishedFace, PublishedPhoto
 
 NOTICE_DAYS = 30
@@ -123,6 +123,7 @@ def delete_photo_rows(*, session: Session, photo_rows: Sequence[tuple[int, str]]
         .where(col(RemovalRequest.photo_id).in_(photo_ids))
         .values(photo_id=None)
     )
+    session.exec(delete(PhotoFamilyHiding).where(col(PhotoFamilyHiding.photo_id).in_(photo_ids)))
     session.exec(delete(Face).where(col(Face.photo_id).in_(photo_ids)))
     session.exec(delete(StoredVerdict).where(col(StoredVerdict.photo_id).in_(photo_ids)))
     session.exec(delete(Photo).where(col(Photo.id).in_(photo_ids)))

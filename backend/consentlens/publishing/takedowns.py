@@ -55,8 +55,14 @@ class Takedown:
         )
 
 
+# Staff hid or deleted the photo itself (`publishing.withdrawn`): no child's consent lapsed.
+STAFF_KIND = "staff"
+
+
 def reason_text(*, kind: str, name: str, use_label: str, gettext: Callable[[str], str]) -> str:
     """The sentence for a kind of takedown reason, in the catalog `gettext` reads."""
+    if kind == STAFF_KIND:
+        return gettext("Staff took this photo down (a family asked).")[:300]
     if kind == "left":
         text = gettext("%(name)s is no longer a member (%(use)s).")
     elif kind == "protected":

@@ -82,7 +82,8 @@
     const retry = tile.querySelector(".tile-retry");
     retry.action = "/staff/photos/" + photo.id + "/retry";
     setText(retry.querySelector(".tile-retry-name"), " " + photo.name);
-    retry.hidden = photo.status !== "failed";
+    // A file that cannot be read fails the same way every time: no button to try again.
+    retry.hidden = !photo.retryable;
     thumbnail(tile.querySelector(".tile-image"), photo);
   }
 

@@ -68,13 +68,13 @@
     return row;
   }
 
-  function show(item, modifier, message) {
+  function show(item, modifier, message, retryable) {
     item.row.classList.remove("is-done", "is-failed");
     if (modifier) {
       item.row.classList.add(modifier);
     }
     item.stateText.textContent = message;
-    item.retry.hidden = modifier !== "is-failed";
+    item.retry.hidden = modifier !== "is-failed" || !retryable;
   }
 
   function refreshOverall() {
@@ -99,11 +99,13 @@
     }
   }
 
-  function finished(item, ok, message) {
+  // `final`: the server refused the file itself (its type, size or content): sending the same
+  // file again gets the same answer, so no Retry button is offered.
+  function finished(item, ok, message, final) {
     active -= 1;
     item.state = ok ? "done" : "failed";
     item.bar.value = ok ? 100 : item.bar.value;
-    show(item, ok ? "is-done" : "is-failed", message);
+    show(item, ok ? "is-done" : "is-failed", message, !final);
     refreshOverall();
     if (ok) {
       document.dispatchEvent(new CustomEvent("consentlens:uploaded"));
@@ -125,7 +127,7 @@
       } catch (error) {
         detail = "";
       }
-      finished(item, false, detail || fill(text.tServer, { status: xhr.status }));
+      finished(item, false, detail || fill(text.tServer, { status: xhr.status }), xhr.status === 413);
       return;
     }
     let result = null;
@@ -139,7 +141,7 @@
     if (!result) {
       finished(item, false, fill(text.tServer, { status: xhr.status }));
     } else if (result.error) {
-      finished(item, false, result.error);
+      finished(item, false, result.error, result.final !== false);
     } else if (!result.duplicate) {
       finished(item, true, text.tKept);
     } else {
@@ -195,6 +197,11 @@
     }
     box.hidden = false;
     live.textContent = "";
+    // "The event was created. Add its photos below." is done with once photos are being added.
+    const notice = document.getElementById("page-notice");
+    if (notice) {
+      notice.remove();
+    }
     pump();
   }
 
