@@ -129,7 +129,7 @@ def test_the_family_gallery_refuses_a_huge_page_or_event(client, db, club):
 
 
 # Integers that are no ids: counts shown in a notice after a redirect (never sent to the database).
-COUNTERS = {"sent", "failed", "saved", "done"}
+COUNTERS = {"sent", "skipped", "failed", "saved", "done"}
 
 
 def test_every_integer_parameter_of_every_route_is_a_bounded_id():
