@@ -17,6 +17,7 @@ from consentlens.organisations.models import Organisation
 from consentlens.people import children as child_service
 from consentlens.people.models import Child, Group
 from consentlens.photos import ingest, service
+from consentlens.photos import storage as photo_storage
 from consentlens.photos.models import Event, Photo
 from tests import factories
 from tests.factories import consent as make_consent
@@ -126,3 +127,9 @@ def analysed_club(db: Session) -> tuple[Club, Event, list[Photo]]:
     for photo in photos:
         db.refresh(photo)
     return c, ev, photos
+
+
+def uploads_in_flight() -> list[Path]:
+    """What uploads left in the scratch folder. A paper form's held scan (`held-*.part`, kept on
+    purpose until the form is sent again or the sweep) is not an upload's leftover."""
+    return [p for p in photo_storage.incoming_dir().iterdir() if not p.name.startswith("held-")]

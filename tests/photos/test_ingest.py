@@ -37,7 +37,7 @@ def encoded(fmt: str, **options: object) -> bytes:
 
 
 def incoming_files() -> list[Path]:
-    return list(storage.incoming_dir().iterdir())
+    return make_photos.uploads_in_flight()
 
 
 @pytest.mark.parametrize(

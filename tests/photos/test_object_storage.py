@@ -85,7 +85,7 @@ def kept_locally() -> list[Path]:
 
 def incoming() -> list[Path]:
     """Files in flight left in the media folder (an upload or a download of this test's)."""
-    return list(storage.incoming_dir().iterdir())
+    return make_photos.uploads_in_flight()
 
 
 def test_a_photo_lives_in_the_bucket_from_upload_to_retention(client, db, bucket):

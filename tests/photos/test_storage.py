@@ -37,7 +37,7 @@ def test_an_upload_whose_transaction_rolls_back_leaves_no_original(db):
     assert original.is_file()
     db.rollback()  # e.g. a later file, or the commit itself, failed
     assert not original.exists()
-    assert list(storage.incoming_dir().iterdir()) == []
+    assert make_photos.uploads_in_flight() == []
 
 
 def test_an_upload_that_commits_keeps_its_original(db):
