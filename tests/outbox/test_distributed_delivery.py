@@ -61,6 +61,11 @@ def test_a_worker_delivers_queued_mail_and_the_sweep_sends_a_lost_job(installati
     assert sorted(m["To"] for m in inbox.messages) == ["lost@example.test", "sent@example.test"]
     [club_mail] = [m for m in inbox.messages if m["To"] == "sent@example.test"]
     assert club_mail["From"].startswith("KSV Voorbeeld <")
-    with Session(engine) as session:
-        rows = session.exec(select(OutgoingMail)).all()
-        assert all(r.sent_at is not None and r.body == "" for r in rows)
+
+    def recorded() -> bool:
+        # The mail server has them; the worker records so a moment later.
+        with Session(engine) as session:
+            rows = session.exec(select(OutgoingMail)).all()
+            return len(rows) == 2 and all(r.sent_at is not None and r.body == "" for r in rows)
+
+    wait_for(recorded, timeout=30, what="the worker to record both deliveries")

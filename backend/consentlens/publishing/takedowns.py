@@ -1,8 +1,7 @@
 """The takedown list: published photos whose consent later lapsed, and telling staff about them.
 
-A publication records, per photo, which faces were in it and each face's consent state at that
-moment; when a named child's consent for that use is withdrawn or expires, the photos are flagged
-and staff are told what to take down where.
+A publication records, per photo, its faces and their consent then; when a named child's consent
+for that use is withdrawn or expires, the photos are flagged and staff told what to take down.
 """
 
 from __future__ import annotations
